@@ -1,0 +1,26 @@
+// `--config FILE.json` for every subcommand of the ffnn app.
+//
+// The JSON file is one object whose keys are the subcommand's long flag names without the
+// dashes ("hidden", "lr", "batch-size"; "batch_size" is accepted too). Its values become
+// command-line arguments placed BEFORE the real ones, so a flag given on the command line
+// overrides the file (every option takes the last value given). Values: a number or string
+// is passed as is, an array is joined with commas ("hidden": [64, 32] is --hidden 64,32),
+// true switches a flag on and false leaves it off.
+//
+// Errors name the file and the key: an unreadable file, invalid JSON, a key that is not a
+// flag of the subcommand, or a value of the wrong kind.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ffnn::app {
+
+// When argv[1] is the subcommand `sub`, returns argv with the contents of every
+// `--config FILE` (or --config=FILE) expanded in place of the config flag, ahead of the other flags.
+// argv[0] and the subcommand name stay first.
+std::vector<std::string> expand_json_config(const std::vector<std::string>& args, CLI::App& sub);
+
+}  // namespace ffnn::app

@@ -1,0 +1,69 @@
+// ffnn: train, evaluate and inspect feed-forward classifiers from the command line.
+//
+//   ffnn train       train a network (with no flags: the assignment's network on Iris)
+//   ffnn eval        loss, accuracy and per-class metrics of a saved model on a CSV file
+//   ffnn predict     class and probabilities per row of a CSV file
+//   ffnn gradcheck   compare backward with central differences for a network in double
+//   ffnn sweep       a grid of training runs, a CSV of results and a report with plots
+//
+// Exit codes: 0 success, 1 a runtime error (bad file, divergence, failed check), 2 bad flags.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apps/commands.hpp"
+#include "apps/json_config.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"ffnn: feed-forward neural networks from scratch"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("ffnn ") + FFNN_VERSION);
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+    std::map<CLI::App*, ffnn::app::Command> commands;
+    auto add = [&](const char* name, const char* help, ffnn::app::Command (*make)(CLI::App&)) {
+        CLI::App* sub = app.add_subcommand(name, help);
+        sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        commands[sub] = make(*sub);
+        std::string unused;
+        sub->add_option("--config", unused,
+                        "JSON file of flags, for example {\"hidden\": [64, 32], \"lr\": 0.01}; "
+                        "flags on the command line win");
+    };
+    add("train", "Train a classifier (no flags: the assignment's network on the shipped Iris data)",
+        ffnn::app::add_train);
+    add("eval", "Evaluate a saved model on a labelled CSV file", ffnn::app::add_eval);
+    add("predict", "Predict the class and class probabilities of each row of a CSV file",
+        ffnn::app::add_predict);
+    add("gradcheck", "Check every gradient of a network against central differences in double",
+        ffnn::app::add_gradcheck);
+
+    std::vector<std::string> args(argv, argv + argc);
+    try {
+        for (auto& [sub, run] : commands) args = ffnn::app::expand_json_config(args, *sub);
+    } catch (const std::exception& e) {
+        std::cerr << "ffnn: error: " << e.what() << "\n";
+        return 2;
+    }
+    std::vector<char*> cargs;
+    for (auto& a : args) cargs.push_back(a.data());
+    try {
+        app.parse(static_cast<int>(cargs.size()), cargs.data());
+    } catch (const CLI::ParseError& e) {
+        // --help and --version exit 0; every parse error exits 2 with CLI11's message.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    for (auto& [sub, run] : commands) {
+        if (!sub->parsed()) continue;
+        try {
+            return run();
+        } catch (const std::exception& e) {
+            std::cerr << "ffnn " << sub->get_name() << ": error: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    return 2;
+}

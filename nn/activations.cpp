@@ -1,0 +1,416 @@
+// Activation functions: forward and backward over whole batches (see activations.hpp).
+//
+// Element-wise activations are written as two scalar lambdas (value, derivative) run by the
+// map loops of tensor/kernels.hpp, so they share the threading policy of the tensor ops
+// (omp parallel for simd from kParallelThreshold elements, a plain simd loop below) and
+// give the same bits for any thread count. SoftMax works row by row: each row is one
+// max-subtract, exp, normalise, and its backward one dot product and one axpy.
+#include "nn/activations.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+#include "tensor/kernels.hpp"
+
+namespace ffnn {
+
+namespace {
+
+// out[i] = f(a[i], b[i], c[i]): the three-input loop the backward passes need (z, y, dy).
+template <class T, class F>
+void map3(const T* a, const T* b, const T* c, T* out, std::size_t n, F f) {
+    if (n >= kParallelThreshold) {
+#pragma omp parallel for simd schedule(static)
+        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+    } else {
+#pragma omp simd
+        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+    }
+}
+
+// Shortest decimal form that reads back to the same double ("0.01", not "0.010000").
+std::string shortest(double v) {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
+
+template <class T>
+void check_same(const char* op, const Tensor<T>& a, const char* an, const Tensor<T>& b,
+                const char* bn) {
+    if (!(a.shape() == b.shape()))
+        throw std::invalid_argument(std::string(op) + ": " + an + " is " + a.shape().to_string() +
+                                    " but " + bn + " is " + b.shape().to_string());
+}
+
+// Shapes y like z; y must not be a view sharing z's storage (it would be overwritten while
+// read) unless it is z itself.
+template <class T>
+void prepare_out(const Tensor<T>& z, Tensor<T>& y) {
+    if (&y != &z) y.resize(z.shape());
+}
+
+// The common frame of an element-wise backward: checks shapes, sizes dz, runs f(z, y, dy).
+template <class T, class F>
+void elementwise_backward(const char* op, const Tensor<T>& z, const Tensor<T>& y,
+                          const Tensor<T>& dy, Tensor<T>& dz, F f) {
+    check_same(op, z, "z", y, "y");
+    check_same(op, z, "z", dy, "dy");
+    if (&dz != &dy) dz.resize(z.shape());
+    map3(z.data(), y.data(), dy.data(), dz.data(), z.size(), f);
+}
+
+}  // namespace
+
+// ---- Activation: the Module face ----
+
+template <class T>
+const Tensor<T>& Activation<T>::forward(const Tensor<T>& x) {
+    // x (N, H) -> y (N, H)
+    z_ = x.view();
+    apply(x, y_);
+    return y_;
+}
+
+template <class T>
+const Tensor<T>& Activation<T>::backward(const Tensor<T>& dy) {
+    // dy (N, H) -> dx (N, H)
+    if (!(dy.shape() == y_.shape()))
+        throw std::invalid_argument(this->name() + " backward: dy is " + dy.shape().to_string() +
+                                    " but the last forward produced " + y_.shape().to_string());
+    apply_backward(z_, y_, dy, dx_);
+    return dx_;
+}
+
+// ---- Identity ----
+
+template <class T>
+void Identity<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    if (&y != &z) y.copy_from(z);
+}
+
+template <class T>
+void Identity<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                                 Tensor<T>& dz) const {
+    check_same("identity backward", z, "z", y, "y");
+    check_same("identity backward", z, "z", dy, "dy");
+    if (&dz == &dy) return;
+    dz.resize(dy.shape());
+    dz.copy_from(dy);
+}
+
+// ---- ReLU ----
+
+template <class T>
+void ReLU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    relu_forward(z.data(), y.data(), z.size());
+}
+
+template <class T>
+void ReLU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                             Tensor<T>& dz) const {
+    elementwise_backward("relu backward", z, y, dy, dz,
+                         [](T zi, T, T g) { return zi > T(0) ? g : T(0); });
+}
+
+template <class T>
+double ReLU<T>::gain() const {
+    return std::numbers::sqrt2;
+}
+
+// ---- LeakyReLU ----
+
+template <class T>
+LeakyReLU<T>::LeakyReLU(double slope) : slope_(slope) {
+    if (!std::isfinite(slope))
+        throw std::invalid_argument("leaky_relu: slope must be finite, got " +
+                                    std::to_string(slope));
+}
+
+template <class T>
+void LeakyReLU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    const T s = static_cast<T>(slope_);
+    map1(z.data(), y.data(), z.size(), [s](T v) { return v > T(0) ? v : s * v; });
+}
+
+template <class T>
+void LeakyReLU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                                  Tensor<T>& dz) const {
+    const T s = static_cast<T>(slope_);
+    elementwise_backward("leaky_relu backward", z, y, dy, dz,
+                         [s](T zi, T, T g) { return zi > T(0) ? g : s * g; });
+}
+
+template <class T>
+double LeakyReLU<T>::gain() const {
+    return std::sqrt(2.0 / (1.0 + slope_ * slope_));
+}
+
+template <class T>
+std::string LeakyReLU<T>::spec() const {
+    return "leaky_relu:" + shortest(slope_);
+}
+
+// ---- ELU ----
+
+template <class T>
+ELU<T>::ELU(double alpha) : alpha_(alpha) {
+    if (!std::isfinite(alpha))
+        throw std::invalid_argument("elu: alpha must be finite, got " + std::to_string(alpha));
+}
+
+template <class T>
+void ELU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    const T a = static_cast<T>(alpha_);
+    // expm1 keeps the relative precision of alpha (e^z - 1) for small |z|.
+    map1(z.data(), y.data(), z.size(), [a](T v) { return v > T(0) ? v : a * std::expm1(v); });
+}
+
+template <class T>
+void ELU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                            Tensor<T>& dz) const {
+    // d/dz alpha (e^z - 1) = alpha e^z = y + alpha for z <= 0.
+    const T a = static_cast<T>(alpha_);
+    elementwise_backward("elu backward", z, y, dy, dz,
+                         [a](T zi, T yi, T g) { return zi > T(0) ? g : g * (yi + a); });
+}
+
+template <class T>
+std::string ELU<T>::spec() const {
+    return "elu:" + shortest(alpha_);
+}
+
+// ---- SELU ----
+
+template <class T>
+void SELU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    const T a = static_cast<T>(kAlpha), s = static_cast<T>(kScale);
+    map1(z.data(), y.data(), z.size(),
+         [a, s](T v) { return v > T(0) ? s * v : s * a * std::expm1(v); });
+}
+
+template <class T>
+void SELU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                             Tensor<T>& dz) const {
+    // For z <= 0: d/dz s a (e^z - 1) = s a e^z = y + s a.
+    const T sa = static_cast<T>(kScale * kAlpha), s = static_cast<T>(kScale);
+    elementwise_backward("selu backward", z, y, dy, dz,
+                         [sa, s](T zi, T yi, T g) { return zi > T(0) ? s * g : g * (yi + sa); });
+}
+
+// ---- GELU (exact, erf form) ----
+
+template <class T>
+void GELU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
+    map1(z.data(), y.data(), z.size(),
+         [inv_sqrt2](T v) { return T(0.5) * v * (T(1) + std::erf(v * inv_sqrt2)); });
+}
+
+template <class T>
+void GELU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                             Tensor<T>& dz) const {
+    // dy/dz = Phi(z) + z phi(z), phi(z) = exp(-z^2 / 2) / sqrt(2 pi).
+    const T inv_sqrt2 = static_cast<T>(1.0 / std::numbers::sqrt2);
+    const T inv_sqrt2pi = static_cast<T>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+    elementwise_backward("gelu backward", z, y, dy, dz, [=](T zi, T, T g) {
+        T cdf = T(0.5) * (T(1) + std::erf(zi * inv_sqrt2));
+        T pdf = inv_sqrt2pi * std::exp(T(-0.5) * zi * zi);
+        return g * (cdf + zi * pdf);
+    });
+}
+
+// ---- Sigmoid ----
+
+template <class T>
+void Sigmoid<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    map1(z.data(), y.data(), z.size(), [](T v) { return sigmoid_scalar(v); });
+}
+
+template <class T>
+void Sigmoid<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                                Tensor<T>& dz) const {
+    elementwise_backward("sigmoid backward", z, y, dy, dz,
+                         [](T, T yi, T g) { return g * yi * (T(1) - yi); });
+}
+
+// ---- TanH ----
+
+template <class T>
+void TanH<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    prepare_out(z, y);
+    map1(z.data(), y.data(), z.size(), [](T v) { return std::tanh(v); });
+}
+
+template <class T>
+void TanH<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                             Tensor<T>& dz) const {
+    elementwise_backward("tanh backward", z, y, dy, dz,
+                         [](T, T yi, T g) { return g * (T(1) - yi * yi); });
+}
+
+// ---- SoftMax ----
+
+template <class T>
+void SoftMax<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
+    // z (N, K) -> y (N, K), each row max-subtracted so that exp never overflows.
+    if (z.rank() != 2)
+        throw std::invalid_argument("softmax: expects a rank-2 input (N, K), got " +
+                                    z.shape().to_string());
+    prepare_out(z, y);
+    const std::size_t N = z.dim(0), K = z.dim(1);
+    if (K == 0) return;
+    const T* zp = z.data();
+    T* yp = y.data();
+#pragma omp parallel for schedule(static) if (N * K >= kParallelThreshold)
+    for (std::size_t r = 0; r < N; ++r) {
+        const T* zr = zp + r * K;
+        T* yr = yp + r * K;
+        T m = zr[0];
+        for (std::size_t k = 1; k < K; ++k) m = std::max(m, zr[k]);
+        T s = 0;
+        for (std::size_t k = 0; k < K; ++k) {
+            yr[k] = std::exp(zr[k] - m);
+            s += yr[k];
+        }
+        const T inv = T(1) / s;  // s >= 1: the maximum contributes exp(0)
+#pragma omp simd
+        for (std::size_t k = 0; k < K; ++k) yr[k] *= inv;
+    }
+}
+
+template <class T>
+void SoftMax<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                                Tensor<T>& dz) const {
+    // y (N, K), dy (N, K) -> dz (N, K) = y * (dy - rowsum(dy * y)).
+    check_same("softmax backward", z, "z", y, "y");
+    check_same("softmax backward", y, "y", dy, "dy");
+    if (y.rank() != 2)
+        throw std::invalid_argument("softmax backward: expects rank-2 tensors (N, K), got " +
+                                    y.shape().to_string());
+    if (&dz != &dy) dz.resize(y.shape());
+    const std::size_t N = y.dim(0), K = y.dim(1);
+    const T* yp = y.data();
+    const T* gp = dy.data();
+    T* op = dz.data();
+#pragma omp parallel for schedule(static) if (N * K >= kParallelThreshold)
+    for (std::size_t r = 0; r < N; ++r) {
+        const T* yr = yp + r * K;
+        const T* gr = gp + r * K;
+        T* o = op + r * K;
+        T dot = 0;
+        for (std::size_t k = 0; k < K; ++k) dot += gr[k] * yr[k];
+#pragma omp simd
+        for (std::size_t k = 0; k < K; ++k) o[k] = yr[k] * (gr[k] - dot);
+    }
+}
+
+// ---- names ----
+
+const std::vector<std::string>& activation_names() {
+    static const std::vector<std::string> names = {"identity", "relu", "leaky_relu", "elu", "selu",
+                                                   "gelu",     "sigmoid", "tanh",    "softmax"};
+    return names;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string joined_names() {
+    std::string all;
+    for (const auto& n : activation_names()) all += (all.empty() ? "" : ", ") + n;
+    return all;
+}
+
+// Splits "leaky_relu:0.2" into the base name and an optional parameter.
+struct ActivationSpec {
+    std::string base;
+    bool has_param = false;
+    double param = 0.0;
+};
+
+ActivationSpec split_spec(std::string_view spec) {
+    ActivationSpec out;
+    std::string s = lower(spec);
+    auto colon = s.find(':');
+    out.base = s.substr(0, colon);
+    if (colon != std::string::npos) {
+        std::string p = s.substr(colon + 1);
+        std::size_t used = 0;
+        try {
+            out.param = std::stod(p, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (p.empty() || used != p.size())
+            throw std::invalid_argument("activation '" + std::string(spec) +
+                                        "': the parameter after ':' must be a number");
+        out.has_param = true;
+    }
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Activation<T>> make_activation(std::string_view spec) {
+    ActivationSpec s = split_spec(spec);
+    auto no_param = [&](std::unique_ptr<Activation<T>> a) -> std::unique_ptr<Activation<T>> {
+        if (s.has_param)
+            throw std::invalid_argument("activation '" + std::string(spec) + "': " + s.base +
+                                        " takes no parameter");
+        return a;
+    };
+    if (s.base == "identity" || s.base == "linear") return no_param(std::make_unique<Identity<T>>());
+    if (s.base == "relu") return no_param(std::make_unique<ReLU<T>>());
+    if (s.base == "leaky_relu")
+        return std::make_unique<LeakyReLU<T>>(s.has_param ? s.param : LeakyReLU<T>::kDefaultSlope);
+    if (s.base == "elu") return std::make_unique<ELU<T>>(s.has_param ? s.param : ELU<T>::kDefaultAlpha);
+    if (s.base == "selu") return no_param(std::make_unique<SELU<T>>());
+    if (s.base == "gelu") return no_param(std::make_unique<GELU<T>>());
+    if (s.base == "sigmoid") return no_param(std::make_unique<Sigmoid<T>>());
+    if (s.base == "tanh") return no_param(std::make_unique<TanH<T>>());
+    if (s.base == "softmax") return no_param(std::make_unique<SoftMax<T>>());
+    throw std::invalid_argument("unknown activation '" + std::string(spec) +
+                                "'; valid: " + joined_names() +
+                                " (leaky_relu and elu take an optional ':value')");
+}
+
+std::string parse_activation(std::string_view spec) {
+    return make_activation<double>(spec)->spec();
+}
+
+#define FFNN_INSTANTIATE(T)                                                        \
+    template class Activation<T>;                                                  \
+    template class Identity<T>;                                                    \
+    template class ReLU<T>;                                                        \
+    template class LeakyReLU<T>;                                                   \
+    template class ELU<T>;                                                         \
+    template class SELU<T>;                                                        \
+    template class GELU<T>;                                                        \
+    template class Sigmoid<T>;                                                     \
+    template class TanH<T>;                                                        \
+    template class SoftMax<T>;                                                     \
+    template std::unique_ptr<Activation<T>> make_activation<T>(std::string_view);
+FFNN_INSTANTIATE(float)
+FFNN_INSTANTIATE(double)
+#undef FFNN_INSTANTIATE
+
+}  // namespace ffnn

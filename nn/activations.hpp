@@ -1,0 +1,192 @@
+// Activation functions as modules: each has a forward and a backward over a whole batch.
+//
+// Every activation implements two stateless calls that FullyConnected uses directly (so that
+// a layer applies its activation without a second module):
+//   apply(z, y)                   z (N, H) -> y (N, H), y resized
+//   apply_backward(z, y, dy, dz)  z, y = act(z), dy (N, H) -> dz (N, H), dz resized;
+//                                 dz may be the same tensor as dy (in place)
+// and, as a Module, forward/backward that cache the input view and the output.
+//
+// Element-wise activations accept any shape; SoftMax is row-wise and needs rank 2.
+//
+// gain() is the recommended scale of the initial weights for a layer followed by this
+// activation, with the values of torch.nn.init.calculate_gain: identity 1, sigmoid 1,
+// tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)), selu 3/4. PyTorch defines
+// no gain for ELU, GELU or softmax; ffnn uses 1 for them.
+//
+// Names accepted by make_activation / parse (an optional parameter after a colon):
+//   identity, relu, leaky_relu[:slope=0.01], elu[:alpha=1], selu, gelu, sigmoid, tanh, softmax
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nn/module.hpp"
+
+namespace ffnn {
+
+template <class T>
+class Activation : public Module<T> {
+public:
+    // z (N, H) -> y (N, H). y is resized; it must not share storage with z unless equal.
+    virtual void apply(const Tensor<T>& z, Tensor<T>& y) const = 0;
+    // z (N, H), y = act(z) (N, H), dy (N, H) -> dz (N, H). dz may be dy.
+    virtual void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                                Tensor<T>& dz) const = 0;
+    // Initialisation gain (torch.nn.init.calculate_gain).
+    virtual double gain() const { return 1.0; }
+    // The string make_activation accepts to rebuild this activation ("leaky_relu:0.2").
+    virtual std::string spec() const { return this->name(); }
+    virtual std::unique_ptr<Activation<T>> clone() const = 0;
+
+    // x (N, H) -> y (N, H).
+    const Tensor<T>& forward(const Tensor<T>& x) override;
+    // dy (N, H) -> dx (N, H).
+    const Tensor<T>& backward(const Tensor<T>& dy) override;
+    void release() override { z_ = null_view<T>(); }
+
+protected:
+    Tensor<T> z_;   // view of the input of the last forward, (N, H)
+    Tensor<T> y_;   // output of the last forward, (N, H)
+    Tensor<T> dx_;  // input gradient of the last backward, (N, H)
+};
+
+// y = z.
+template <class T>
+class Identity final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    std::string name() const override { return "identity"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<Identity>(); }
+};
+
+// y = max(z, 0); the derivative at 0 is taken as 0.
+template <class T>
+class ReLU final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    double gain() const override;
+    std::string name() const override { return "relu"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ReLU>(); }
+};
+
+// y = z for z > 0, slope * z otherwise.
+template <class T>
+class LeakyReLU final : public Activation<T> {
+public:
+    static constexpr double kDefaultSlope = 0.01;  // PyTorch's default negative_slope
+    explicit LeakyReLU(double slope = kDefaultSlope);
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    double gain() const override;
+    std::string name() const override { return "leaky_relu"; }
+    std::string spec() const override;
+    std::unique_ptr<Activation<T>> clone() const override {
+        return std::make_unique<LeakyReLU>(slope_);
+    }
+    double slope() const { return slope_; }
+
+private:
+    double slope_;
+};
+
+// y = z for z > 0, alpha * (exp(z) - 1) otherwise (Clevert et al. 2016).
+template <class T>
+class ELU final : public Activation<T> {
+public:
+    static constexpr double kDefaultAlpha = 1.0;
+    explicit ELU(double alpha = kDefaultAlpha);
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    std::string name() const override { return "elu"; }
+    std::string spec() const override;
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ELU>(alpha_); }
+    double alpha() const { return alpha_; }
+
+private:
+    double alpha_;
+};
+
+// y = scale * ELU_alpha(z) with the fixed constants of Klambauer et al. 2017.
+template <class T>
+class SELU final : public Activation<T> {
+public:
+    static constexpr double kAlpha = 1.6732632423543772848170429916717;
+    static constexpr double kScale = 1.0507009873554804934193349852946;
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    double gain() const override { return 0.75; }
+    std::string name() const override { return "selu"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<SELU>(); }
+};
+
+// The exact GELU (Hendrycks & Gimpel 2016), PyTorch's default approximate='none':
+//   y = z * Phi(z) = 0.5 z (1 + erf(z / sqrt 2)),  dy/dz = Phi(z) + z phi(z).
+template <class T>
+class GELU final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    std::string name() const override { return "gelu"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<GELU>(); }
+};
+
+// y = 1 / (1 + exp(-z)), evaluated without exp of a large positive number; dz = dy y (1 - y).
+template <class T>
+class Sigmoid final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    std::string name() const override { return "sigmoid"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<Sigmoid>(); }
+};
+
+// y = tanh(z); dz = dy (1 - y^2).
+template <class T>
+class TanH final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    double gain() const override { return 5.0 / 3.0; }
+    std::string name() const override { return "tanh"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<TanH>(); }
+};
+
+// Row-wise softmax, z (N, K) -> y (N, K): y = exp(z - rowmax) / rowsum(exp(z - rowmax)).
+// Backward is the Jacobian-vector product dz = y * (dy - rowsum(dy * y)), one pass per row,
+// never the N x K x K Jacobian.
+template <class T>
+class SoftMax final : public Activation<T> {
+public:
+    void apply(const Tensor<T>& z, Tensor<T>& y) const override;
+    void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
+                        Tensor<T>& dz) const override;
+    std::string name() const override { return "softmax"; }
+    std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<SoftMax>(); }
+};
+
+// Builds an activation from its name, e.g. "relu", "leaky_relu:0.2", "elu:0.5". Throws
+// std::invalid_argument listing the valid names when the name is unknown or the parameter
+// does not parse.
+template <class T>
+std::unique_ptr<Activation<T>> make_activation(std::string_view spec);
+
+// The valid base names, in a fixed order (for help texts and error messages).
+const std::vector<std::string>& activation_names();
+
+// Throws unless make_activation would accept spec; returns spec normalised ("ReLU" -> "relu").
+std::string parse_activation(std::string_view spec);
+
+}  // namespace ffnn

@@ -1,0 +1,32 @@
+// Atomic file writes, and the matching whole-file read.
+//
+// Every artefact ffnn produces (model.safetensors, metrics.csv, summary.json, predictions)
+// goes through write_file_atomic so that a crash, a full disk or a Ctrl-C mid-write never
+// leaves a half-written file under the final name: the bytes go to a temporary file in the
+// same directory (a rename is atomic only within one file system), which is flushed and
+// fsync'ed and then renamed over the final name. Readers see the old file or the new one,
+// never a mix.
+//
+// The parent directory must exist: creating it is the caller's decision. A missing
+// directory, a failed write or a failed rename throws std::runtime_error naming the path and
+// the system's reason (strerror); the temporary file is removed first.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+namespace ffnn {
+
+// Replaces (or creates) `path` with exactly `bytes`.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// Replaces (or creates) `path` with what `writer` writes to the stream. The output is
+// gathered in memory first, so if `writer` throws, the file system is left untouched.
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
+
+// The whole content of `path`; throws std::runtime_error naming the path and strerror.
+std::string read_file_bytes(const std::string& path);
+
+}  // namespace ffnn

@@ -1,0 +1,101 @@
+// FullyConnected<T>: y = act(x W + b) with an explicit backward (see fully_connected.hpp).
+//
+// Every workspace is a member resized in place, and every product goes to matmul with the
+// transpose flags, so that after the first step a forward/backward pair allocates nothing.
+#include "nn/fully_connected.hpp"
+
+#include <stdexcept>
+
+#include "tensor/kernels.hpp"
+#include "tensor/matmul.hpp"
+
+namespace ffnn {
+
+template <class T>
+FullyConnected<T>::FullyConnected(std::size_t n_out, std::unique_ptr<Activation<T>> activation,
+                                  Init init, std::uint64_t seed, std::size_t n_in)
+    : n_out_(n_out), act_(std::move(activation)), init_(init), seed_(seed) {
+    if (n_out == 0) throw std::invalid_argument("fully_connected: n_out must be positive");
+    if (!act_) throw std::invalid_argument("fully_connected: activation must not be null");
+    if (n_in > 0) initialize(n_in);
+}
+
+template <class T>
+FullyConnected<T>::FullyConnected(std::size_t n_out, std::string_view activation, Init init,
+                                  std::uint64_t seed, std::size_t n_in)
+    : FullyConnected(n_out, make_activation<T>(activation), init, seed, n_in) {}
+
+template <class T>
+void FullyConnected<T>::initialize(std::size_t n_in) {
+    if (n_in == 0) throw std::invalid_argument("fully_connected: n_in must be positive");
+    n_in_ = n_in;
+    W_ = Tensor<T>::empty(Shape{n_in_, n_out_});
+    Rng rng(seed_);
+    init_weight(W_, init_, act_->gain(), rng);
+    b_ = Tensor<T>::zeros(Shape{n_out_});
+    dW_ = Tensor<T>::zeros(Shape{n_in_, n_out_});
+    db_ = Tensor<T>::zeros(Shape{n_out_});
+}
+
+template <class T>
+const Tensor<T>& FullyConnected<T>::forward(const Tensor<T>& x) {
+    // x (N, D), W (D, H), b (H) -> z = x W + b (N, H), y = act(z) (N, H)
+    if (x.rank() != 2)
+        throw std::invalid_argument("fully_connected forward: x must be rank 2 (N, D), got " +
+                                    x.shape().to_string());
+    if (!initialized()) initialize(x.dim(1));
+    if (x.dim(1) != n_in_)
+        throw std::invalid_argument("fully_connected forward: x is " + x.shape().to_string() +
+                                    " but W is " + W_.shape().to_string() + " (expects " +
+                                    std::to_string(n_in_) + " input columns)");
+    const std::size_t N = x.dim(0), H = n_out_;
+    x_ = x.view();
+    matmul(x, Trans::No, W_, Trans::No, z_);  // beta = 0: z_ resized to (N, H)
+    map_rows(z_.data(), b_.data(), z_.data(), N, H, [](T zi, T bi) { return zi + bi; });
+    act_->apply(z_, y_);
+    return y_;
+}
+
+template <class T>
+const Tensor<T>& FullyConnected<T>::backward(const Tensor<T>& dy) {
+    // dy (N, H) -> dz (N, H); dW (D, H) += x^T dz; db (H) += colsum(dz); dx (N, D) = dz W^T
+    if (!(dy.shape() == y_.shape()) || x_.rank() != 2)
+        throw std::invalid_argument("fully_connected backward: dy is " + dy.shape().to_string() +
+                                    " but the last forward produced " + y_.shape().to_string() +
+                                    (x_.rank() != 2 ? " (no forward since the last release)" : ""));
+    const std::size_t N = dy.dim(0), H = n_out_;
+    act_->apply_backward(z_, y_, dy, dz_);
+    matmul(x_, Trans::Yes, dz_, Trans::No, dW_, T(1), T(1));
+    // Column sums in row order: the same bits for any thread count.
+    T* db = db_.data();
+    const T* dz = dz_.data();
+    for (std::size_t r = 0; r < N; ++r) {
+        const T* row = dz + r * H;
+#pragma omp simd
+        for (std::size_t c = 0; c < H; ++c) db[c] += row[c];
+    }
+    matmul(dz_, Trans::No, W_, Trans::Yes, dx_);
+    return dx_;
+}
+
+template <class T>
+std::vector<Param<T>> FullyConnected<T>::parameters() {
+    return {{"W", &W_, &dW_}, {"b", &b_, &db_}};
+}
+
+template <class T>
+void FullyConnected<T>::zero_grad() {
+    dW_.zero();
+    db_.zero();
+}
+
+template <class T>
+std::string FullyConnected<T>::name() const {
+    return "fully_connected(" + (n_in_ ? std::to_string(n_in_) : std::string("?")) + " -> " +
+           std::to_string(n_out_) + ", " + act_->spec() + ")";
+}
+
+template class FullyConnected<float>;
+template class FullyConnected<double>;
+
+}  // namespace ffnn

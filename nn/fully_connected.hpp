@@ -1,0 +1,87 @@
+// FullyConnected<T>: an affine layer followed by its activation, y = act(x W + b).
+//
+// Parameters W (D, H), stored row-major so that x W needs no transpose, and b (H).
+// Forward and backward run on the whole batch through matmul (tensor/matmul.hpp):
+//   forward   z = x W + b          matmul(x, No, W, No, z), then b added to each row
+//             y = act(z)
+//   backward  dz = act'(z, y) dy   Activation::apply_backward
+//             dW += x^T dz         matmul(x, Yes, dz, No, dW, 1, beta = 1): accumulates
+//             db += colsum(dz)
+//             dx = dz W^T          matmul(dz, No, W, Yes, dx)
+//
+// The input width D is given up front (n_in > 0) or taken from the first forward (lazy
+// initialisation, drawing W with an Rng seeded from the stored seed). W is drawn by the
+// layer's Init with the activation's gain; b starts at zero.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "nn/activations.hpp"
+#include "nn/init.hpp"
+#include "nn/module.hpp"
+
+namespace ffnn {
+
+template <class T>
+class FullyConnected final : public Module<T> {
+public:
+    // n_out = H. n_in = D, or 0 to take it from the first forward. seed feeds the Rng that
+    // draws W (the same seed gives the same W for the same D, H and T).
+    FullyConnected(std::size_t n_out, std::unique_ptr<Activation<T>> activation, Init init = {},
+                   std::uint64_t seed = 0, std::size_t n_in = 0);
+    // activation by name, as make_activation accepts ("relu", "leaky_relu:0.2").
+    explicit FullyConnected(std::size_t n_out, std::string_view activation = "identity",
+                            Init init = {}, std::uint64_t seed = 0, std::size_t n_in = 0);
+
+    // Allocates W (n_in, H) and b (H), draws W, zeros b and both gradients. Called by the
+    // first forward when D was not given; calling it again redraws the weights.
+    void initialize(std::size_t n_in);
+    bool initialized() const { return n_in_ > 0; }
+
+    // x (N, D) -> y (N, H)
+    const Tensor<T>& forward(const Tensor<T>& x) override;
+    // dy (N, H) -> dx (N, D); dW (D, H) and db (H) accumulate.
+    const Tensor<T>& backward(const Tensor<T>& dy) override;
+    // {"W", W, dW}, {"b", b, db}.
+    std::vector<Param<T>> parameters() override;
+    void zero_grad() override;
+    void release() override { x_ = null_view<T>(); }
+    std::string name() const override;
+
+    std::size_t n_in() const { return n_in_; }  // D, 0 until initialised
+    std::size_t n_out() const { return n_out_; }  // H
+    const Activation<T>& activation() const { return *act_; }
+    const Init& init() const { return init_; }
+    std::uint64_t seed() const { return seed_; }
+
+    Tensor<T>& W() { return W_; }
+    Tensor<T>& b() { return b_; }
+    Tensor<T>& dW() { return dW_; }
+    Tensor<T>& db() { return db_; }
+    const Tensor<T>& W() const { return W_; }
+    const Tensor<T>& b() const { return b_; }
+    // The pre-activation and output of the last forward, (N, H).
+    const Tensor<T>& z() const { return z_; }
+    const Tensor<T>& y() const { return y_; }
+
+private:
+    std::size_t n_in_ = 0;   // D
+    std::size_t n_out_;      // H
+    std::unique_ptr<Activation<T>> act_;
+    Init init_;
+    std::uint64_t seed_;
+
+    Tensor<T> W_, dW_;  // (D, H)
+    Tensor<T> b_, db_;  // (H)
+
+    Tensor<T> x_;   // view of the input of the last forward, (N, D): for dW = x^T dz
+    Tensor<T> z_;   // pre-activation x W + b of the last forward, (N, H): for act'
+    Tensor<T> y_;   // output act(z) of the last forward, (N, H): for act' (sigmoid, tanh, ...)
+    Tensor<T> dz_;  // workspace: gradient w.r.t. z, (N, H)
+    Tensor<T> dx_;  // input gradient of the last backward, (N, D)
+};
+
+}  // namespace ffnn

@@ -1,0 +1,92 @@
+// Losses: a scalar from a batch of network outputs, fused with its gradient.
+//
+// forward(input, labels | target) returns the loss value and stores d loss / d input in a
+// member tensor that backward() returns, (N, K). Computing the gradient in the same pass is
+// what makes softmax cross-entropy stable and cheap: dlogits = (softmax - onehot) / N never
+// forms the softmax Jacobian. The value is accumulated per row in double and summed in row
+// order, so it is the same for any thread count.
+//
+//   SoftmaxCrossEntropy  logits (N, K); mean over the batch of
+//                        logsumexp(z_r) - z_r[label_r]  (log-sum-exp after subtracting the
+//                        row maximum: stable for any finite logits).
+//                        With a target tensor t (N, K) (one-hot or probabilities):
+//                        mean over rows of sum_k t_k (logsumexp(z) - z_k), gradient
+//                        (softmax(z) * rowsum(t) - t) / N.
+//   MeanSquaredError     mean over all N*K elements of (x - t)^2 (PyTorch's reduction
+//                        'mean'); gradient 2 (x - t) / (N K). Labels mean one-hot targets.
+//   BinaryCrossEntropy   on logits, mean over all N*K elements of
+//                        max(z, 0) - z t + log1p(exp(-|z|)); gradient (sigmoid(z) - t) / (N K).
+//                        Labels: with K == 1, each label is the target 0 or 1; with K > 1,
+//                        labels mean one-hot targets.
+//
+// Labels are class indices in [0, K), one per row. Out-of-range labels, a label count that is
+// not N, or a target whose shape differs from the input throw std::invalid_argument with the
+// shapes in the message.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace ffnn {
+
+template <class T>
+class Loss {
+public:
+    Loss() = default;
+    Loss(const Loss&) = delete;
+    Loss& operator=(const Loss&) = delete;
+    virtual ~Loss() = default;
+
+    // input (N, K), labels (N) -> mean loss; d loss / d input (N, K) kept for backward().
+    virtual T forward(const Tensor<T>& input, std::span<const int> labels) = 0;
+    // input (N, K), target (N, K) -> mean loss.
+    virtual T forward(const Tensor<T>& input, const Tensor<T>& target) = 0;
+    // d loss / d input of the last forward, (N, K).
+    const Tensor<T>& backward() const { return grad_; }
+    virtual std::string name() const = 0;
+
+protected:
+    Tensor<T> grad_;               // d loss / d input of the last forward, (N, K)
+    std::vector<double> row_loss_;  // workspace: one loss term per row, (N)
+};
+
+template <class T>
+class SoftmaxCrossEntropy final : public Loss<T> {
+public:
+    T forward(const Tensor<T>& logits, std::span<const int> labels) override;
+    T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
+    std::string name() const override { return "cross_entropy"; }
+};
+
+template <class T>
+class MeanSquaredError final : public Loss<T> {
+public:
+    T forward(const Tensor<T>& input, std::span<const int> labels) override;
+    T forward(const Tensor<T>& input, const Tensor<T>& target) override;
+    std::string name() const override { return "mse"; }
+};
+
+template <class T>
+class BinaryCrossEntropy final : public Loss<T> {
+public:
+    T forward(const Tensor<T>& logits, std::span<const int> labels) override;
+    T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
+    std::string name() const override { return "bce"; }
+};
+
+// "cross_entropy" (also "ce"), "mse", "bce". Throws listing the valid names.
+template <class T>
+std::unique_ptr<Loss<T>> make_loss(std::string_view name);
+const std::vector<std::string>& loss_names();
+
+// Checks labels against logits (N, K): labels.size() == N and 0 <= label < K. The message
+// names the operation, the offending row and the shapes.
+template <class T>
+void check_labels(const char* op, const Tensor<T>& logits, std::span<const int> labels);
+
+}  // namespace ffnn

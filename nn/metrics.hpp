@@ -1,0 +1,46 @@
+// Classification metrics: accuracy, the confusion matrix and per-class precision, recall, F1.
+//
+// K classes. confusion(t, p) counts the examples of true class t predicted as class p.
+//   precision(k) = C(k, k) / sum over t of C(t, k)   (of those predicted k, how many are k)
+//   recall(k)    = C(k, k) / sum over p of C(k, p)   (of the true k, how many were found)
+//   f1(k)        = 2 precision recall / (precision + recall)
+// A ratio whose denominator is zero is reported as 0 (a class never predicted has no
+// precision to speak of; the table prints its support so the reader can tell).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ffnn {
+
+struct ClassMetrics {
+    double precision = 0, recall = 0, f1 = 0;
+    std::size_t support = 0;  // true examples of this class
+};
+
+class ConfusionMatrix {
+public:
+    explicit ConfusionMatrix(std::size_t num_classes);
+    // Adds pairs (true, predicted); throws std::invalid_argument on a length mismatch or an id
+    // outside [0, K).
+    void add(std::span<const int> truth, std::span<const int> predicted);
+
+    std::size_t num_classes() const { return k_; }
+    std::size_t count(std::size_t truth, std::size_t predicted) const { return c_[truth * k_ + predicted]; }
+    std::size_t total() const;
+    double accuracy() const;
+    ClassMetrics class_metrics(std::size_t k) const;
+    double macro_f1() const;
+
+    // The matrix with class names on both axes (rows: true, columns: predicted), then a
+    // table of precision, recall, F1 and support per class.
+    std::string format(const std::vector<std::string>& class_names) const;
+
+private:
+    std::size_t k_;
+    std::vector<std::size_t> c_;  // (K, K) row-major
+};
+
+}  // namespace ffnn

@@ -1,0 +1,84 @@
+// Module<T>: the one interface every layer of ffnn implements.
+//
+// Dimension letters, used in every shape comment under nn/:
+//   N  batch size: the rows of an input; every module maps a batch at once
+//   D  input features of a layer (its fan_in)
+//   H  output features of a layer (its fan_out)
+//   K  classes: the width of the last layer's output (the logits) and of the loss input
+// All tensors are rank 2 and row-major: one sample per row.
+//
+// A module has an explicit forward and backward, no autograd:
+//   forward(x)   x (N, D) -> y (N, H); caches what backward needs (each module says what,
+//                at the member);
+//   backward(dy) dy (N, H) -> dx (N, D); ACCUMULATES into the parameter gradients, so
+//                zero_grad() is a separate step and gradient accumulation is free.
+// Both return a reference to a member workspace that stays valid until the next call of the
+// same method: steady-state training never allocates, because the workspaces are reused
+// through Tensor::resize.
+//
+// parameters() is the single list of {name, value, grad} that the optimiser, the gradient
+// check, checkpoints and loggers all walk. The pointers point into the module, so a module
+// must not be moved after its parameter list has been taken (Model keeps modules on the heap).
+//
+// T is float for training and double for gradient checking; every module is explicitly
+// instantiated for both.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace ffnn {
+
+// One trainable tensor and its gradient (same shape). name is local to the module ("W", "b")
+// or qualified by the model ("layers.0.W").
+template <class T>
+struct Param {
+    std::string name;
+    Tensor<T>* value = nullptr;
+    Tensor<T>* grad = nullptr;
+};
+
+// A named tensor without a gradient: optimiser state ("layers.0.W.exp_avg", "step").
+template <class T>
+struct NamedTensor {
+    std::string name;
+    Tensor<T>* value = nullptr;
+};
+
+// A view of one shared empty tensor. Assigning it to a cached input drops the reference to
+// that input's storage without allocating (a default-constructed Tensor allocates).
+template <class T>
+Tensor<T> null_view() {
+    static const Tensor<T> empty;
+    return empty.view();
+}
+
+template <class T>
+class Module {
+public:
+    Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+    virtual ~Module() = default;
+
+    // x (N, D) -> y (N, H). The input must stay unchanged until backward (modules keep a
+    // view of it, not a copy).
+    virtual const Tensor<T>& forward(const Tensor<T>& x) = 0;
+    // dy (N, H) -> dx (N, D), using what the last forward cached. Adds to parameter gradients.
+    virtual const Tensor<T>& backward(const Tensor<T>& dy) = 0;
+    // The trainable tensors, names local to the module. Empty for parameter-free modules.
+    virtual std::vector<Param<T>> parameters() { return {}; }
+    // Sets every parameter gradient to zero.
+    virtual void zero_grad() {
+        for (auto& p : parameters()) p.grad->zero();
+    }
+    // Drops the views of the last input, so that the module that produced it can reuse its
+    // storage in place when the batch size changes. Model calls it before each forward.
+    virtual void release() {}
+    // A short description: "relu", "fully_connected(4 -> 8, tanh)".
+    virtual std::string name() const = 0;
+};
+
+}  // namespace ffnn

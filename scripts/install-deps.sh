@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever ffnn needs that this machine does not have yet.
+#
+#   scripts/install-deps.sh                  build, tests, trainer and report
+#   scripts/install-deps.sh --bench          + OpenBLAS and PyTorch, for the comparisons
+#   scripts/install-deps.sh --fashion-mnist  + the Fashion-MNIST data set
+#   scripts/install-deps.sh --all            all of the above
+#
+# Idempotent: a package that is already installed is left alone, and when nothing is missing
+# the script touches nothing (no apt-get update). Works as root, or through sudo otherwise.
+set -euo pipefail
+
+base=(g++ cmake make pkg-config libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+      zlib1g-dev gnuplot-nox python3 python3-numpy)
+bench=(libopenblas-dev python3-torch)
+fashion=(dataset-fashion-mnist)
+
+wanted=("${base[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --bench) wanted+=("${bench[@]}") ;;
+    --fashion-mnist) wanted+=("${fashion[@]}") ;;
+    --all) wanted+=("${bench[@]}" "${fashion[@]}") ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (expected --bench, --fashion-mnist, --all)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: everything needed is installed"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,211 @@
+// AVX2/FMA GEMM micro-kernels: fp32 6x16 and fp64 6x8 (see gemm_config.hpp for the contract).
+//
+// Both keep a 6-row by 2-vector tile of C in 12 ymm accumulators. Each step k loads one row
+// of the packed B micro-panel (2 vectors), broadcasts the 6 values of the packed A column one
+// at a time and issues 12 independent FMAs: 12 chains are enough to cover the FMA latency
+// (4 cycles) times the two FMA ports with a few to spare, and 12 + 2 + 1 = 15 of the 16 ymm
+// registers are live (the BLIS Haswell kernels use the same shape).
+//
+// small_avx2 is the unpacked path for tiny products (see matmul.cpp).
+//
+// Compiled only when the compiler targets AVX2 and FMA (FFNN_GEMM_AVX2); otherwise this file
+// is empty and gemm uses ukernel_portable.
+#include "tensor/kernels/gemm_config.hpp"
+
+#if FFNN_GEMM_AVX2
+
+#include <immintrin.h>
+
+namespace ffnn::gemm_detail {
+namespace {
+
+// The few vector operations the kernel needs, for each element type.
+template <class T>
+struct Vec;
+
+template <>
+struct Vec<float> {
+    using V = __m256;
+    static constexpr std::size_t kWidth = 8;
+    static V load(const float* p) { return _mm256_load_ps(p); }
+    static V loadu(const float* p) { return _mm256_loadu_ps(p); }
+    static void storeu(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+    static V zero() { return _mm256_setzero_ps(); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+};
+
+template <>
+struct Vec<double> {
+    using V = __m256d;
+    static constexpr std::size_t kWidth = 4;
+    static V load(const double* p) { return _mm256_load_pd(p); }
+    static V loadu(const double* p) { return _mm256_loadu_pd(p); }
+    static void storeu(double* p, V v) { _mm256_storeu_pd(p, v); }
+    static V broadcast(const double* p) { return _mm256_broadcast_sd(p); }
+    static V set1(double x) { return _mm256_set1_pd(x); }
+    static V zero() { return _mm256_setzero_pd(); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+};
+
+// c (6 x 2W, row stride ldc) = alpha * a b + beta * c, with W = vector width.
+template <class T>
+inline void kernel_6x2v(std::size_t kc, const T* __restrict a, const T* __restrict b,
+                        T* __restrict c, std::size_t ldc, T alpha, T beta) {
+    using S = Vec<T>;
+    using V = typename S::V;
+    constexpr std::size_t MR = 6, W = S::kWidth, NR = 2 * W;
+    static_assert(Blocking<T>::MR == MR && Blocking<T>::NR == NR, "kernel shape != table");
+
+    // Touch the C tile early: its lines arrive while the k loop runs.
+    for (std::size_t i = 0; i < MR; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+
+    V c00 = S::zero(), c01 = S::zero(), c10 = S::zero(), c11 = S::zero();
+    V c20 = S::zero(), c21 = S::zero(), c30 = S::zero(), c31 = S::zero();
+    V c40 = S::zero(), c41 = S::zero(), c50 = S::zero(), c51 = S::zero();
+
+#pragma GCC unroll 4
+    for (std::size_t k = 0; k < kc; ++k) {
+        const V b0 = S::load(b);
+        const V b1 = S::load(b + W);
+        V ai = S::broadcast(a + 0);
+        c00 = S::fma(ai, b0, c00);
+        c01 = S::fma(ai, b1, c01);
+        ai = S::broadcast(a + 1);
+        c10 = S::fma(ai, b0, c10);
+        c11 = S::fma(ai, b1, c11);
+        ai = S::broadcast(a + 2);
+        c20 = S::fma(ai, b0, c20);
+        c21 = S::fma(ai, b1, c21);
+        ai = S::broadcast(a + 3);
+        c30 = S::fma(ai, b0, c30);
+        c31 = S::fma(ai, b1, c31);
+        ai = S::broadcast(a + 4);
+        c40 = S::fma(ai, b0, c40);
+        c41 = S::fma(ai, b1, c41);
+        ai = S::broadcast(a + 5);
+        c50 = S::fma(ai, b0, c50);
+        c51 = S::fma(ai, b1, c51);
+        a += MR;
+        b += NR;
+    }
+
+    const V va = S::set1(alpha);
+    auto write_row = [&](T* row, V lo, V hi) {
+        if (beta == T(0)) {  // overwrite: never read C, so NaN in the old C cannot leak in
+            S::storeu(row, S::mul(va, lo));
+            S::storeu(row + W, S::mul(va, hi));
+        } else {
+            const V vb = S::set1(beta);
+            S::storeu(row, S::fma(vb, S::loadu(row), S::mul(va, lo)));
+            S::storeu(row + W, S::fma(vb, S::loadu(row + W), S::mul(va, hi)));
+        }
+    };
+    write_row(c + 0 * ldc, c00, c01);
+    write_row(c + 1 * ldc, c10, c11);
+    write_row(c + 2 * ldc, c20, c21);
+    write_row(c + 3 * ldc, c30, c31);
+    write_row(c + 4 * ldc, c40, c41);
+    write_row(c + 5 * ldc, c50, c51);
+}
+
+// Tiny products without packing, op(B) = B (not transposed): R rows of C at a time, in
+// chunks of 2W columns held in 2R accumulators (R = 4: 8 independent FMA chains, enough to
+// hide the FMA latency even when K is 4), one broadcast of op(A)(i, p) per row and step p.
+// Columns past the last full vector are finished with scalar code.
+template <class T, std::size_t R>
+inline void small_rows(bool trans_a, std::size_t i0, std::size_t N, std::size_t K, T alpha,
+                       const T* __restrict A, std::size_t lda, const T* __restrict B,
+                       std::size_t ldb, T beta, T* __restrict C, std::size_t ldc) {
+    using S = Vec<T>;
+    using V = typename S::V;
+    constexpr std::size_t W = S::kWidth;
+    const std::size_t sa_i = trans_a ? 1 : lda, sa_p = trans_a ? lda : 1;  // A(i, p) strides
+    const T* a = A + i0 * sa_i;
+    T* c = C + i0 * ldc;
+    const V va = S::set1(alpha), vb = S::set1(beta);
+    auto store = [&](T* dst, V acc) {
+        if (beta == T(0))  // overwrite: the old C (possibly NaN) is never read
+            S::storeu(dst, S::mul(va, acc));
+        else
+            S::storeu(dst, S::fma(vb, S::loadu(dst), S::mul(va, acc)));
+    };
+    std::size_t j = 0;
+    for (; j + 2 * W <= N; j += 2 * W) {
+        V acc0[R], acc1[R];
+        for (std::size_t r = 0; r < R; ++r) acc0[r] = acc1[r] = S::zero();
+        for (std::size_t p = 0; p < K; ++p) {
+            const V b0 = S::loadu(B + p * ldb + j), b1 = S::loadu(B + p * ldb + j + W);
+            for (std::size_t r = 0; r < R; ++r) {
+                const V ar = S::set1(a[r * sa_i + p * sa_p]);
+                acc0[r] = S::fma(ar, b0, acc0[r]);
+                acc1[r] = S::fma(ar, b1, acc1[r]);
+            }
+        }
+        for (std::size_t r = 0; r < R; ++r) {
+            store(c + r * ldc + j, acc0[r]);
+            store(c + r * ldc + j + W, acc1[r]);
+        }
+    }
+    for (; j + W <= N; j += W) {
+        V acc[R];
+        for (std::size_t r = 0; r < R; ++r) acc[r] = S::zero();
+        for (std::size_t p = 0; p < K; ++p) {
+            const V b0 = S::loadu(B + p * ldb + j);
+            for (std::size_t r = 0; r < R; ++r)
+                acc[r] = S::fma(S::set1(a[r * sa_i + p * sa_p]), b0, acc[r]);
+        }
+        for (std::size_t r = 0; r < R; ++r) store(c + r * ldc + j, acc[r]);
+    }
+    for (; j < N; ++j)
+        for (std::size_t r = 0; r < R; ++r) {
+            T acc = 0;
+            for (std::size_t p = 0; p < K; ++p) acc += a[r * sa_i + p * sa_p] * B[p * ldb + j];
+            T& dst = c[r * ldc + j];
+            dst = beta == T(0) ? alpha * acc : alpha * acc + beta * dst;
+        }
+}
+
+template <class T>
+inline void small_2v(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
+                     const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+                     std::size_t ldc) {
+    constexpr std::size_t R = 4;
+    std::size_t i = 0;
+    for (; i + R <= M; i += R) small_rows<T, R>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (; i < M; ++i) small_rows<T, 1>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace
+
+void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
+                const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
+                float* C, std::size_t ldc) {
+    small_2v<float>(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
+                const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
+                double* C, std::size_t ldc) {
+    small_2v<double>(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
+                  float alpha, float beta) {
+    kernel_6x2v<float>(kc, a, b, c, ldc, alpha, beta);
+}
+
+void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
+                  double alpha, double beta) {
+    kernel_6x2v<double>(kc, a, b, c, ldc, alpha, beta);
+}
+
+}  // namespace ffnn::gemm_detail
+
+#endif  // FFNN_GEMM_AVX2

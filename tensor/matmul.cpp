@@ -1,0 +1,442 @@
+// Matrix product C = alpha * op(A) * op(B) + beta * C: the naive reference, the cache-blocked
+// gemm and the Tensor-level matmul that checks shapes.
+//
+// gemm follows Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"
+// (ACM TOMS 34(3), 2008) in the arrangement of BLIS (Van Zee & van de Geijn, "BLIS: A
+// framework for rapidly instantiating BLAS functionality", ACM TOMS 41(3), 2015; and Van Zee
+// et al., "The BLIS framework: experiments in portability", ACM TOMS 42(2), 2016): five loops
+// around an MR x NR micro-kernel,
+//
+//   JC: columns of C in blocks of NC
+//     PC: the K reduction in blocks of KC        pack B(pc:pc+KC, jc:jc+NC) -> Bp  (L3)
+//       IC: rows of C in blocks of MC             pack A(ic:ic+MC, pc:pc+KC) -> Ap  (L2)
+//         JR: NR-column micro-panels of Bp        (a B micro-panel stays in L1)
+//           IR: MR-row micro-panels of Ap         micro-kernel: MR x NR tile of C += Ap_i Bp_j
+//
+// The constants live in one table, tensor/kernels/gemm_config.hpp, with their cache arithmetic;
+// the micro-kernels are in tensor/kernels/ (AVX2/FMA 6x16 fp32 and 6x8 fp64, and a portable
+// C++ kernel).
+//
+// Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
+// micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
+// tile and the valid part copied out), and the packing alone handles the transpose flags: no
+// transposed copy of A or B is ever made.
+//
+//   Ap: MC x KC block of op(A) as ceil(MC/MR) micro-panels of MR x KC, each stored column by
+//       column (k-major), so that the kernel reads MR consecutive values per step k:
+//
+//        op(A) rows        micro-panel 0                     micro-panel 1
+//         0..5    ->  [a00 a10 .. a50 | a01 a11 .. a51 | ...] [a60 a70 .. ...]
+//                      \--- k = 0 ---/ \--- k = 1 ---/          starts at 6 * KC
+//
+//   Bp: KC x NC block of op(B) as ceil(NC/NR) micro-panels of KC x NR, each stored row by row,
+//       so that the kernel reads NR consecutive values (two ymm) per step k:
+//
+//        op(B) cols        micro-panel 0                          micro-panel 1
+//         0..15   ->  [b00 b01 .. b0,15 | b10 b11 .. b1,15 | ...] [b0,16 .. ]
+//                      \----- k = 0 -----/ \----- k = 1 -----/     starts at KC * 16
+//
+// Threads. C is cut into one fixed slice per thread, aligned to the MR x NR tile grid:
+// ranges of NR-column micro-panels (the JR loop split) when C has enough of them, ranges of
+// MR-row micro-panels (the IC loop split) when it is narrow. Each thread runs the JC/PC/IC
+// loops over its slice and packs what it needs into its own buffers: with the column split
+// each B micro-panel is still packed once, by the thread that uses it, and A (small next to
+// the work, M K against M N K / threads) by each thread. So the threads never wait for each
+// other inside a product, only at the end of the parallel region. (A shared B block needs two
+// barriers per PC step; on this 2-core machine shared with compilers each barrier with an
+// absent partner cost up to a scheduler time slice, 30 ms for a 256^3 product.)
+// The PC loop is never split: every PC step updates the same C block, so splitting it would
+// race or need a reduction whose order depends on the thread count. Every element of C is
+// computed by one thread, with the same K blocking and the same operations in the same order
+// for any thread count, so 1 and N threads give bit-identical results. Products below
+// kParallelWork run on the calling thread without entering an OpenMP region, and products
+// below kSmallWork skip packing altogether.
+//
+// Pack buffers are thread_local and only grow, so repeated calls (a training loop) do not
+// allocate after the first call of each size.
+#include "tensor/matmul.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "tensor/kernels/gemm_config.hpp"
+
+namespace ffnn {
+
+// ---- naive reference ----------------------------------------------------------------------
+
+// op(A) (M, K), op(B) (K, N) -> C (M, N). One dot product per element, accumulated in T.
+template <class T>
+void gemm_naive(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha,
+                const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+                std::size_t ldc) {
+    for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t j = 0; j < N; ++j) {
+            T acc = 0;
+            for (std::size_t p = 0; p < K; ++p) {
+                T a = ta == Trans::No ? A[i * lda + p] : A[p * lda + i];
+                T b = tb == Trans::No ? B[p * ldb + j] : B[j * ldb + p];
+                acc += a * b;
+            }
+            T& c = C[i * ldc + j];
+            c = beta == T(0) ? alpha * acc : alpha * acc + beta * c;
+        }
+}
+
+namespace gemm_detail {
+namespace {
+
+// Work (M * N * K multiply-adds) below which the product runs on one thread: waking the
+// second thread and the two barriers per PC step cost a few microseconds, which is the
+// whole product below about 2^20 multiply-adds at ~50 GFLOP/s per core (bench_matmul: the
+// (128,10,128) shape is faster on 1 thread, (128,128,256) on 2).
+constexpr std::size_t kParallelWork = std::size_t(1) << 20;
+// Work below which packing costs more than it saves: such products (the Iris network's
+// 32x16x4 is 2048) run as a plain row-by-row loop on the calling thread.
+constexpr std::size_t kSmallWork = std::size_t(1) << 13;
+
+constexpr std::size_t kPackAlignment = 64;  // bytes: aligned vector loads in the kernel
+
+struct AlignedFree {
+    void operator()(void* p) const { ::operator delete[](p, std::align_val_t(kPackAlignment)); }
+};
+
+// A buffer that only grows: after the largest size has been seen once, get() never allocates.
+template <class T>
+class PackBuffer {
+public:
+    T* get(std::size_t n) {
+        if (n > capacity_) {
+            data_.reset(static_cast<T*>(
+                ::operator new[](n * sizeof(T), std::align_val_t(kPackAlignment))));
+            capacity_ = n;
+        }
+        return static_cast<T*>(data_.get());
+    }
+
+private:
+    std::unique_ptr<void, AlignedFree> data_;
+    std::size_t capacity_ = 0;
+};
+
+// Each thread packs A into its own buffer; the B buffer of the calling thread is shared by
+// the team for the duration of one call.
+template <class T>
+T* a_buffer(std::size_t n) {
+    thread_local PackBuffer<T> buffer;
+    return buffer.get(n);
+}
+template <class T>
+T* b_buffer(std::size_t n) {
+    thread_local PackBuffer<T> buffer;
+    return buffer.get(n);
+}
+
+constexpr std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+
+template <class T>
+struct GemmArgs {
+    Trans ta, tb;
+    std::size_t M, N, K;
+    T alpha;
+    const T* A;
+    std::size_t lda;
+    const T* B;
+    std::size_t ldb;
+    T beta;
+    T* C;
+    std::size_t ldc;
+};
+
+// C = beta * C, where beta == 0 writes zeros (K == 0 or alpha == 0).
+template <class T>
+void scale_c(const GemmArgs<T>& g) {
+    for (std::size_t i = 0; i < g.M; ++i) {
+        T* c = g.C + i * g.ldc;
+        if (g.beta == T(0))
+            std::fill(c, c + g.N, T(0));
+        else
+            for (std::size_t j = 0; j < g.N; ++j) c[j] *= g.beta;
+    }
+}
+
+// Pack rows [i0, i0 + mc) and columns [p0, p0 + kc) of op(A) into MR x kc micro-panels
+// (layout above), zero-filling the rows past mc in the last panel. Targets L2: the block is
+// read once per NR-column micro-panel of B by the JR loop.
+template <class T>
+void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0,
+            std::size_t kc, T* __restrict dst) {
+    constexpr std::size_t MR = Blocking<T>::MR;
+    assert(mc <= Blocking<T>::MC && kc <= Blocking<T>::KC);
+    for (std::size_t r = 0; r < mc; r += MR, dst += MR * kc) {
+        const std::size_t mr = std::min(MR, mc - r);
+        if (g.ta == Trans::No && mr == MR) {
+            // A stored (M, K): MR rows read side by side, one column of the panel per step.
+            const T* src[MR];
+            for (std::size_t i = 0; i < MR; ++i) src[i] = g.A + (i0 + r + i) * g.lda + p0;
+            for (std::size_t k = 0; k < kc; ++k)
+                for (std::size_t i = 0; i < MR; ++i) dst[k * MR + i] = src[i][k];
+        } else if (g.ta == Trans::No) {
+            // The last, partial panel: each row scattered down the panel.
+            for (std::size_t i = 0; i < mr; ++i) {
+                const T* src = g.A + (i0 + r + i) * g.lda + p0;
+                for (std::size_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
+            }
+        } else {
+            // A stored (K, M): column k of op(A) is contiguous; copy MR values per step.
+            for (std::size_t k = 0; k < kc; ++k) {
+                const T* src = g.A + (p0 + k) * g.lda + i0 + r;
+                for (std::size_t i = 0; i < mr; ++i) dst[k * MR + i] = src[i];
+            }
+        }
+        for (std::size_t i = mr; i < MR; ++i)
+            for (std::size_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+    }
+}
+
+// Pack columns [j0, j0 + nc) and rows [p0, p0 + kc) of op(B) into ceil(nc/NR) micro-panels
+// of kc x NR (layout above), zero-filling the columns past nc. Targets L3 for the whole block
+// (reused by every IC step) and L1 for one micro-panel (reused by every IR step).
+template <class T>
+void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0,
+            std::size_t kc, T* __restrict bp) {
+    constexpr std::size_t NR = Blocking<T>::NR;
+    assert(nc <= Blocking<T>::NC && kc <= Blocking<T>::KC);
+    const std::size_t n_panels = ceil_div(nc, NR);
+    for (std::size_t q = 0; q < n_panels; ++q) {
+        T* __restrict dst = bp + q * NR * kc;
+        const std::size_t j = q * NR;
+        const std::size_t nr = std::min(NR, nc - j);
+        if (g.tb == Trans::No) {
+            // B stored (K, N): row k of op(B) is contiguous.
+            for (std::size_t k = 0; k < kc; ++k) {
+                const T* src = g.B + (p0 + k) * g.ldb + j0 + j;
+                T* d = dst + k * NR;
+                if (nr == NR) {
+                    for (std::size_t c = 0; c < NR; ++c) d[c] = src[c];
+                } else {
+                    for (std::size_t c = 0; c < nr; ++c) d[c] = src[c];
+                    for (std::size_t c = nr; c < NR; ++c) d[c] = T(0);
+                }
+            }
+        } else {
+            // B stored (N, K): column j of op(B) is contiguous; scatter it across the panel.
+            for (std::size_t c = 0; c < nr; ++c) {
+                const T* src = g.B + (j0 + j + c) * g.ldb + p0;
+                for (std::size_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
+            }
+            for (std::size_t c = nr; c < NR; ++c)
+                for (std::size_t k = 0; k < kc; ++k) dst[k * NR + c] = T(0);
+        }
+    }
+}
+
+// Macro-kernel: the JR and IR loops over one packed A block (mc x kc) and packed B block
+// (kc x nc). c points at C(ic, jc). Edge tiles go through a local tile and are copied back.
+template <class T>
+void macro_kernel(std::size_t mc, std::size_t nc, std::size_t kc, const T* ap, const T* bp,
+                  T* c, std::size_t ldc, T alpha, T beta) {
+    constexpr std::size_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    const std::size_t n_panels = ceil_div(nc, NR);
+    for (std::size_t q = 0; q < n_panels; ++q) {  // JR
+        const std::size_t j = q * NR;
+        const std::size_t nr = std::min(NR, nc - j);
+        const T* b = bp + q * NR * kc;
+        for (std::size_t i = 0; i < mc; i += MR) {  // IR
+            const std::size_t mr = std::min(MR, mc - i);
+            const T* a = ap + i * kc;
+            T* cij = c + i * ldc + j;
+            if (mr == MR && nr == NR) {
+                ukernel(kc, a, b, cij, ldc, alpha, beta);
+            } else {
+                alignas(kPackAlignment) T tile[MR * NR];
+                ukernel(kc, a, b, tile, NR, alpha, T(0));
+                for (std::size_t r = 0; r < mr; ++r)
+                    for (std::size_t s = 0; s < nr; ++s) {
+                        T& dst = cij[r * ldc + s];
+                        dst = beta == T(0) ? tile[r * NR + s] : tile[r * NR + s] + beta * dst;
+                    }
+            }
+        }
+    }
+}
+
+// The part of C one thread computes: rows [row_begin, row_end) and columns
+// [col_begin, col_end), both aligned to the MR x NR tile grid of the whole of C.
+struct Slice {
+    std::size_t row_begin, row_end, col_begin, col_end;
+};
+
+// Fixed partition of C among nt threads. The columns (JR loop) are split when there are
+// enough NR-column micro-panels: each thread then packs only the B micro-panels it uses, so
+// B is still packed once in all. Otherwise (narrow C, e.g. N = 10) the rows (IC loop) are
+// split and each thread packs the small B whole.
+template <class T>
+Slice thread_slice(std::size_t M, std::size_t N, std::size_t tid, std::size_t nt) {
+    constexpr std::size_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    const std::size_t m_panels = ceil_div(M, MR), n_panels = ceil_div(N, NR);
+    if (n_panels >= 4 * nt || n_panels >= m_panels)
+        return {0, M, std::min(N, n_panels * tid / nt * NR),
+                std::min(N, n_panels * (tid + 1) / nt * NR)};
+    return {std::min(M, m_panels * tid / nt * MR), std::min(M, m_panels * (tid + 1) / nt * MR),
+            0, N};
+}
+
+// The JC, PC and IC loops over one thread's slice of C. Each thread packs into its own
+// thread_local buffers, so the threads never wait for each other inside a product.
+template <class T>
+void gemm_slice(const GemmArgs<T>& g, const Slice& s) {
+    using Bk = Blocking<T>;
+    constexpr std::size_t MR = Bk::MR, NR = Bk::NR, MC = Bk::MC, KC = Bk::KC, NC = Bk::NC;
+    const std::size_t rows = s.row_end - s.row_begin, cols = s.col_end - s.col_begin;
+    if (rows == 0 || cols == 0) return;
+    // Balanced blocks: K = 784 runs as 3 steps of 262 rather than 384 + 384 + 16, which would
+    // load and store the C tiles once more for 16 multiply-adds. KC and MC stay upper bounds.
+    // The K steps depend on K alone, so the arithmetic is the same for every thread count.
+    const std::size_t kc_step = ceil_div(g.K, ceil_div(g.K, KC));
+    const std::size_t mc_step = ceil_div(ceil_div(rows, ceil_div(rows, MC)), MR) * MR;
+    T* ap = a_buffer<T>(MC * KC);
+    T* bp = b_buffer<T>(KC * ceil_div(std::min(cols, NC), NR) * NR);
+
+    for (std::size_t jc = s.col_begin; jc < s.col_end; jc += NC) {  // JC
+        const std::size_t nc = std::min(NC, s.col_end - jc);
+        for (std::size_t pc = 0; pc < g.K; pc += kc_step) {  // PC: never split (all update C)
+            const std::size_t kc = std::min(kc_step, g.K - pc);
+            // Every PC step after the first accumulates onto the partial sums in C.
+            const T beta = pc == 0 ? g.beta : T(1);
+            pack_b(g, jc, nc, pc, kc, bp);
+            for (std::size_t ic = s.row_begin; ic < s.row_end; ic += mc_step) {  // IC
+                const std::size_t mc = std::min(mc_step, s.row_end - ic);
+                pack_a(g, ic, mc, pc, kc, ap);
+                macro_kernel(mc, nc, kc, ap, bp, g.C + ic * g.ldc + jc, g.ldc, g.alpha, beta);
+            }
+        }
+    }
+}
+
+// Tiny products: no packing, no threads. With AVX2 and op(B) = B (the forward product and the
+// weight gradient) the vector loop of kernels/gemm_avx2.cpp; otherwise one dot product per
+// element, in the order of the naive loop.
+template <class T>
+void gemm_small(const GemmArgs<T>& g) {
+#if FFNN_GEMM_AVX2
+    if (g.tb == Trans::No) {
+        small_avx2(g.ta == Trans::Yes, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta,
+                   g.C, g.ldc);
+        return;
+    }
+#endif
+    gemm_naive(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc);
+}
+
+}  // namespace
+}  // namespace gemm_detail
+
+template <class T>
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    using namespace gemm_detail;
+    const GemmArgs<T> g{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    if (M == 0 || N == 0) return;
+    if (K == 0 || alpha == T(0)) {
+        scale_c(g);
+        return;
+    }
+    const std::size_t work = M * N * K;
+    if (work < kSmallWork) {
+        gemm_small(g);
+        return;
+    }
+    const int nt = work < kParallelWork ? 1 : omp_get_max_threads();
+    if (nt <= 1) {
+        gemm_slice(g, Slice{0, M, 0, N});
+    } else {
+#pragma omp parallel num_threads(nt)
+        gemm_slice(g, thread_slice<T>(M, N, std::size_t(omp_get_thread_num()),
+                                      std::size_t(omp_get_num_threads())));
+    }
+}
+
+namespace {
+
+std::string op_name(const char* name, Trans t) {
+    return t == Trans::No ? std::string(name) : std::string(name) + "^T";
+}
+
+template <class T>
+void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb,
+                   Tensor<T>& C, T alpha, T beta) {
+    if (A.rank() != 2 || B.rank() != 2)
+        throw std::invalid_argument("matmul: operands must be rank 2, A is " +
+                                    A.shape().to_string() + " and B is " + B.shape().to_string());
+    std::size_t M = ta == Trans::No ? A.dim(0) : A.dim(1);
+    std::size_t Ka = ta == Trans::No ? A.dim(1) : A.dim(0);
+    std::size_t Kb = tb == Trans::No ? B.dim(0) : B.dim(1);
+    std::size_t N = tb == Trans::No ? B.dim(1) : B.dim(0);
+    if (Ka != Kb)
+        throw std::invalid_argument("matmul: " + op_name("A", ta) + " is " + std::to_string(M) +
+                                    "x" + std::to_string(Ka) + " but " + op_name("B", tb) + " is " +
+                                    std::to_string(Kb) + "x" + std::to_string(N) + " (A is stored " +
+                                    A.shape().to_string() + ", B " + B.shape().to_string() + ")");
+    if (beta == T(0)) {
+        C.resize(Shape{M, N});
+    } else if (!(C.shape() == Shape{M, N})) {
+        throw std::invalid_argument("matmul: C is " + C.shape().to_string() + " but op(A) op(B) is " +
+                                    std::to_string(M) + "x" + std::to_string(N));
+    }
+    if (C.shares_storage_with(A) || C.shares_storage_with(B))
+        throw std::invalid_argument("matmul: C must not share storage with A or B");
+    auto run = fast ? gemm<T> : gemm_naive<T>;
+    run(ta, tb, M, N, Ka, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta, C.data(), N);
+}
+
+}  // namespace
+
+template <class T>
+void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C, T alpha,
+            T beta) {
+    check_and_run(true, A, ta, B, tb, C, alpha, beta);
+}
+
+template <class T>
+void matmul_naive(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C,
+                  T alpha, T beta) {
+    check_and_run(false, A, ta, B, tb, C, alpha, beta);
+}
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& A, const Tensor<T>& B) {
+    Tensor<T> C;
+    matmul(A, Trans::No, B, Trans::No, C);
+    return C;
+}
+
+template <class T>
+Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B) {
+    Tensor<T> C;
+    matmul_naive(A, Trans::No, B, Trans::No, C);
+    return C;
+}
+
+#define FFNN_INSTANTIATE(T)                                                                      \
+    template void gemm<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,       \
+                          std::size_t, const T*, std::size_t, T, T*, std::size_t);                \
+    template void gemm_naive<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*, \
+                                std::size_t, const T*, std::size_t, T, T*, std::size_t);          \
+    template void matmul<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, T);  \
+    template void matmul_naive<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, \
+                                  T);                                                             \
+    template Tensor<T> matmul<T>(const Tensor<T>&, const Tensor<T>&);                             \
+    template Tensor<T> matmul_naive<T>(const Tensor<T>&, const Tensor<T>&);
+FFNN_INSTANTIATE(float)
+FFNN_INSTANTIATE(double)
+#undef FFNN_INSTANTIATE
+
+}  // namespace ffnn
