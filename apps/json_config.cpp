@@ -45,7 +45,7 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
                                      sub.get_name() + "' (see ffnn " + sub.get_name() + " --help)");
         const nlohmann::json& v = it.value();
         if (v.is_boolean()) {
-            if (opt->get_type_size() != 0)
+            if (opt->get_items_expected_min() != 0)
                 throw std::runtime_error(file + ": key '" + it.key() + "' takes a value, not true/false");
             if (v.get<bool>()) out.push_back("--" + key);
         } else if (v.is_array()) {
@@ -59,7 +59,7 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
         } else if (v.is_null()) {
             throw std::runtime_error(file + ": key '" + it.key() + "' has no value");
         } else {
-            if (opt->get_type_size() == 0)
+            if (opt->get_items_expected_min() == 0)
                 throw std::runtime_error(file + ": key '" + it.key() + "' is a switch: use true or false");
             out.push_back("--" + key);
             out.push_back(scalar_text(file, it.key(), v));

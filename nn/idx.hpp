@@ -8,7 +8,9 @@
 //   then        each dimension as a 32-bit big-endian unsigned integer
 //   then        the elements, row-major, nothing after them
 //
-// Files may be gzip-compressed or plain: zlib's gzread reads both transparently.
+// Files may be gzip-compressed or plain: zlib's gzread reads both transparently. "Nothing
+// after the data" applies to the decompressed bytes; zlib itself ignores non-gzip bytes
+// after the end of a complete gzip stream.
 //
 // The reader trusts nothing in the file: the rank and every dimension are capped, the total
 // size is capped (kIdxMaxBytes), and the data are read in chunks that grow with the bytes
