@@ -49,7 +49,7 @@ Command add_gradcheck(CLI::App& cmd) {
         opts.h = f->h;
         opts.seed = f->seed;
         GradCheckReport report = gradcheck(model, x, labels, opts);
-        std::cout << "gradcheck: " << model.summary() << ", batch " << f->batch << ", softmax cross-entropy, h "
+        std::cout << "gradcheck: " << model.summary() << ", batch " << f->batch << ", h "
                   << f->h << "\n\n"
                   << report.to_string();
         const double worst = report.max_rel_error();

@@ -171,6 +171,18 @@ void peak_fma(benchmark::State& state) {
 }
 #endif
 
+// The cost of entering and leaving an OpenMP parallel region with `threads` threads: what a
+// product must save by threading before it pays (kParallelWork in tensor/matmul.cpp).
+void fork_join(benchmark::State& state) {
+    const int threads = int(state.range(0));
+    for (auto _ : state) {
+        int sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+        sink += omp_get_thread_num();
+        benchmark::DoNotOptimize(sink);
+    }
+}
+
 // All registrations, in one place.
 int register_all() {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -181,6 +193,11 @@ int register_all() {
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
 #endif
+    benchmark::RegisterBenchmark("overhead/omp_fork_join", fork_join)
+        ->ArgName("threads")
+        ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
     for (std::size_t n : {64, 128, 256, 512, 1024, 2048})
         add_shape<float>(Trans::No, Trans::No, n, n, n, n <= 1024);
     // Forward products of the MNIST network, batch 128: (M, N, K) = (batch, out, in).

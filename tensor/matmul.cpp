@@ -62,6 +62,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -169,71 +170,90 @@ void scale_c(const GemmArgs<T>& g) {
 
 // Pack rows [i0, i0 + mc) and columns [p0, p0 + kc) of op(A) into MR x kc micro-panels
 // (layout above), zero-filling the rows past mc in the last panel. Targets L2: the block is
-// read once per NR-column micro-panel of B by the JR loop.
+// read once per NR-column micro-panel of B by the JR loop. The source is read along its
+// stored rows, so that the hardware prefetcher sees sequential streams.
 template <class T>
 void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0,
-            std::size_t kc, T* __restrict dst) {
+            std::size_t kc, T* __restrict ap) {
     constexpr std::size_t MR = Blocking<T>::MR;
     assert(mc <= Blocking<T>::MC && kc <= Blocking<T>::KC);
-    for (std::size_t r = 0; r < mc; r += MR, dst += MR * kc) {
-        const std::size_t mr = std::min(MR, mc - r);
-        if (g.ta == Trans::No && mr == MR) {
-            // A stored (M, K): MR rows read side by side, one column of the panel per step.
-            const T* src[MR];
-            for (std::size_t i = 0; i < MR; ++i) src[i] = g.A + (i0 + r + i) * g.lda + p0;
-            for (std::size_t k = 0; k < kc; ++k)
-                for (std::size_t i = 0; i < MR; ++i) dst[k * MR + i] = src[i][k];
-        } else if (g.ta == Trans::No) {
-            // The last, partial panel: each row scattered down the panel.
-            for (std::size_t i = 0; i < mr; ++i) {
-                const T* src = g.A + (i0 + r + i) * g.lda + p0;
-                for (std::size_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
-            }
-        } else {
-            // A stored (K, M): column k of op(A) is contiguous; copy MR values per step.
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* src = g.A + (p0 + k) * g.lda + i0 + r;
-                for (std::size_t i = 0; i < mr; ++i) dst[k * MR + i] = src[i];
+    if (g.ta == Trans::Yes) {
+        // A stored (K, M): row k of the storage is column k of op(A); deal it out to the
+        // panels, MR values to each.
+        for (std::size_t k = 0; k < kc; ++k) {
+            const T* src = g.A + (p0 + k) * g.lda + i0;
+            for (std::size_t r = 0; r < mc; r += MR) {
+                T* d = ap + r * kc + k * MR;
+                const std::size_t mr = std::min(MR, mc - r);
+                if (mr == MR) {
+                    std::memcpy(d, src + r, MR * sizeof(T));  // a fixed-size vector copy
+                } else {
+                    for (std::size_t i = 0; i < mr; ++i) d[i] = src[r + i];
+                    for (std::size_t i = mr; i < MR; ++i) d[i] = T(0);
+                }
             }
         }
-        for (std::size_t i = mr; i < MR; ++i)
-            for (std::size_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+        return;
+    }
+    // A stored (M, K): the MR rows of a panel read side by side, one panel column per step.
+    for (std::size_t r = 0; r < mc; r += MR) {
+        T* __restrict dst = ap + r * kc;
+        const std::size_t mr = std::min(MR, mc - r);
+        const T* src[MR] = {};
+        for (std::size_t i = 0; i < mr; ++i) src[i] = g.A + (i0 + r + i) * g.lda + p0;
+        if (mr == MR) {
+            for (std::size_t k = 0; k < kc; ++k)
+                for (std::size_t i = 0; i < MR; ++i) dst[k * MR + i] = src[i][k];
+        } else {
+            for (std::size_t k = 0; k < kc; ++k) {
+                for (std::size_t i = 0; i < mr; ++i) dst[k * MR + i] = src[i][k];
+                for (std::size_t i = mr; i < MR; ++i) dst[k * MR + i] = T(0);
+            }
+        }
     }
 }
 
 // Pack columns [j0, j0 + nc) and rows [p0, p0 + kc) of op(B) into ceil(nc/NR) micro-panels
 // of kc x NR (layout above), zero-filling the columns past nc. Targets L3 for the whole block
-// (reused by every IC step) and L1 for one micro-panel (reused by every IR step).
+// (reused by every IC step) and L1 for one micro-panel (reused by every IR step). As for A,
+// the source is read along its stored rows.
 template <class T>
 void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0,
             std::size_t kc, T* __restrict bp) {
     constexpr std::size_t NR = Blocking<T>::NR;
     assert(nc <= Blocking<T>::NC && kc <= Blocking<T>::KC);
-    const std::size_t n_panels = ceil_div(nc, NR);
-    for (std::size_t q = 0; q < n_panels; ++q) {
-        T* __restrict dst = bp + q * NR * kc;
-        const std::size_t j = q * NR;
-        const std::size_t nr = std::min(NR, nc - j);
-        if (g.tb == Trans::No) {
-            // B stored (K, N): row k of op(B) is contiguous.
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* src = g.B + (p0 + k) * g.ldb + j0 + j;
-                T* d = dst + k * NR;
+    if (g.tb == Trans::No) {
+        // B stored (K, N): row k of op(B) is contiguous; deal it out to the panels, NR values
+        // to each.
+        for (std::size_t k = 0; k < kc; ++k) {
+            const T* src = g.B + (p0 + k) * g.ldb + j0;
+            for (std::size_t j = 0; j < nc; j += NR) {
+                T* d = bp + j * kc + k * NR;
+                const std::size_t nr = std::min(NR, nc - j);
                 if (nr == NR) {
-                    for (std::size_t c = 0; c < NR; ++c) d[c] = src[c];
+                    std::memcpy(d, src + j, NR * sizeof(T));  // a fixed-size vector copy
                 } else {
-                    for (std::size_t c = 0; c < nr; ++c) d[c] = src[c];
+                    for (std::size_t c = 0; c < nr; ++c) d[c] = src[j + c];
                     for (std::size_t c = nr; c < NR; ++c) d[c] = T(0);
                 }
             }
+        }
+        return;
+    }
+    // B stored (N, K): the NR stored rows of a panel read side by side, one panel row per step.
+    for (std::size_t j = 0; j < nc; j += NR) {
+        T* __restrict dst = bp + j * kc;
+        const std::size_t nr = std::min(NR, nc - j);
+        const T* src[NR] = {};
+        for (std::size_t c = 0; c < nr; ++c) src[c] = g.B + (j0 + j + c) * g.ldb + p0;
+        if (nr == NR) {
+            for (std::size_t k = 0; k < kc; ++k)
+                for (std::size_t c = 0; c < NR; ++c) dst[k * NR + c] = src[c][k];
         } else {
-            // B stored (N, K): column j of op(B) is contiguous; scatter it across the panel.
-            for (std::size_t c = 0; c < nr; ++c) {
-                const T* src = g.B + (j0 + j + c) * g.ldb + p0;
-                for (std::size_t k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
+            for (std::size_t k = 0; k < kc; ++k) {
+                for (std::size_t c = 0; c < nr; ++c) dst[k * NR + c] = src[c][k];
+                for (std::size_t c = nr; c < NR; ++c) dst[k * NR + c] = T(0);
             }
-            for (std::size_t c = nr; c < NR; ++c)
-                for (std::size_t k = 0; k < kc; ++k) dst[k * NR + c] = T(0);
         }
     }
 }

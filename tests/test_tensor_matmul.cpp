@@ -18,8 +18,11 @@
 // above this bound (at most ~1e-3 for K = 257 in float, typically far below).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -227,6 +230,32 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     set_threads(saved);
 }
 
+// Pack buffers only grow: once a shape has been seen, calling gemm again with it (a training
+// step) allocates nothing. Counted through the replaceable global operator new below.
+std::atomic<long> g_allocations{0};
+
+TYPED_TEST(GemmTest, NoAllocationAfterFirstCall) {
+    using T = TypeParam;
+    Rng rng(23);
+    const Case shapes[] = {{200, 150, 300}, {128, 10, 128}, {32, 16, 4}};
+    for (const Case& c : shapes)
+        for (Trans ta : kTrans)
+            for (Trans tb : kTrans) {
+                const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
+                const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
+                Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C(c.M, c.N, c.N, rng);
+                auto run = [&] {
+                    gemm<T>(ta, tb, c.M, c.N, c.K, T(1), A.data(), A.ld, B.data(), B.ld, T(0),
+                            C.data(), C.ld);
+                };
+                run();  // first call: the buffers may grow
+                const long before = g_allocations.load();
+                run();
+                run();
+                EXPECT_EQ(g_allocations.load(), before) << describe(ta, tb, c, 1, 0);
+            }
+}
+
 // ---- Tensor interface ----
 
 template <class T>
@@ -330,3 +359,24 @@ TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
 
 }  // namespace
 }  // namespace ffnn
+
+// Counting replacements of the global allocation functions (used by NoAllocationAfterFirstCall).
+// The aligned forms are the ones the pack buffers use. The release functions go through
+// release() so that GCC does not inline free() into the callers of new, which its
+// -Wmismatched-new-delete check would flag.
+[[gnu::noinline]] static void release(void* p) noexcept { std::free(p); }
+void* operator new(std::size_t n) {
+    ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void* operator new(std::size_t n, std::align_val_t al) {
+    ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t a = static_cast<std::size_t>(al);
+    if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
