@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
         ffnn::app::add_predict);
     add("gradcheck", "Check every gradient of a network against central differences in double",
         ffnn::app::add_gradcheck);
+    add("sweep", "Train a grid of settings over several seeds and write a report", ffnn::app::add_sweep);
 
     std::vector<std::string> args(argv, argv + argc);
     try {

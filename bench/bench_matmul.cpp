@@ -16,7 +16,6 @@
 //   bench_matmul --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 //   bench_matmul --benchmark_filter='/1024x1024x1024/'
 #include <benchmark/benchmark.h>
-
 #include <omp.h>
 
 #include <cstddef>
@@ -43,9 +42,12 @@ enum class Impl { Naive, Ffnn, OpenBlas };
 
 const char* impl_name(Impl impl) {
     switch (impl) {
-        case Impl::Naive: return "naive";
-        case Impl::Ffnn: return "ffnn";
-        case Impl::OpenBlas: return "openblas";
+        case Impl::Naive:
+            return "naive";
+        case Impl::Ffnn:
+            return "ffnn";
+        case Impl::OpenBlas:
+            return "openblas";
     }
     return "?";
 }
@@ -76,8 +78,8 @@ void blas_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
 
 // One product C (M, N) = op(A) op(B), timed in a loop.
 template <class T>
-void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_t M,
-              std::size_t N, std::size_t K, int threads) {
+void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_t M, std::size_t N,
+              std::size_t K, int threads) {
     ffnn::Rng rng(1);
     const ffnn::Shape a_shape = ta == Trans::No ? ffnn::Shape{M, K} : ffnn::Shape{K, M};
     const ffnn::Shape b_shape = tb == Trans::No ? ffnn::Shape{K, N} : ffnn::Shape{N, K};
@@ -93,8 +95,8 @@ void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_
                                     C.data(), N);
                 break;
             case Impl::Ffnn:
-                ffnn::gemm<T>(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0),
-                              C.data(), N);
+                ffnn::gemm<T>(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), C.data(),
+                              N);
                 break;
             case Impl::OpenBlas:
 #if defined(FFNN_HAVE_OPENBLAS)

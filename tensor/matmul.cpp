@@ -22,19 +22,19 @@
 // tile and the valid part copied out), and the packing alone handles the transpose flags: no
 // transposed copy of A or B is ever made.
 //
-//   Ap: MC x KC block of op(A) as ceil(MC/MR) micro-panels of MR x KC, each stored column by
-//       column (k-major), so that the kernel reads MR consecutive values per step k:
+//   Ap: mc x kc block of op(A) (mc <= MC, kc <= KC) as ceil(mc/MR) micro-panels of MR x kc,
+//       each stored column by column (k-major): the kernel reads MR consecutive values per k.
 //
 //        op(A) rows        micro-panel 0                     micro-panel 1
 //         0..5    ->  [a00 a10 .. a50 | a01 a11 .. a51 | ...] [a60 a70 .. ...]
-//                      \--- k = 0 ---/ \--- k = 1 ---/          starts at 6 * KC
+//                      \--- k = 0 ---/ \--- k = 1 ---/          starts at 6 * kc
 //
-//   Bp: KC x NC block of op(B) as ceil(NC/NR) micro-panels of KC x NR, each stored row by row,
-//       so that the kernel reads NR consecutive values (two ymm) per step k:
+//   Bp: kc x nc block of op(B) (nc <= NC) as ceil(nc/NR) micro-panels of kc x NR, each stored
+//       row by row: the kernel reads NR consecutive values (two ymm) per step k.
 //
 //        op(B) cols        micro-panel 0                          micro-panel 1
 //         0..15   ->  [b00 b01 .. b0,15 | b10 b11 .. b1,15 | ...] [b0,16 .. ]
-//                      \----- k = 0 -----/ \----- k = 1 -----/     starts at KC * 16
+//                      \----- k = 0 -----/ \----- k = 1 -----/     starts at kc * 16
 //
 // Threads. C is cut into one fixed slice per thread, aligned to the MR x NR tile grid:
 // ranges of NR-column micro-panels (the JR loop split) when C has enough of them, ranges of
@@ -95,15 +95,6 @@ void gemm_naive(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K,
 namespace gemm_detail {
 namespace {
 
-// Work (M * N * K multiply-adds) below which the product runs on one thread: waking the
-// second thread and the two barriers per PC step cost a few microseconds, which is the
-// whole product below about 2^20 multiply-adds at ~50 GFLOP/s per core (bench_matmul: the
-// (128,10,128) shape is faster on 1 thread, (128,128,256) on 2).
-constexpr std::size_t kParallelWork = std::size_t(1) << 20;
-// Work below which packing costs more than it saves: such products (the Iris network's
-// 32x16x4 is 2048) run unpacked (gemm_small) on the calling thread.
-constexpr std::size_t kSmallWork = std::size_t(1) << 13;
-
 constexpr std::size_t kPackAlignment = 64;  // bytes: aligned vector loads in the kernel
 
 struct AlignedFree {
@@ -113,17 +104,17 @@ struct AlignedFree {
 // A buffer that only grows: after the largest size has been seen once, get() never allocates.
 template <class T>
 class PackBuffer {
-public:
+  public:
     T* get(std::size_t n) {
         if (n > capacity_) {
-            data_.reset(static_cast<T*>(
-                ::operator new[](n * sizeof(T), std::align_val_t(kPackAlignment))));
+            data_.reset(
+                static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t(kPackAlignment))));
             capacity_ = n;
         }
         return static_cast<T*>(data_.get());
     }
 
-private:
+  private:
     std::unique_ptr<void, AlignedFree> data_;
     std::size_t capacity_ = 0;
 };
@@ -140,7 +131,9 @@ T* b_buffer(std::size_t n) {
     return buffer.get(n);
 }
 
-constexpr std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+constexpr std::size_t ceil_div(std::size_t a, std::size_t b) {
+    return (a + b - 1) / b;
+}
 
 template <class T>
 struct GemmArgs {
@@ -173,8 +166,8 @@ void scale_c(const GemmArgs<T>& g) {
 // read once per NR-column micro-panel of B by the JR loop. The source is read along its
 // stored rows, so that the hardware prefetcher sees sequential streams.
 template <class T>
-void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0,
-            std::size_t kc, T* __restrict ap) {
+void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0, std::size_t kc,
+            T* __restrict ap) {
     constexpr std::size_t MR = Blocking<T>::MR;
     assert(mc <= Blocking<T>::MC && kc <= Blocking<T>::KC);
     if (g.ta == Trans::Yes) {
@@ -218,8 +211,8 @@ void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0
 // (reused by every IC step) and L1 for one micro-panel (reused by every IR step). As for A,
 // the source is read along its stored rows.
 template <class T>
-void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0,
-            std::size_t kc, T* __restrict bp) {
+void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0, std::size_t kc,
+            T* __restrict bp) {
     constexpr std::size_t NR = Blocking<T>::NR;
     assert(nc <= Blocking<T>::NC && kc <= Blocking<T>::KC);
     if (g.tb == Trans::No) {
@@ -261,8 +254,8 @@ void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0
 // Macro-kernel: the JR and IR loops over one packed A block (mc x kc) and packed B block
 // (kc x nc). c points at C(ic, jc). Edge tiles go through a local tile and are copied back.
 template <class T>
-void macro_kernel(std::size_t mc, std::size_t nc, std::size_t kc, const T* ap, const T* bp,
-                  T* c, std::size_t ldc, T alpha, T beta) {
+void macro_kernel(std::size_t mc, std::size_t nc, std::size_t kc, const T* ap, const T* bp, T* c,
+                  std::size_t ldc, T alpha, T beta) {
     constexpr std::size_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const std::size_t n_panels = ceil_div(nc, NR);
     for (std::size_t q = 0; q < n_panels; ++q) {  // JR
@@ -305,8 +298,8 @@ Slice thread_slice(std::size_t M, std::size_t N, std::size_t tid, std::size_t nt
     if (n_panels >= 4 * nt || n_panels >= m_panels)
         return {0, M, std::min(N, n_panels * tid / nt * NR),
                 std::min(N, n_panels * (tid + 1) / nt * NR)};
-    return {std::min(M, m_panels * tid / nt * MR), std::min(M, m_panels * (tid + 1) / nt * MR),
-            0, N};
+    return {std::min(M, m_panels * tid / nt * MR), std::min(M, m_panels * (tid + 1) / nt * MR), 0,
+            N};
 }
 
 // The JC, PC and IC loops over one thread's slice of C. Each thread packs into its own
@@ -342,18 +335,20 @@ void gemm_slice(const GemmArgs<T>& g, const Slice& s) {
 }
 
 // Tiny products: no packing, no threads. With AVX2 and op(B) = B (the forward product and the
-// weight gradient) the vector loop of kernels/gemm_avx2.cpp; otherwise one dot product per
-// element, in the order of the naive loop.
+// weight gradient) the vector loop of kernels/gemm_avx2.cpp runs them and this returns true;
+// otherwise it returns false and the packed path runs (for op(B) = B^T it beat an unpacked
+// scalar loop even at the Iris backward shape 32x16x3: 0.4 vs 2.8 us).
 template <class T>
-void gemm_small(const GemmArgs<T>& g) {
+bool gemm_small(const GemmArgs<T>& g) {
 #if FFNN_GEMM_AVX2
     if (g.tb == Trans::No) {
-        small_avx2(g.ta == Trans::Yes, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta,
-                   g.C, g.ldc);
-        return;
+        small_avx2(g.ta == Trans::Yes, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C,
+                   g.ldc);
+        return true;
     }
 #endif
-    gemm_naive(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc);
+    (void)g;
+    return false;
 }
 
 }  // namespace
@@ -370,10 +365,7 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         return;
     }
     const std::size_t work = M * N * K;
-    if (work < kSmallWork) {
-        gemm_small(g);
-        return;
-    }
+    if (work < kSmallWork && gemm_small(g)) return;
     const int nt = work < kParallelWork ? 1 : omp_get_max_threads();
     if (nt <= 1) {
         gemm_slice(g, Slice{0, M, 0, N});
@@ -401,15 +393,16 @@ void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, 
     std::size_t Kb = tb == Trans::No ? B.dim(0) : B.dim(1);
     std::size_t N = tb == Trans::No ? B.dim(1) : B.dim(0);
     if (Ka != Kb)
-        throw std::invalid_argument("matmul: " + op_name("A", ta) + " is " + std::to_string(M) +
-                                    "x" + std::to_string(Ka) + " but " + op_name("B", tb) + " is " +
-                                    std::to_string(Kb) + "x" + std::to_string(N) + " (A is stored " +
-                                    A.shape().to_string() + ", B " + B.shape().to_string() + ")");
+        throw std::invalid_argument(
+            "matmul: " + op_name("A", ta) + " is " + std::to_string(M) + "x" + std::to_string(Ka) +
+            " but " + op_name("B", tb) + " is " + std::to_string(Kb) + "x" + std::to_string(N) +
+            " (A is stored " + A.shape().to_string() + ", B " + B.shape().to_string() + ")");
     if (beta == T(0)) {
         C.resize(Shape{M, N});
     } else if (!(C.shape() == Shape{M, N})) {
-        throw std::invalid_argument("matmul: C is " + C.shape().to_string() + " but op(A) op(B) is " +
-                                    std::to_string(M) + "x" + std::to_string(N));
+        throw std::invalid_argument("matmul: C is " + C.shape().to_string() +
+                                    " but op(A) op(B) is " + std::to_string(M) + "x" +
+                                    std::to_string(N));
     }
     if (C.shares_storage_with(A) || C.shares_storage_with(B))
         throw std::invalid_argument("matmul: C must not share storage with A or B");
@@ -426,8 +419,8 @@ void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T
 }
 
 template <class T>
-void matmul_naive(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C,
-                  T alpha, T beta) {
+void matmul_naive(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C, T alpha,
+                  T beta) {
     check_and_run(false, A, ta, B, tb, C, alpha, beta);
 }
 
@@ -445,15 +438,15 @@ Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B) {
     return C;
 }
 
-#define FFNN_INSTANTIATE(T)                                                                      \
-    template void gemm<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,       \
-                          std::size_t, const T*, std::size_t, T, T*, std::size_t);                \
-    template void gemm_naive<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*, \
-                                std::size_t, const T*, std::size_t, T, T*, std::size_t);          \
-    template void matmul<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, T);  \
+#define FFNN_INSTANTIATE(T)                                                                        \
+    template void gemm<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,        \
+                          std::size_t, const T*, std::size_t, T, T*, std::size_t);                 \
+    template void gemm_naive<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,  \
+                                std::size_t, const T*, std::size_t, T, T*, std::size_t);           \
+    template void matmul<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, T);   \
     template void matmul_naive<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, \
-                                  T);                                                             \
-    template Tensor<T> matmul<T>(const Tensor<T>&, const Tensor<T>&);                             \
+                                  T);                                                              \
+    template Tensor<T> matmul<T>(const Tensor<T>&, const Tensor<T>&);                              \
     template Tensor<T> matmul_naive<T>(const Tensor<T>&, const Tensor<T>&);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

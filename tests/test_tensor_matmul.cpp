@@ -18,12 +18,13 @@
 // above this bound (at most ~1e-3 for K = 257 in float, typically far below).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,8 +54,8 @@ struct Mat {
 // Also returns the element-wise error bound described at the top of the file.
 template <class T>
 void reference(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha,
-               const Mat<T>& A, const Mat<T>& B, T beta, const Mat<T>& C0,
-               std::vector<double>& ref, std::vector<double>& bound) {
+               const Mat<T>& A, const Mat<T>& B, T beta, const Mat<T>& C0, std::vector<double>& ref,
+               std::vector<double>& bound) {
     const double u = std::numeric_limits<T>::epsilon() / 2;
     const double n = static_cast<double>(K + 3);
     const double gamma = n * u / (1 - n * u);
@@ -72,9 +73,9 @@ void reference(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
             double c0 = beta == T(0) ? 0.0 : double(C0.v[i * C0.ld + j]);
             double r = double(alpha) * acc + double(beta) * c0;
             ref[i * N + j] = r;
-            bound[i * N + j] = gamma * (std::abs(double(alpha)) * abs_acc +
-                                        std::abs(double(beta) * c0)) +
-                               2 * u * std::abs(r);
+            bound[i * N + j] =
+                gamma * (std::abs(double(alpha)) * abs_acc + std::abs(double(beta) * c0)) +
+                2 * u * std::abs(r);
         }
 }
 
@@ -92,8 +93,8 @@ std::string describe(Trans ta, Trans tb, const Case& c, double alpha, double bet
 // Runs gemm on one case with padded strides (pad extra elements per row) and checks every
 // element of C against the reference, and that the padding of C is left untouched.
 template <class T>
-void check_gemm(Trans ta, Trans tb, const Case& c, T alpha, T beta, std::size_t pad,
-                bool nan_in_c, Rng& rng) {
+void check_gemm(Trans ta, Trans tb, const Case& c, T alpha, T beta, std::size_t pad, bool nan_in_c,
+                Rng& rng) {
     const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
     const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
     Mat<T> A(ar, ac, ac + pad, rng), B(br, bc, bc + pad, rng), C(c.M, c.N, c.N + pad, rng);
@@ -113,8 +114,8 @@ void check_gemm(Trans ta, Trans tb, const Case& c, T alpha, T beta, std::size_t 
         for (std::size_t j = 0; j < c.N && failures < 5; ++j) {
             const double got = C.v[i * C.ld + j], want = ref[i * c.N + j];
             if (!(std::abs(got - want) <= bound[i * c.N + j])) {
-                ADD_FAILURE() << what << ": C(" << i << "," << j << ") = " << got
-                              << ", reference " << want << ", bound " << bound[i * c.N + j];
+                ADD_FAILURE() << what << ": C(" << i << "," << j << ") = " << got << ", reference "
+                              << want << ", bound " << bound[i * c.N + j];
                 ++failures;
             }
         }
@@ -133,31 +134,55 @@ class GemmTest : public ::testing::Test {};
 using Types = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(GemmTest, Types);
 
-// Every blocking boundary in each of M, N and K (the others kept small), for all four
-// transpose combinations, with beta = 0 (over NaN) and a general alpha/beta.
+// Every blocking boundary in each of M, N and K, for all four transpose combinations, with
+// beta = 0 (over NaN) and a general alpha/beta. The other two sizes are chosen so that the
+// work M N K stays above kSmallWork: these cases all run the packed path.
 TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
     using T = TypeParam;
     using Bk = gemm_detail::Blocking<T>;
-    const std::size_t values[] = {1,          Bk::MR - 1, Bk::MR + 1, Bk::NR + 1, Bk::KC + 1,
-                                  Bk::MC + 1, 127,        257};
+    const std::size_t packed = gemm_detail::kSmallWork + 1;  // least work of the packed path
+    const std::size_t values[] = {1,          Bk::MR - 1, Bk::MR + 1, Bk::NR + 1,
+                                  Bk::KC + 1, Bk::MC + 1, 127,        257};
+    auto other = [&](std::size_t v, std::size_t fixed, std::size_t least) {
+        return std::max(least, (packed + v * fixed - 1) / (v * fixed));  // v*fixed*other >= packed
+    };
     std::vector<Case> cases;
     for (std::size_t v : values) {
-        cases.push_back({v, 19, 37});
-        cases.push_back({13, v, 37});
-        cases.push_back({13, 19, v});
+        cases.push_back({v, 19, other(v, 19, 37)});
+        cases.push_back({13, v, other(v, 13, 37)});
+        cases.push_back({13, other(v, 13, 19), v});
     }
-    cases.push_back({1, 1, 1});
-    cases.push_back({Bk::MR, Bk::NR, Bk::KC});      // exactly one full tile, one KC block
+    cases.push_back({Bk::MR, Bk::NR * 43, Bk::KC});  // full tiles only, one K block
     cases.push_back({Bk::MC + 1, Bk::NR + 1, Bk::KC + 1});
-    cases.push_back({127, 127, 127});               // big enough to run on 2 threads
-    cases.push_back({1000, 16, 4});                 // tall-skinny, the (N, D) x (D, H) shape
-    cases.push_back({32, 16, 4});                   // Iris-sized: the no-packing path
+    cases.push_back({127, 127, 127});  // above kParallelWork: 2 threads, C split by columns
+    cases.push_back({301, 37, 97});    // above kParallelWork and narrow: C split by rows
     Rng rng(42);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans)
+            for (const Case& c : cases) {
+                ASSERT_GE(c.M * c.N * c.K, packed);
+                check_gemm<T>(ta, tb, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(ta, tb, c, T(0.75), T(-1.5), 0, false, rng);
+            }
+}
+
+// Products below kSmallWork (the unpacked path when op(B) = B), around the vector width:
+// the Iris network's products forward and backward, the tall-skinny (N, D) x (D, H) shape,
+// widths 1 .. 2 NR + 3 (full vectors and masked tails), fewer rows than the 4-row block.
+TYPED_TEST(GemmTest, SmallProductsAllTransposes) {
+    using T = TypeParam;
+    using Bk = gemm_detail::Blocking<T>;
+    std::vector<Case> cases = {{1, 1, 1},     {32, 16, 4}, {32, 3, 16},
+                               {4, 16, 32},   {16, 3, 32}, {32, 16, 3},
+                               {1000, 16, 4}, {3, 7, 5},   {Bk::MR - 1, 19, 37}};
+    for (std::size_t n = 1; n <= 2 * Bk::NR + 3; ++n) cases.push_back({7, n, 9});
+    Rng rng(43);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans)
             for (const Case& c : cases) {
                 check_gemm<T>(ta, tb, c, T(1), T(0), 0, true, rng);
                 check_gemm<T>(ta, tb, c, T(0.75), T(-1.5), 0, false, rng);
+                check_gemm<T>(ta, tb, c, T(-1), T(1), 3, false, rng);  // strided
             }
 }
 
@@ -166,7 +191,8 @@ TYPED_TEST(GemmTest, PrimeCube257) {
     using T = TypeParam;
     Rng rng(7);
     for (Trans ta : kTrans)
-        for (Trans tb : kTrans) check_gemm<T>(ta, tb, {257, 257, 257}, T(-2), T(0.5), 0, false, rng);
+        for (Trans tb : kTrans)
+            check_gemm<T>(ta, tb, {257, 257, 257}, T(-2), T(0.5), 0, false, rng);
 }
 
 // More columns than one NC block: the JC loop runs twice.
@@ -174,7 +200,8 @@ TYPED_TEST(GemmTest, WiderThanNC) {
     using T = TypeParam;
     using Bk = gemm_detail::Blocking<T>;
     Rng rng(3);
-    for (Trans tb : kTrans) check_gemm<T>(Trans::No, tb, {7, Bk::NC + 1, 5}, T(1), T(1), 0, false, rng);
+    for (Trans tb : kTrans)
+        check_gemm<T>(Trans::No, tb, {7, Bk::NC + 1, 5}, T(1), T(1), 0, false, rng);
 }
 
 // Row strides larger than the widths: gemm on submatrices, padding of C untouched.
@@ -203,24 +230,28 @@ TYPED_TEST(GemmTest, AlphaZeroAndEmptyK) {
 }
 
 // The result does not depend on the thread count: same bits with 1 and 2 threads, on shapes
-// large enough to be split between threads (rows split and columns split).
+// above kParallelWork, so that they are split between the threads.
 TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     using T = TypeParam;
     const int saved = max_threads();
-    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}};
+    // Split by columns, by columns with few rows, by rows (narrow C).
+    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}};
     for (const Case& c : shapes)
         for (Trans ta : kTrans)
             for (Trans tb : kTrans) {
                 Rng rng(99);
-                const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
-                const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
+                const std::size_t ar = ta == Trans::No ? c.M : c.K,
+                                  ac = ta == Trans::No ? c.K : c.M;
+                const std::size_t br = tb == Trans::No ? c.K : c.N,
+                                  bc = tb == Trans::No ? c.N : c.K;
                 Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
+                ASSERT_GE(c.M * c.N * c.K, gemm_detail::kParallelWork);
                 std::vector<std::vector<T>> results;
                 for (int threads : {1, 2}) {
                     set_threads(threads);
                     std::vector<T> C = C0.v;
-                    gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld,
-                            T(0.25), C.data(), c.N);
+                    gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld, T(0.25),
+                            C.data(), c.N);
                     results.push_back(std::move(C));
                 }
                 EXPECT_EQ(0, std::memcmp(results[0].data(), results[1].data(),
@@ -241,8 +272,10 @@ TYPED_TEST(GemmTest, NoAllocationAfterFirstCall) {
     for (const Case& c : shapes)
         for (Trans ta : kTrans)
             for (Trans tb : kTrans) {
-                const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
-                const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
+                const std::size_t ar = ta == Trans::No ? c.M : c.K,
+                                  ac = ta == Trans::No ? c.K : c.M;
+                const std::size_t br = tb == Trans::No ? c.K : c.N,
+                                  bc = tb == Trans::No ? c.N : c.K;
                 Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C(c.M, c.N, c.N, rng);
                 auto run = [&] {
                     gemm<T>(ta, tb, c.M, c.N, c.K, T(1), A.data(), A.ld, B.data(), B.ld, T(0),
@@ -304,8 +337,8 @@ TYPED_TEST(GemmTest, TensorMatmulMatchesReference) {
                 // beta == 0 resizes C to (M, N) whatever it was.
                 Tensor<T> D = Tensor<T>::full(Shape{3, 2}, std::numeric_limits<T>::quiet_NaN());
                 matmul(A, ta, B, tb, D);
-                reference(ta, tb, c.M, c.N, c.K, T(1), as_mat(A), as_mat(B), T(0), as_mat(C0),
-                          ref, bound);
+                reference(ta, tb, c.M, c.N, c.K, T(1), as_mat(A), as_mat(B), T(0), as_mat(C0), ref,
+                          bound);
                 EXPECT_EQ(D.shape(), (Shape{c.M, c.N}));
                 expect_close(D, ref, bound, what + " (matmul, beta = 0)");
             }
@@ -364,19 +397,29 @@ TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
 // The aligned forms are the ones the pack buffers use. The release functions go through
 // release() so that GCC does not inline free() into the callers of new, which its
 // -Wmismatched-new-delete check would flag.
-[[gnu::noinline]] static void release(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] static void release(void* p) noexcept {
+    std::free(p);
+}
 void* operator new(std::size_t n) {
     ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p) noexcept {
+    release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    release(p);
+}
 void* operator new(std::size_t n, std::align_val_t al) {
     ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
     const std::size_t a = static_cast<std::size_t>(al);
     if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept {
+    release(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    release(p);
+}

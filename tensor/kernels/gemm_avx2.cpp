@@ -35,6 +35,13 @@ struct Vec<float> {
     static V zero() { return _mm256_setzero_ps(); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    // Lanes [0, n) of a vector, n < 8: the others read as 0 and are not written.
+    static __m256i mask(std::size_t n) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)),
+                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    static V maskload(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
+    static void maskstore(float* p, __m256i m, V v) { _mm256_maskstore_ps(p, m, v); }
 };
 
 template <>
@@ -49,6 +56,12 @@ struct Vec<double> {
     static V zero() { return _mm256_setzero_pd(); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+    static __m256i mask(std::size_t n) {
+        return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(n)),
+                                  _mm256_setr_epi64x(0, 1, 2, 3));
+    }
+    static V maskload(const double* p, __m256i m) { return _mm256_maskload_pd(p, m); }
+    static void maskstore(double* p, __m256i m, V v) { _mm256_maskstore_pd(p, m, v); }
 };
 
 // c (6 x 2W, row stride ldc) = alpha * a b + beta * c, with W = vector width.
@@ -118,7 +131,8 @@ inline void kernel_6x2v(std::size_t kc, const T* __restrict a, const T* __restri
 // Tiny products without packing, op(B) = B (not transposed): R rows of C at a time, in
 // chunks of 2W columns held in 2R accumulators (R = 4: 8 independent FMA chains, enough to
 // hide the FMA latency even when K is 4), one broadcast of op(A)(i, p) per row and step p.
-// Columns past the last full vector are finished with scalar code.
+// Columns past the last full vector use masked loads and stores, which neither read nor
+// write past the end of a row.
 template <class T, std::size_t R>
 inline void small_rows(bool trans_a, std::size_t i0, std::size_t N, std::size_t K, T alpha,
                        const T* __restrict A, std::size_t lda, const T* __restrict B,
@@ -163,22 +177,31 @@ inline void small_rows(bool trans_a, std::size_t i0, std::size_t N, std::size_t 
         }
         for (std::size_t r = 0; r < R; ++r) store(c + r * ldc + j, acc[r]);
     }
-    for (; j < N; ++j)
-        for (std::size_t r = 0; r < R; ++r) {
-            T acc = 0;
-            for (std::size_t p = 0; p < K; ++p) acc += a[r * sa_i + p * sa_p] * B[p * ldb + j];
-            T& dst = c[r * ldc + j];
-            dst = beta == T(0) ? alpha * acc : alpha * acc + beta * dst;
+    if (j < N) {  // the last N - j < W columns: masked loads and stores
+        const __m256i m = S::mask(N - j);
+        V acc[R];
+        for (std::size_t r = 0; r < R; ++r) acc[r] = S::zero();
+        for (std::size_t p = 0; p < K; ++p) {
+            const V b0 = S::maskload(B + p * ldb + j, m);
+            for (std::size_t r = 0; r < R; ++r)
+                acc[r] = S::fma(S::set1(a[r * sa_i + p * sa_p]), b0, acc[r]);
         }
+        for (std::size_t r = 0; r < R; ++r) {
+            T* dst = c + r * ldc + j;
+            const V out = beta == T(0) ? S::mul(va, acc[r])
+                                       : S::fma(vb, S::maskload(dst, m), S::mul(va, acc[r]));
+            S::maskstore(dst, m, out);
+        }
+    }
 }
 
 template <class T>
-inline void small_2v(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
-                     const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
-                     std::size_t ldc) {
+inline void small_2v(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+                     std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
     constexpr std::size_t R = 4;
     std::size_t i = 0;
-    for (; i + R <= M; i += R) small_rows<T, R>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (; i + R <= M; i += R)
+        small_rows<T, R>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     for (; i < M; ++i) small_rows<T, 1>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

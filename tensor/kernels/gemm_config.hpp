@@ -79,6 +79,24 @@ struct Blocking<double> {
 };
 #endif
 
+// Size thresholds of gemm (work = M * N * K multiply-adds), kept with the blocking so that
+// the tuning constants are in one place (the tests also use them to reach every path).
+//
+// kParallelWork: below it the product runs on one thread. Entering and leaving a parallel
+// region costs ~4 us (bench_matmul overhead/omp_fork_join, 2 threads), so at ~30 GMAC/s per
+// core threading breaks even around 2 * 4 us * 30 GMAC/s ~ 2^18. The threshold is 4x that,
+// because on a shared 2-core machine the second thread is often late and a product is only
+// done when both halves are: 2^20 is ~35 us on one thread. Of the network's products,
+// (128,10,128) stays on one thread and (128,128,256) uses two.
+constexpr std::size_t kParallelWork = std::size_t(1) << 20;
+// kSmallWork: below it packing costs more than it saves, and such products (the Iris
+// network's 32x16x4 is 2048) run unpacked (gemm_small in matmul.cpp) on the calling thread
+// when op(B) = B and the AVX2 kernels are built. Measured on one thread, fp32, unpacked vs
+// packed: 0.2 vs 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs
+// 6.7 at 64x64x16, 9 vs 13 at 64^3 (2^18). The unpacked loop re-reads B once per 4 rows of
+// C, so it is kept to products whose B is small enough to stay in L1/L2.
+constexpr std::size_t kSmallWork = std::size_t(1) << 16;
+
 template <class T>
 constexpr bool blocking_is_consistent() {
     using B = Blocking<T>;
@@ -95,8 +113,8 @@ static_assert(blocking_is_consistent<double>(), "fp64 GEMM: MC % MR and NC % NR 
 // a and b are 64-byte aligned; c has no alignment requirement.
 void ukernel_portable(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                       float alpha, float beta);
-void ukernel_portable(std::size_t kc, const double* a, const double* b, double* c,
-                      std::size_t ldc, double alpha, double beta);
+void ukernel_portable(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
+                      double alpha, double beta);
 #if FFNN_GEMM_AVX2
 void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                   float alpha, float beta);
@@ -108,8 +126,8 @@ void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float
                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                 float* C, std::size_t ldc);
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
-                const double* A, std::size_t lda, const double* B, std::size_t ldb,
-                double beta, double* C, std::size_t ldc);
+                const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
+                double* C, std::size_t ldc);
 #endif
 
 // The kernel gemm uses: AVX2 when the compiler targets it, the portable one otherwise.

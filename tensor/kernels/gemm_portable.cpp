@@ -43,8 +43,8 @@ void ukernel_portable(std::size_t kc, const float* a, const float* b, float* c, 
     kernel_generic<float>(kc, a, b, c, ldc, alpha, beta);
 }
 
-void ukernel_portable(std::size_t kc, const double* a, const double* b, double* c,
-                      std::size_t ldc, double alpha, double beta) {
+void ukernel_portable(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
+                      double alpha, double beta) {
     kernel_generic<double>(kc, a, b, c, ldc, alpha, beta);
 }
 

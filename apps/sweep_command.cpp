@@ -1,0 +1,213 @@
+// `ffnn sweep`: a grid of training runs, each setting over several seeds, and their report.
+//
+//   ffnn sweep                                   the built-in five settings on Iris, 5 seeds
+//   ffnn sweep --lr 0.001,0.01,0.1 --hidden 4,16,64x32 --epochs 50
+//   ffnn sweep --settings grid.json --seeds 3 --report report.md
+//
+// The directory (--out, default runs/sweep-<data>-<timestamp>) receives
+//   sweep.csv                          one row per run (see sweep_results.hpp)
+//   summary.csv                        mean and standard deviation per setting
+//   runs/<setting>-seed<k>/metrics.csv  each run's learning curve
+// and --report FILE.md writes the Markdown report with its plots beside it (report.hpp).
+// Every train flag applies to every run; a setting of a --settings file may override any.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "apps/commands.hpp"
+#include "apps/report.hpp"
+#include "apps/report_plots.hpp"
+#include "apps/run_files.hpp"
+#include "apps/sweep_grid.hpp"
+#include "apps/sweep_results.hpp"
+#include "apps/sweep_runner.hpp"
+#include "nn/atomic_file.hpp"
+
+namespace ffnn::app {
+
+namespace {
+
+struct SweepOptions {
+    TrainConfig base;
+    std::string lrs, hiddens, settings_file, report, note;
+    std::size_t seeds = 5;
+    std::uint64_t seed_base = 1;
+    int jobs = 0;  // 0: every core
+    double threshold = 0.9;
+    bool append = false;
+};
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find(',', pos);
+        if (end == std::string::npos) end = text.size();
+        out.push_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
+std::vector<double> parse_lrs(const std::string& text) {
+    std::vector<double> out;
+    for (const std::string& part : split_commas(text)) {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (part.empty() || used != part.size() || !(v > 0) || !std::isfinite(v))
+            throw std::invalid_argument("--lr: expected positive learning rates separated by commas "
+                                        "(for example 0.001,0.01,0.1), got '" + text + "'");
+        out.push_back(v);
+    }
+    return out;
+}
+
+// The command line, rebuilt from the options that were given (for the report).
+std::string command_line(const CLI::App& cmd) {
+    std::string s = "ffnn " + cmd.get_name();
+    for (const CLI::Option* opt : cmd.get_options()) {
+        if (opt->count() == 0 || opt->get_name() == "--help") continue;
+        std::string flag = opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames()[0];
+        if (opt->get_items_expected_min() == 0) {
+            s += " " + flag;
+            continue;
+        }
+        for (const std::string& v : opt->results()) s += " " + flag + " " + v;
+    }
+    return s;
+}
+
+int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
+    if (o.seeds == 0) throw std::invalid_argument("--seeds: expected at least 1 seed");
+    if (!(o.threshold > 0 && o.threshold <= 1))
+        throw std::invalid_argument("--threshold: expected a validation accuracy in (0, 1]");
+    if (o.append && o.report.empty()) throw std::invalid_argument("--report-append needs --report FILE.md");
+    if (!o.report.empty()) {
+        // Checked before the runs, so that a sweep does not train for minutes and then fail.
+        if (std::filesystem::path(o.report).extension() != ".md")
+            throw std::invalid_argument("--report: expected a Markdown file name ending in .md, got '" + o.report + "'");
+        if (find_gnuplot().empty())
+            throw std::runtime_error("--report: the plots need gnuplot, which is not on PATH: run "
+                                     "scripts/install-deps.sh (it installs Debian's gnuplot-nox), or sweep without --report");
+    }
+    o.base.validate();
+    if (o.base.threads < 1)
+        throw std::invalid_argument("--threads: a sweep runs each training on its own thread(s); "
+                                    "give a positive count (default 1) and use --jobs for parallel runs");
+    std::vector<SweepSetting> settings;
+    std::string source;
+    if (!o.settings_file.empty()) {
+        settings = settings_from_file(o.settings_file, o.base);
+        source = o.settings_file;
+    } else if (!o.lrs.empty() || !o.hiddens.empty()) {
+        std::vector<double> lrs = o.lrs.empty() ? std::vector<double>{o.base.lr} : parse_lrs(o.lrs);
+        std::vector<std::string> hiddens =
+            o.hiddens.empty() ? std::vector<std::string>{hidden_label(o.base.hidden)} : split_commas(o.hiddens);
+        settings = grid_from_lists(o.base, lrs, hiddens);
+        source = "--lr/--hidden";
+    } else {
+        settings = default_settings(o.base);
+        source = "the built-in default grid";
+    }
+    std::vector<std::uint64_t> seeds;
+    for (std::size_t k = 0; k < o.seeds; ++k) seeds.push_back(o.seed_base + k);
+    const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+
+    const std::string dir = o.base.out.empty() ? default_run_dir("sweep-" + o.base.data_name()) : o.base.out;
+    std::filesystem::create_directories(dir);
+    std::printf("sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; %s\n",
+                settings.size(), seeds.size(), (unsigned long long)seeds.front(), (unsigned long long)seeds.back(),
+                settings.size() * seeds.size(), jobs, jobs == 1 ? "" : "s", o.base.threads,
+                o.base.threads == 1 ? "" : "s", source.c_str());
+    std::fflush(stdout);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<SweepRun> runs = run_sweep(settings, seeds, jobs, [&](const SweepRun& r, std::size_t k, std::size_t n) {
+        const TrainOutcome& out = r.outcome;
+        if (out.diverged)
+            std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%.2fs)\n", k, n, settings[r.setting].name.c_str(),
+                        (unsigned long long)r.seed, out.diverged_epoch, r.seconds);
+        else
+            std::printf("[%3zu/%zu] %s seed %llu: train loss %.4f, test accuracy %.4f (%.2fs)\n", k, n,
+                        settings[r.setting].name.c_str(), (unsigned long long)r.seed, out.train.loss, out.test.accuracy,
+                        r.seconds);
+        std::fflush(stdout);
+    });
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    // Files in grid order, whatever order the runs finished in.
+    for (const SweepRun& r : runs) {
+        std::string run_dir = dir + "/runs/" + settings[r.setting].name + "-seed" + std::to_string(r.seed);
+        std::filesystem::create_directories(run_dir);
+        write_metrics_csv(run_dir + "/metrics.csv", r.outcome.history);
+    }
+    write_file_atomic(dir + "/sweep.csv", sweep_csv(settings, runs, o.threshold));
+    std::vector<SettingSummary> summaries = summarize(settings, runs, o.threshold);
+    write_file_atomic(dir + "/summary.csv", summary_csv(summaries));
+
+    std::printf("\n%s", summary_table(summaries, o.threshold).c_str());
+    std::printf("\n%zu runs in %.1fs; wrote %s/{sweep.csv,summary.csv,runs/}\n", runs.size(), wall, dir.c_str());
+
+    if (!o.report.empty()) {
+        ReportInput in;
+        in.settings = settings;
+        in.runs = std::move(runs);
+        in.summaries = std::move(summaries);
+        in.seeds = seeds;
+        in.threshold = o.threshold;
+        in.command = command_line(cmd);
+        in.grid_source = source;
+        in.jobs = jobs;
+        in.note = o.note;
+        write_report(o.report, in, o.append);
+        std::printf("report: %s%s\n", o.report.c_str(), o.append ? " (section appended)" : "");
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command add_sweep(CLI::App& cmd) {
+    auto o = std::make_shared<SweepOptions>();
+    o->base.threads = 1;  // Iris and digits are too small to thread one run: parallelise runs instead
+    std::string unused_hidden;
+    add_train_flags(cmd, o->base, unused_hidden, /*for_sweep=*/true);
+    auto* lr = cmd.add_option("--lr", o->lrs,
+                              "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default)");
+    auto* hidden = cmd.add_option("--hidden", o->hiddens,
+                                  "Hidden-layer alternatives separated by commas, layers of one alternative by x: "
+                                  "4,16,64x32 is three networks (default: the train default)");
+    cmd.add_option("--settings", o->settings_file,
+                   "JSON array of settings, each overriding train flags: [{\"lr\": 0.1, \"hidden\": \"16\"}, ...]")
+        ->excludes(lr)
+        ->excludes(hidden);
+    cmd.add_option("--seeds", o->seeds, "Seeds per setting (each seed changes the split, the init and the batches)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd.add_option("--seed-base", o->seed_base, "First seed; the seeds are seed-base .. seed-base + seeds - 1")
+        ->capture_default_str();
+    cmd.add_option("--jobs", o->jobs, "Runs trained at the same time (0: one per core)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd.add_option("--threshold", o->threshold, "Validation accuracy whose first epoch is reported")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    auto* report = cmd.add_option("--report", o->report,
+                                  "Write a Markdown report here, its plots and tables in a directory beside it "
+                                  "(report.md -> report/); needs gnuplot");
+    cmd.add_flag("--report-append", o->append, "Add this sweep as a new section at the end of the --report file")
+        ->needs(report);
+    cmd.add_option("--report-note", o->note, "A paragraph under the title of a new report (how it was made)")
+        ->needs(report);
+    return [o, &cmd]() -> int { return run_sweep_command(*o, cmd); };
+}
+
+}  // namespace ffnn::app
