@@ -97,8 +97,11 @@ std::string table_markdown(const ReportInput& in, const std::vector<Diagnosis>& 
         for (const SweepRun& r : in.runs)
             if (r.setting == i) params = r.n_parameters;
         s += "| " + m.name + " | " + fmt("%g", m.lr) + " | " + m.hidden + " | " + std::to_string(params) + " | " +
-             diag[i].verdict + (m.diverged ? " (" + std::to_string(m.diverged) + "/" + std::to_string(m.runs) + " diverged)" : "") +
-             " | " + pm(m.test_accuracy, "%.3f") + " | " + pm(m.val_accuracy, "%.3f") + " | " + pm(m.train_loss, "%.4g") +
+             (m.runs_ok == 0 ? "diverged in " + std::to_string(m.diverged) + "/" + std::to_string(m.runs) + " runs"
+                             : diag[i].verdict + (m.diverged ? " (" + std::to_string(m.diverged) + "/" +
+                                                                   std::to_string(m.runs) + " runs diverged)"
+                                                             : "")) +
+             " | " + pm(m.test_accuracy, "%.3f") + " | " + pm(m.val_accuracy, "%.3f") + " | " + pm(m.train_loss, "%.3g") +
              " | " + pm(m.epochs_to_threshold, "%.1f") + " (" + std::to_string(m.reached) + "/" + std::to_string(m.runs) +
              ") | " + pm(m.seconds, "%.2f") + " |\n";
     }
@@ -156,8 +159,9 @@ std::string report_section(const ReportInput& in, const std::string& link_dir, c
     s += "![" + tag + " loss curves](" + link_dir + "/" + tag + "-loss.png)\n\n";
     s += "![" + tag + " accuracy curves](" + link_dir + "/" + tag + "-accuracy.png)\n\n";
     s += "Each line is the mean over the seeds, the shaded band the range from the lowest to the highest seed; the "
-         "loss axis is logarithmic. A setting's curves stop where its runs stopped (a diverged run ends at the last "
-         "epoch it finished). Data: [" + tag + "-curves.dat](" + link_dir + "/" + tag + "-curves.dat).\n\n";
+         "loss axis is logarithmic, losses below 1e-5 are drawn at 1e-5 and above 1000 at 1000. A setting's "
+         "curves stop where its last run stopped: a diverged run ends at the last epoch it finished, and the mean "
+         "at each epoch is over the runs that reached it. Data: [" + tag + "-curves.dat](" + link_dir + "/" + tag + "-curves.dat).\n\n";
 
     s += best_markdown(in);
 

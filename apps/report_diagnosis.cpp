@@ -58,7 +58,7 @@ std::string lr_ratio(double lr, double best_lr) {
 
 SettingShape measure_shape(std::size_t setting, const std::vector<SweepRun>& runs, double threshold) {
     SettingShape sh;
-    std::vector<double> osc_abs, osc_rel, drop, falling, rise, rise_abs, min_epoch, first, peak, last, reach;
+    std::vector<double> osc_abs, osc_rel, drop, falling, rise, rise_abs, min_epoch, first, peak, last, train_acc, reach;
     for (const SweepRun& r : runs) {
         if (r.setting != setting) continue;
         if (r.outcome.diverged) {
@@ -86,6 +86,7 @@ SettingShape measure_shape(std::size_t setting, const std::vector<SweepRun>& run
         }
         peak.push_back(pk);
         last.push_back(h.back().val_accuracy);
+        train_acc.push_back(r.outcome.train.accuracy);
         if (std::isfinite(vmin) && vmin > 0) {
             rise.push_back(h.back().val_loss / vmin);
             rise_abs.push_back(h.back().val_loss - vmin);
@@ -119,6 +120,7 @@ SettingShape measure_shape(std::size_t setting, const std::vector<SweepRun>& run
     sh.first_train_loss = median(first);
     sh.peak_val_accuracy = median(peak);
     sh.final_val_accuracy = median(last);
+    sh.final_train_accuracy = median(train_acc);
     sh.threshold_epoch = median(reach);
     return sh;
 }
@@ -151,6 +153,7 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings, const
     const std::size_t b = best_setting(summaries);
     const SettingSummary& best = summaries[b];
     const TrainConfig& best_cfg = settings[b].config;
+    const SettingShape best_shape = measure_shape(b, runs, threshold);
     const std::string thr = fmt("%g", threshold);
 
     for (std::size_t s = 0; s < settings.size(); ++s) {
@@ -215,7 +218,7 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings, const
         const bool late = m.reached < m.runs || sh.threshold_epoch > kSlowFraction * double(c.epochs);
         const bool still_falling = sh.tail_falling >= kSteadyFraction && sh.tail_drop > kStillFallingRel;
         // Underfitting (below) that has stopped falling is a plateau, not slowness.
-        const bool underfit = m.train_accuracy.mean < best.train_accuracy.mean - kUnderfitGap;
+        const bool underfit = sh.final_train_accuracy < best_shape.final_train_accuracy - kUnderfitGap;
         const bool slow = late && !oscillated && (still_falling || !underfit);
         if (m.reached == m.runs)
             d.findings.push_back("Validation accuracy reached " + thr + " at epoch " + fmt("%g", sh.threshold_epoch) +
@@ -228,9 +231,11 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings, const
             d.findings.push_back("Validation accuracy did not reach " + thr + " within " + std::to_string(c.epochs) +
                                  " epochs in " + std::to_string(m.runs - m.reached) + " of " + std::to_string(m.runs) +
                                  " runs (its best epoch, median over runs: " + acc(sh.peak_val_accuracy) + ")" +
-                                 (m.reached ? "; the other " + std::to_string(m.reached) + " reached it at epoch " +
-                                                  fmt("%.1f", m.epochs_to_threshold.mean) + " on average"
-                                            : "") +
+                                 (m.reached == 1 ? "; the other run reached it at epoch " +
+                                                       fmt("%g", m.epochs_to_threshold.mean)
+                                  : m.reached      ? "; the other " + std::to_string(m.reached) + " reached it at epoch " +
+                                                       fmt("%.1f", m.epochs_to_threshold.mean) + " on average"
+                                                   : "") +
                                  ".");
         if (sh.peak_val_accuracy - sh.final_val_accuracy > kLostGap)
             d.findings.push_back("It lost ground: validation accuracy peaked at " + acc(sh.peak_val_accuracy) +
@@ -262,18 +267,20 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings, const
         // Underfitting: training accuracy well below the best's.
         if (underfit) {
             labels.push_back("underfit");
-            d.findings.push_back("Underfit: final training accuracy " + acc(m.train_accuracy.mean) + " ± " +
-                                 acc(m.train_accuracy.std) + ", against " + acc(best.train_accuracy.mean) + " for " +
-                                 best.name + " (" + points(best.train_accuracy.mean - m.train_accuracy.mean) +
-                                 " points lower).");
+            d.findings.push_back("Underfit: final training accuracy " + acc(sh.final_train_accuracy) + " (median; mean " +
+                                 acc(m.train_accuracy.mean) + " ± " + acc(m.train_accuracy.std) + "), against " +
+                                 acc(best_shape.final_train_accuracy) + " for " + best.name + " (" +
+                                 points(best_shape.final_train_accuracy - sh.final_train_accuracy) + " points lower).");
             if (narrow && width < K)
                 d.reasons.push_back("Its narrowest hidden layer has " + units(width) + " for " +
                                     std::to_string(K) +
                                     " classes: every input is squeezed into that many numbers before the output "
                                     "layer, too few to keep all the classes apart" +
                                     (still_falling ? " (and the loss was still falling)"
-                                                   : ", a capacity limit that more epochs do not lift (the loss "
-                                                     "was no longer falling steadily)") +
+                                                   : ": a capacity limit (the training loss was no longer falling "
+                                                     "steadily at the end: it fell in " +
+                                                         fmt("%.0f", 100 * sh.tail_falling) + "% of the last " +
+                                                         std::to_string(sh.tail) + " epochs)") +
                                     ".");
             else if (lr_small && still_falling)
                 d.reasons.push_back("Not a capacity limit: the same network fits the training set with a larger step, "
@@ -371,7 +378,7 @@ std::string rules_markdown(double threshold) {
     s += "- **still falling**: over the tail window the training loss fell in at least " +
          fmt("%.0f", 100 * kSteadyFraction) + "% of the epochs and by more than " + fmt("%g", 100 * kStillFallingRel) +
          "% in all (noise around a floor falls in about half the epochs).\n";
-    s += "- **underfit**: final training accuracy more than " + points(kUnderfitGap) +
+    s += "- **underfit**: final training accuracy (median over runs) more than " + points(kUnderfitGap) +
          " points below the best setting's.\n";
     s += "- **overfit**: training accuracy above test accuracy by more than " + points(kOverfitGap) + " points and more "
          "than " + fmt("%g", kOverfitMinExamples) + " test examples, and a final validation loss more than " +

@@ -186,7 +186,9 @@ void plot_curves(const std::string& dir, const std::string& tag, const std::vect
         const std::string tmp_png = (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".png." + pid + ".tmp")).string();
         const std::string tmp_gp = (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".gp." + pid + ".tmp")).string();
         std::string gp = "set terminal " + terminal + "\nset output " + gp_string(tmp_png) + "\n";
-        gp += "set datafile missing 'NaN'\nset grid\nset xlabel 'epoch'\nset key top right font ',10'\n";
+        gp += "set datafile missing 'NaN'\nset grid\nset xlabel 'epoch'\n";
+        // Accuracy curves crowd the top of the panel, loss curves the bottom: the key goes where they are not.
+        gp += std::string("set key ") + (k == 0 ? "top" : "bottom") + " right opaque box font ',10'\n";
         gp += "set style fill transparent solid " + std::to_string(kBandOpacity) + " noborder\n";
         gp += k == 0 ? "set logscale y\nset format y '%g'\n" + std::string(range) : "set yrange [0:1.02]\n";
         gp += "set multiplot layout 1,2 title " +

@@ -74,7 +74,8 @@ std::vector<double> parse_lrs(const std::string& text) {
 std::string command_line(const CLI::App& cmd) {
     std::string s = "ffnn " + cmd.get_name();
     for (const CLI::Option* opt : cmd.get_options()) {
-        if (opt->count() == 0 || opt->get_name() == "--help") continue;
+        // --report-note is prose for the document, not part of what the sweep computed.
+        if (opt->count() == 0 || opt->get_name() == "--help" || opt->get_name() == "--report-note") continue;
         std::string flag = opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames()[0];
         if (opt->get_items_expected_min() == 0) {
             s += " " + flag;
@@ -181,7 +182,7 @@ Command add_sweep(CLI::App& cmd) {
     std::string unused_hidden;
     add_train_flags(cmd, o->base, unused_hidden, /*for_sweep=*/true);
     auto* lr = cmd.add_option("--lr", o->lrs,
-                              "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default)");
+                              "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default; with none of --lr, --hidden, --settings: the built-in five settings for the data set)");
     auto* hidden = cmd.add_option("--hidden", o->hiddens,
                                   "Hidden-layer alternatives separated by commas, layers of one alternative by x: "
                                   "4,16,64x32 is three networks (default: the train default)");

@@ -149,6 +149,23 @@ struct GemmArgs {
     std::size_t ldc;
 };
 
+// Row strides must cover the rows they step over: a stored A row has K (or M, transposed)
+// elements, a stored B row N (or K), a C row N. Cheap enough to stay on in release builds.
+template <class T>
+void check_strides(const GemmArgs<T>& g) {
+    auto check = [](const char* ld_name, std::size_t ld, const char* name, std::size_t rows,
+                    std::size_t cols) {
+        if (rows > 0 && cols > 0 && ld < cols)
+            throw std::invalid_argument(std::string("gemm: ") + ld_name + " is " +
+                                        std::to_string(ld) + " but " + name + " is stored " +
+                                        std::to_string(rows) + "x" + std::to_string(cols));
+    };
+    const bool ta = g.ta == Trans::Yes, tb = g.tb == Trans::Yes;
+    check("lda", g.lda, "A", ta ? g.K : g.M, ta ? g.M : g.K);
+    check("ldb", g.ldb, "B", tb ? g.N : g.K, tb ? g.K : g.N);
+    check("ldc", g.ldc, "C", g.M, g.N);
+}
+
 // C = beta * C, where beta == 0 writes zeros (K == 0 or alpha == 0).
 template <class T>
 void scale_c(const GemmArgs<T>& g) {
@@ -359,6 +376,7 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
     using namespace gemm_detail;
     const GemmArgs<T> g{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    check_strides(g);
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) {
         scale_c(g);

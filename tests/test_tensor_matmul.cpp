@@ -4,8 +4,9 @@
 // Shapes straddle every blocking boundary of the table in tensor/kernels/gemm_config.hpp
 // (1, MR-1, MR+1, NR+1, KC+1, MC+1, NC+1, primes 127 and 257, the tall-skinny 1000x4 * 4x16),
 // for the four transpose combinations, several alpha/beta pairs (including beta == 0 over a C
-// full of NaN), in float and double. Sizes stay below ~300 so that the suite is quick under
-// AddressSanitizer at -O1 as well.
+// full of NaN), in float and double; on the packed path, the unpacked path for tiny products
+// and with two threads. Products stay below ~20 million multiply-adds (K <= 385) so that the
+// suite is quick under AddressSanitizer at -O1 as well.
 //
 // Tolerance. With entries of A, B, C in [-1, 1], any order of summation, with or without
 // FMA, satisfies the classical bound (Higham, "Accuracy and Stability of Numerical
@@ -15,7 +16,7 @@
 // where K + 3 counts the K products and additions plus the roundings of alpha *, beta * and
 // the final sum. That is the atol of each element; rtol = 2u adds the rounding of the double
 // reference to T. A wrong or missing term moves c by about |a b| ~ 0.25, orders of magnitude
-// above this bound (at most ~1e-3 for K = 257 in float, typically far below).
+// above this bound (at most ~2e-3 for K = 385 in float, typically far below).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -147,9 +148,9 @@ TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
         return std::max(least, (packed + v * fixed - 1) / (v * fixed));  // v*fixed*other >= packed
     };
     std::vector<Case> cases;
-    for (std::size_t v : values) {
-        cases.push_back({v, 19, other(v, 19, 37)});
-        cases.push_back({13, v, other(v, 13, 37)});
+    for (std::size_t v : values) {  // K never grows here: it would loosen the bound
+        cases.push_back({v, other(v, 37, 19), 37});
+        cases.push_back({other(v, 37, 13), v, 37});
         cases.push_back({13, other(v, 13, 19), v});
     }
     cases.push_back({Bk::MR, Bk::NR * 43, Bk::KC});  // full tiles only, one K block
@@ -383,6 +384,21 @@ TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
     msg = invalid_argument_message([&] { matmul(A, Trans::No, Bok, Trans::No, Cbad, T(1), T(1)); });
     EXPECT_NE(msg.find("32x7"), std::string::npos) << msg;
     EXPECT_NE(msg.find("32x8"), std::string::npos) << msg;
+
+    // The raw interface checks the row strides against the stored widths.
+    std::vector<T> a(32 * 4), b(4 * 8), c(32 * 8);
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::No, 32, 8, 4, T(1), a.data(), 3, b.data(), 8, T(0), c.data(), 8);
+    });
+    EXPECT_NE(msg.find("lda is 3 but A is stored 32x4"), std::string::npos) << msg;
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::Yes, 32, 8, 4, T(1), a.data(), 4, b.data(), 2, T(0), c.data(), 8);
+    });
+    EXPECT_NE(msg.find("ldb is 2 but B is stored 8x4"), std::string::npos) << msg;
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::No, 32, 8, 4, T(1), a.data(), 4, b.data(), 8, T(0), c.data(), 7);
+    });
+    EXPECT_NE(msg.find("ldc is 7 but C is stored 32x8"), std::string::npos) << msg;
 
     // Rank 1 operands are rejected.
     Tensor<T> v = Tensor<T>::zeros(Shape{4});
