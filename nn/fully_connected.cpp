@@ -74,6 +74,12 @@ const Tensor<T>& FullyConnected<T>::backward(const Tensor<T>& dy) {
 #pragma omp simd
         for (std::size_t c = 0; c < H; ++c) db[c] += row[c];
     }
+    if (!input_grad_) {
+        // The first layer in training: dx would be discarded, and dz W^T costs as much as
+        // the forward product of this layer.
+        dx_.resize(Shape{0, n_in_});
+        return dx_;
+    }
     matmul(dz_, Trans::No, W_, Trans::Yes, dx_);
     return dx_;
 }

@@ -45,6 +45,7 @@ public:
     const Tensor<T>& forward(const Tensor<T>& x) override;
     // dy (N, H) -> dx (N, D); dW (D, H) and db (H) accumulate.
     const Tensor<T>& backward(const Tensor<T>& dy) override;
+    void set_input_grad(bool enabled) override { input_grad_ = enabled; }
     // {"W", W, dW}, {"b", b, db}.
     std::vector<Param<T>> parameters() override;
     void zero_grad() override;
@@ -82,6 +83,7 @@ private:
     Tensor<T> y_;   // output act(z) of the last forward, (N, H): for act' (sigmoid, tanh, ...)
     Tensor<T> dz_;  // workspace: gradient w.r.t. z, (N, H)
     Tensor<T> dx_;  // input gradient of the last backward, (N, D)
+    bool input_grad_ = true;  // false: backward skips dx = dz W^T and returns an empty tensor
 };
 
 }  // namespace ffnn

@@ -102,11 +102,13 @@ const Tensor<T>& Model<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
-const Tensor<T>& Model<T>::backward(const Tensor<T>& dlogits) {
+const Tensor<T>& Model<T>::backward(const Tensor<T>& dlogits, bool input_grad) {
     // dlogits (N, K) -> dx (N, D)
     if (modules_.empty()) throw std::logic_error("model: backward on a model without modules");
+    modules_.front()->set_input_grad(input_grad);
     const Tensor<T>* g = &dlogits;
     for (std::size_t i = modules_.size(); i-- > 0;) g = &modules_[i]->backward(*g);
+    modules_.front()->set_input_grad(true);
     return *g;
 }
 
@@ -141,7 +143,7 @@ T run_train_step(Model<T>& model, Loss<T>& loss, Optimizer<T>* opt, double clip,
     if (!opt) throw std::logic_error("model: train_step needs an optimizer (set_optimizer)");
     model.zero_grad();
     const T value = loss.forward(model.forward(x), target);
-    model.backward(loss.backward());
+    model.backward(loss.backward(), /*input_grad=*/false);
     norm = clip > 0 ? clip_grad_norm(model.parameter_list(), clip) : 0.0;
     opt->step();
     return value;

@@ -72,7 +72,9 @@ public:
     // x (N, D) -> logits (N, K), valid until the next forward.
     const Tensor<T>& forward(const Tensor<T>& x);
     // dlogits (N, K) -> dx (N, D); parameter gradients accumulate.
-    const Tensor<T>& backward(const Tensor<T>& dlogits);
+    // With input_grad false the first module skips dx (training does not need it) and an
+    // empty tensor is returned.
+    const Tensor<T>& backward(const Tensor<T>& dlogits, bool input_grad = true);
     // forward and the loss, without backward. The loss gradient is left in loss().backward().
     T compute_loss(const Tensor<T>& x, std::span<const int> labels);
     T compute_loss(const Tensor<T>& x, const Tensor<T>& target);

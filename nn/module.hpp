@@ -68,6 +68,10 @@ public:
     virtual const Tensor<T>& forward(const Tensor<T>& x) = 0;
     // dy (N, H) -> dx (N, D), using what the last forward cached. Adds to parameter gradients.
     virtual const Tensor<T>& backward(const Tensor<T>& dy) = 0;
+    // Whether backward computes dx. A model's first module may skip it during training,
+    // where nothing consumes the input gradient; backward then returns an empty tensor.
+    // Modules whose dx costs nothing extra may ignore this.
+    virtual void set_input_grad(bool enabled) { (void)enabled; }
     // The trainable tensors, names local to the module. Empty for parameter-free modules.
     virtual std::vector<Param<T>> parameters() { return {}; }
     // Sets every parameter gradient to zero.
