@@ -13,6 +13,7 @@ Thread settings are fixed at start-up (PyTorch reads OMP_NUM_THREADS once), so t
 script starts one process per thread count.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -74,6 +75,7 @@ def main():
         name = "train/" + "-".join(map(str, sizes)) + f"/batch:{batch}"
         print(json.dumps({"name": name, "threads": threads, "samples_per_second": med,
                           "step_us": batch / med * 1e6, "repetitions": rates,
+                          "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
                           "torch": torch.__version__}), flush=True)
 
 

@@ -1,6 +1,5 @@
 // The ffnn program as a user runs it: exit codes, messages and the files it writes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -9,30 +8,15 @@
 #include <sstream>
 #include <string>
 
+#include "app_runner.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-    std::string cmd = std::string(FFNN_APP) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return {-1, "popen failed"};
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
+using ffnn::test::contains;
+using ffnn::test::Result;
+using ffnn::test::run;
 
 class Cli : public ::testing::Test {
 protected:

@@ -1,7 +1,6 @@
 // `ffnn sweep` as a user runs it: the files it writes, the report and its images, results that
 // do not depend on scheduling, divergence recorded as such, and clear errors.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cctype>
@@ -15,31 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "app_runner.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string output;  // stdout and stderr together
-};
-
-// Runs the ffnn program with `args`; `env` (e.g. "PATH=/nonexistent") is put in front.
-Result run(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + (env.empty() ? "" : " ") + std::string(FFNN_APP) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return {-1, "popen failed"};
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
+using ffnn::test::contains;
+using ffnn::test::Result;
+using ffnn::test::run;
 
 std::string read_text(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
