@@ -83,12 +83,12 @@ struct Blocking<double> {
 // the tuning constants are in one place (the tests also use them to reach every path).
 //
 // kParallelWork: below it the product runs on one thread. Entering and leaving a parallel
-// region costs ~4 us (bench_matmul overhead/omp_fork_join, 2 threads), so at ~30 GMAC/s per
-// core threading breaks even around 2 * 4 us * 30 GMAC/s ~ 2^18. The threshold is 4x that,
-// because on a shared 2-core machine the second thread is often late and a product is only
-// done when both halves are: 2^20 is ~35 us on one thread. Of the network's products,
-// (128,10,128) stays on one thread and (128,128,256) uses two.
-constexpr std::size_t kParallelWork = std::size_t(1) << 20;
+// region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join, 2 threads),
+// so at ~30 GMAC/s per core threading breaks even around 2 * 1.3 us * 30 GMAC/s ~ 2^16.
+// Measured with every product threaded (quiet machine, fp32): 64^3 = 2^18 went from 10.0 to
+// 6.9 us, (128,10,128) = 1.25 * 2^17 from 18.9 to 13.0 us. 2^17 keeps a margin over the
+// break-even; all of the MNIST network's products are above it, the Iris network's below.
+constexpr std::size_t kParallelWork = std::size_t(1) << 17;
 // kSmallWork: below it packing costs more than it saves, and such products (the Iris
 // network's 32x16x4 is 2048) run unpacked (gemm_small in matmul.cpp) on the calling thread
 // when op(B) = B and the AVX2 kernels are built. Measured on one thread, fp32, unpacked vs
