@@ -33,6 +33,85 @@ void map3(const T* a, const T* b, const T* c, T* out, std::size_t n, F f) {
     }
 }
 
+// Runs row(r) for every row r of an (N, H) pass: rows split statically over the threads when
+// the pass reaches kParallelThreshold elements, serial below (as the map loops).
+template <class F>
+void for_each_row(std::size_t N, std::size_t H, F row) {
+    if (N * H >= kParallelThreshold && N > 1) {
+#pragma omp parallel for schedule(static)
+        for (std::size_t r = 0; r < N; ++r) row(r);
+    } else {
+        for (std::size_t r = 0; r < N; ++r) row(r);
+    }
+}
+
+// Column bands start on multiples of this many elements (64 bytes of float), so that two
+// threads never write the same cache line of db.
+constexpr std::size_t kBandAlign = 16;
+
+// Runs band(c0, c1) on column bands [c0, c1) covering [0, H): one band per thread when the
+// (N, H) pass reaches kParallelThreshold elements, one band [0, H) below. A column reduction
+// inside a band walks the rows in order, so each column's sum has the same bits for any
+// thread count (threads split the columns, never the rows being summed).
+template <class F>
+void for_column_bands(std::size_t N, std::size_t H, F band) {
+#if defined(_OPENMP)
+    if (N * H >= kParallelThreshold && H >= 2 * kBandAlign) {
+#pragma omp parallel
+        {
+            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+            const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
+            const std::size_t c0 = H * t / nt / kBandAlign * kBandAlign;
+            const std::size_t c1 = t + 1 == nt ? H : H * (t + 1) / nt / kBandAlign * kBandAlign;
+            if (c0 < c1) band(c0, c1);
+        }
+        return;
+    }
+#endif
+    (void)N;
+    band(std::size_t(0), H);
+}
+
+// db (H) += colsum(g) (= when !accumulate) for g (N, H), on columns [c0, c1), rows in order.
+template <class T>
+void column_sum_band(const T* g, T* db, std::size_t N, std::size_t H, std::size_t c0,
+                     std::size_t c1, bool accumulate) {
+    if (!accumulate)
+        for (std::size_t c = c0; c < c1; ++c) db[c] = T(0);
+    for (std::size_t r = 0; r < N; ++r) {
+        const T* row = g + r * H;
+#pragma omp simd
+        for (std::size_t c = c0; c < c1; ++c) db[c] += row[c];
+    }
+}
+
+// who names the activation, op the call ("apply_bias"); the message is built only on error
+// (the check runs every training step, which must not allocate).
+template <class T>
+void check_bias(const Activation<T>& who, const char* op, const Tensor<T>& z, const Tensor<T>& b) {
+    if (z.rank() != 2 || b.size() != z.dim(1))
+        throw std::invalid_argument(who.name() + " " + op + ": z is " + z.shape().to_string() +
+                                    " but b is " + b.shape().to_string() +
+                                    " (expects z (N, H) and b (H))");
+}
+
+// z (N, H) += b (H) on every row.
+template <class T>
+void add_bias(Tensor<T>& z, const Tensor<T>& b) {
+    map_rows(z.data(), b.data(), z.data(), z.dim(0), z.dim(1), [](T zi, T bi) { return zi + bi; });
+}
+
+// db (H) += colsum(g (N, H)), or = when !accumulate.
+template <class T>
+void column_sum(const Tensor<T>& g, Tensor<T>& db, bool accumulate) {
+    const std::size_t N = g.dim(0), H = g.dim(1);
+    const T* gp = g.data();
+    T* dbp = db.data();
+    for_column_bands(N, H, [=](std::size_t c0, std::size_t c1) {
+        column_sum_band(gp, dbp, N, H, c0, c1, accumulate);
+    });
+}
+
 // Shortest decimal form that reads back to the same double ("0.01", not "0.010000").
 std::string shortest(double v) {
     char buf[32];
@@ -87,6 +166,26 @@ const Tensor<T>& Activation<T>::backward(const Tensor<T>& dy) {
     return dx_;
 }
 
+template <class T>
+const Tensor<T>& Activation<T>::apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>& y) const {
+    // z (N, H), b (H) -> z += b, y = act(z) (N, H)
+    check_bias(*this, "apply_bias", z, b);
+    add_bias(z, b);
+    apply(z, y);
+    return y;
+}
+
+template <class T>
+const Tensor<T>& Activation<T>::apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                                    const Tensor<T>& dy, Tensor<T>& dz,
+                                                    Tensor<T>& db, bool accumulate) const {
+    // z, y, dy (N, H) -> dz (N, H); db (H) += colsum(dz)
+    check_bias(*this, "apply_backward_bias", dy, db);
+    apply_backward(z, y, dy, dz);
+    column_sum(dz, db, accumulate);
+    return dz;
+}
+
 // ---- Identity ----
 
 template <class T>
@@ -105,6 +204,26 @@ void Identity<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const T
     dz.copy_from(dy);
 }
 
+template <class T>
+const Tensor<T>& Identity<T>::apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>&) const {
+    // z (N, H), b (H) -> z += b; act(z) is z itself: no copy into y
+    check_bias(*this, "apply_bias", z, b);
+    add_bias(z, b);
+    return z;
+}
+
+template <class T>
+const Tensor<T>& Identity<T>::apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                                  const Tensor<T>& dy, Tensor<T>&, Tensor<T>& db,
+                                                  bool accumulate) const {
+    // dz = dy itself (no copy); db (H) += colsum(dy)
+    check_same("identity backward", z, "z", dy, "dy");
+    (void)y;  // y is z for the identity (FullyConnected keeps it as a view), nothing to check
+    check_bias(*this, "apply_backward_bias", dy, db);
+    column_sum(dy, db, accumulate);
+    return dy;
+}
+
 // ---- ReLU ----
 
 template <class T>
@@ -116,8 +235,64 @@ void ReLU<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
 template <class T>
 void ReLU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                              Tensor<T>& dz) const {
-    elementwise_backward("relu backward", z, y, dy, dz,
-                         [](T zi, T, T g) { return zi > T(0) ? g : T(0); });
+    check_same("relu backward", z, "z", y, "y");
+    check_same("relu backward", z, "z", dy, "dy");
+    if (&dz != &dy) dz.resize(z.shape());
+    relu_backward(z.data(), dy.data(), dz.data(), z.size());
+}
+
+template <class T>
+const Tensor<T>& ReLU<T>::apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>& y) const {
+    // z (N, H), b (H) -> z += b, y = max(z, 0): one sweep writing both
+    check_bias(*this, "apply_bias", z, b);
+    prepare_out(z, y);
+    const std::size_t H = z.dim(1);
+    T* zp = z.data();
+    T* yp = y.data();
+    const T* bp = b.data();
+    for_each_row(z.dim(0), H, [=](std::size_t r) {
+        T* zr = zp + r * H;
+        T* yr = yp + r * H;
+#pragma omp simd
+        for (std::size_t c = 0; c < H; ++c) {
+            const T v = zr[c] + bp[c];
+            zr[c] = v;
+            yr[c] = relu_scalar(v);
+        }
+    });
+    return y;
+}
+
+template <class T>
+const Tensor<T>& ReLU<T>::apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                              const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
+                                              bool accumulate) const {
+    // z, dy (N, H) -> dz = dy [z > 0] (N, H), db (H) += colsum(dz): one sweep, column bands
+    check_same("relu backward", z, "z", y, "y");
+    check_same("relu backward", z, "z", dy, "dy");
+    check_bias(*this, "apply_backward_bias", dy, db);
+    if (&dz != &dy) dz.resize(z.shape());
+    const std::size_t N = z.dim(0), H = z.dim(1);
+    const T* zp = z.data();
+    const T* gp = dy.data();
+    T* dzp = dz.data();
+    T* dbp = db.data();
+    for_column_bands(N, H, [=](std::size_t c0, std::size_t c1) {
+        if (!accumulate)
+            for (std::size_t c = c0; c < c1; ++c) dbp[c] = T(0);
+        for (std::size_t r = 0; r < N; ++r) {
+            const T* zr = zp + r * H;
+            const T* gr = gp + r * H;
+            T* dr = dzp + r * H;
+#pragma omp simd
+            for (std::size_t c = c0; c < c1; ++c) {
+                const T d = relu_grad_scalar(zr[c], gr[c]);
+                dr[c] = d;
+                dbp[c] += d;
+            }
+        }
+    });
+    return dz;
 }
 
 template <class T>

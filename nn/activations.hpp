@@ -35,6 +35,17 @@ public:
     // z (N, H), y = act(z) (N, H), dy (N, H) -> dz (N, H). dz may be dy.
     virtual void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                                 Tensor<T>& dz) const = 0;
+    // The two fused passes of FullyConnected, one sweep over (N, H) each instead of two or three.
+    // z (N, H) += b (H) on every row, then y = act(z). Returns the tensor holding act(z): y,
+    // or z itself for the identity (no copy). The default adds b, then calls apply.
+    virtual const Tensor<T>& apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>& y) const;
+    // z, y = act(z), dy (N, H) -> dz (N, H) = act'(z, y) dy, and db (H) += colsum(dz)
+    // (db = colsum(dz) when accumulate is false), each column summed in row order so the bits
+    // do not depend on the thread count. Returns the tensor holding dz: dz, or dy itself for
+    // the identity. The default calls apply_backward, then sums the columns.
+    virtual const Tensor<T>& apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                                 const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
+                                                 bool accumulate) const;
     // Initialisation gain (torch.nn.init.calculate_gain).
     virtual double gain() const { return 1.0; }
     // The string make_activation accepts to rebuild this activation ("leaky_relu:0.2").
@@ -60,6 +71,10 @@ public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
+    const Tensor<T>& apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>& y) const override;
+    const Tensor<T>& apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                         const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
+                                         bool accumulate) const override;
     std::string name() const override { return "identity"; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<Identity>(); }
 };
@@ -71,6 +86,10 @@ public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
+    const Tensor<T>& apply_bias(Tensor<T>& z, const Tensor<T>& b, Tensor<T>& y) const override;
+    const Tensor<T>& apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
+                                         const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
+                                         bool accumulate) const override;
     double gain() const override;
     std::string name() const override { return "relu"; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ReLU>(); }

@@ -6,7 +6,6 @@
 
 #include <stdexcept>
 
-#include "tensor/kernels.hpp"
 #include "tensor/matmul.hpp"
 
 namespace ffnn {
@@ -48,11 +47,13 @@ const Tensor<T>& FullyConnected<T>::forward(const Tensor<T>& x) {
         throw std::invalid_argument("fully_connected forward: x is " + x.shape().to_string() +
                                     " but W is " + W_.shape().to_string() + " (expects " +
                                     std::to_string(n_in_) + " input columns)");
-    const std::size_t N = x.dim(0), H = n_out_;
     x_ = x.view();
+    // For the identity y_ is a view of z_; drop it first so that z_ owns its storage alone
+    // and matmul can resize it in place when the batch size changes.
+    if (y_.shares_storage_with(z_)) y_ = null_view<T>();
     matmul(x, Trans::No, W_, Trans::No, z_);  // beta = 0: z_ resized to (N, H)
-    map_rows(z_.data(), b_.data(), z_.data(), N, H, [](T zi, T bi) { return zi + bi; });
-    act_->apply(z_, y_);
+    const Tensor<T>& out = act_->apply_bias(z_, b_, y_);  // z_ += b, y_ = act(z_)
+    if (&out != &y_) y_ = out.view();
     return y_;
 }
 
@@ -63,24 +64,20 @@ const Tensor<T>& FullyConnected<T>::backward(const Tensor<T>& dy) {
         throw std::invalid_argument("fully_connected backward: dy is " + dy.shape().to_string() +
                                     " but the last forward produced " + y_.shape().to_string() +
                                     (x_.rank() != 2 ? " (no forward since the last release)" : ""));
-    const std::size_t N = dy.dim(0), H = n_out_;
-    act_->apply_backward(z_, y_, dy, dz_);
-    matmul(x_, Trans::Yes, dz_, Trans::No, dW_, T(1), T(1));
-    // Column sums in row order: the same bits for any thread count.
-    T* db = db_.data();
-    const T* dz = dz_.data();
-    for (std::size_t r = 0; r < N; ++r) {
-        const T* row = dz + r * H;
-#pragma omp simd
-        for (std::size_t c = 0; c < H; ++c) db[c] += row[c];
-    }
+    // accumulate false after defer_zero_grad: write dW and db (beta = 0) rather than add.
+    const bool accumulate = !overwrite_grad_;
+    overwrite_grad_ = false;
+    // dz (N, H) and db; dz is dy itself for the identity. Column sums in row order: the same
+    // bits for any thread count.
+    const Tensor<T>& dz = act_->apply_backward_bias(z_, y_, dy, dz_, db_, accumulate);
+    matmul(x_, Trans::Yes, dz, Trans::No, dW_, T(1), accumulate ? T(1) : T(0));
     if (!input_grad_) {
         // The first layer in training: dx would be discarded, and dz W^T costs as much as
         // the forward product of this layer.
         dx_.resize(Shape{0, n_in_});
         return dx_;
     }
-    matmul(dz_, Trans::No, W_, Trans::Yes, dx_);
+    matmul(dz, Trans::No, W_, Trans::Yes, dx_);
     return dx_;
 }
 
@@ -91,6 +88,7 @@ std::vector<Param<T>> FullyConnected<T>::parameters() {
 
 template <class T>
 void FullyConnected<T>::zero_grad() {
+    overwrite_grad_ = false;
     dW_.zero();
     db_.zero();
 }

@@ -2,11 +2,12 @@
 //
 // Parameters W (D, H), stored row-major so that x W needs no transpose, and b (H).
 // Forward and backward run on the whole batch through matmul (tensor/matmul.hpp):
-//   forward   z = x W + b          matmul(x, No, W, No, z), then b added to each row
-//             y = act(z)
-//   backward  dz = act'(z, y) dy   Activation::apply_backward
+//   forward   z = x W + b          matmul(x, No, W, No, z), then b added to each row and
+//             y = act(z)             y = act(z) in the same sweep (Activation::apply_bias);
+//                                    for the identity y is a view of z (no copy)
+//   backward  dz = act'(z, y) dy   one sweep computing dz and db (apply_backward_bias);
+//             db += colsum(dz)       for the identity dz is dy itself (no copy)
 //             dW += x^T dz         matmul(x, Yes, dz, No, dW, 1, beta = 1): accumulates
-//             db += colsum(dz)
 //             dx = dz W^T          matmul(dz, No, W, Yes, dx)
 //
 // The input width D is given up front (n_in > 0) or taken from the first forward (lazy
@@ -49,6 +50,12 @@ public:
     // {"W", W, dW}, {"b", b, db}.
     std::vector<Param<T>> parameters() override;
     void zero_grad() override;
+    // The zero_grad of train_step: instead of zeroing dW and db now (a pass over dW, the
+    // largest array of the step), the next backward writes them (matmul beta = 0) instead of
+    // accumulating. The result is the same as zero_grad then backward; until that backward,
+    // dW and db still hold the old gradients, so call it only when a backward follows before
+    // anything reads them. zero_grad() cancels it.
+    void defer_zero_grad() { overwrite_grad_ = true; }
     void release() override { x_ = null_view<T>(); }
     std::string name() const override;
 
@@ -80,9 +87,11 @@ private:
 
     Tensor<T> x_;   // view of the input of the last forward, (N, D): for dW = x^T dz
     Tensor<T> z_;   // pre-activation x W + b of the last forward, (N, H): for act'
-    Tensor<T> y_;   // output act(z) of the last forward, (N, H): for act' (sigmoid, tanh, ...)
+    Tensor<T> y_;   // output act(z) of the last forward, (N, H): for act' (sigmoid, tanh, ...);
+                    // a view of z_ when the activation is the identity
     Tensor<T> dz_;  // workspace: gradient w.r.t. z, (N, H)
     Tensor<T> dx_;  // input gradient of the last backward, (N, D)
+    bool overwrite_grad_ = false;  // set by defer_zero_grad: next backward writes dW, db
     bool input_grad_ = true;  // false: backward skips dx = dz W^T and returns an empty tensor
 };
 

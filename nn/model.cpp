@@ -141,7 +141,15 @@ template <class T, class Target>
 T run_train_step(Model<T>& model, Loss<T>& loss, Optimizer<T>* opt, double clip, double& norm,
                  const Tensor<T>& x, const Target& target) {
     if (!opt) throw std::logic_error("model: train_step needs an optimizer (set_optimizer)");
-    model.zero_grad();
+    // zero_grad: fully connected layers defer it to their backward (it writes dW and db
+    // instead of accumulating), which saves a pass over every weight gradient.
+    for (std::size_t i = 0; i < model.num_modules(); ++i) {
+        Module<T>& m = model.module(i);
+        if (auto* fc = dynamic_cast<FullyConnected<T>*>(&m))
+            fc->defer_zero_grad();
+        else
+            m.zero_grad();
+    }
     const T value = loss.forward(model.forward(x), target);
     model.backward(loss.backward(), /*input_grad=*/false);
     norm = clip > 0 ? clip_grad_norm(model.parameter_list(), clip) : 0.0;

@@ -11,6 +11,15 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "tensor/parallel.hpp"
 
@@ -83,13 +92,134 @@ inline void map_rows(const T* a, const T* b, T* out, std::size_t rows, std::size
     }
 }
 
+// ---- streaming stores for outputs far larger than the caches ----
+// A plain store to a line that is not in cache first reads the line (read-for-ownership), so
+// a kernel that reads 1 array and writes 1 moves 3 arrays' worth of bytes; memcpy avoids the
+// extra read with non-temporal stores, which go straight to memory. Above kStreamThreshold
+// elements the output cannot stay in cache for its consumer anyway (2^21 floats are 8 MB,
+// twice the 2 x 2 MB of L2 of this machine's 2 cores), so the ReLU kernels switch to
+// non-temporal stores (_mm256_stream_ps/_pd, then _mm_sfence). Below it the plain loop keeps
+// the output in cache for the next kernel. bench_relu, 2 threads, 16,777,216 floats, medians
+// of 5 (the memory bandwidth of this shared machine varies by ~20% between runs): plain
+// stores 28 GB/s forward and 24 GB/s backward, streaming stores 46 and 33-39 GB/s, memcpy
+// 35-36 GB/s (bytes counted: 8 per element forward, 12 backward, 8 for memcpy).
+// The streamed values are the same bits as relu_scalar / relu_grad_scalar (max_ps(x, 0)
+// returns +0 for x = -0 and 0 for NaN, as x > 0 ? x : 0 does).
+inline constexpr std::size_t kStreamThreshold = std::size_t(1) << 21;  // elements
+
+namespace kernels_detail {
+
+// Splits [0, n) into one contiguous range per thread (static, so fixed for a thread count)
+// and runs body(lo, hi) on each; serial without OpenMP.
+template <class F>
+inline void for_thread_ranges(std::size_t n, F body) {
+#if defined(_OPENMP)
+#pragma omp parallel
+    {
+        const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+        const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
+        body(n * t / nt, n * (t + 1) / nt);
+    }
+#else
+    body(std::size_t(0), n);
+#endif
+}
+
+#if defined(__AVX2__)
+// Elements per 256-bit register.
+template <class T>
+inline constexpr std::size_t kLanes = 32 / sizeof(T);
+
+// Number of leading elements of out[0, n) before the first 32-byte aligned one (stream
+// stores need 32-byte alignment).
+template <class T>
+inline std::size_t head_to_align(const T* out, std::size_t n) {
+    const std::uintptr_t mis = reinterpret_cast<std::uintptr_t>(out) & 31u;
+    if (mis == 0) return 0;
+    if (mis % sizeof(T) != 0) return n;  // cannot align: all scalar
+    const std::size_t h = (32u - mis) / sizeof(T);
+    return h < n ? h : n;
+}
+
+// Software prefetch distance of the streaming loops, in elements (2 KB of float, 32 lines):
+// with the stores bypassing the cache, the loads are the whole latency, and prefetching them
+// this far ahead raised 1-thread ReLU backward at 16M floats from 13.3 to 16-18 GB/s
+// (bench_relu); a prefetch past the end of an array is harmless (it never faults).
+inline constexpr std::size_t kPrefetchAhead = 512;
+// y[0, n) = relu(x[0, n)) with non-temporal stores for the aligned body.
+template <class T>
+inline void relu_forward_stream(const T* x, T* y, std::size_t n) {
+    const std::size_t h = head_to_align(y, n);
+    std::size_t i = 0;
+    for (; i < h; ++i) y[i] = relu_scalar(x[i]);
+    constexpr std::size_t L = kLanes<T>;
+    if constexpr (std::is_same_v<T, float>) {
+        const __m256 zero = _mm256_setzero_ps();
+        for (; i + L <= n; i += L) {
+            _mm_prefetch(reinterpret_cast<const char*>(x + i + kPrefetchAhead), _MM_HINT_T0);
+            _mm256_stream_ps(y + i, _mm256_max_ps(_mm256_loadu_ps(x + i), zero));
+        }
+    } else {
+        const __m256d zero = _mm256_setzero_pd();
+        for (; i + L <= n; i += L) _mm256_stream_pd(y + i, _mm256_max_pd(_mm256_loadu_pd(x + i), zero));
+    }
+    for (; i < n; ++i) y[i] = relu_scalar(x[i]);
+    _mm_sfence();  // order the streamed stores before the stores that follow (the barrier)
+}
+
+// dx[0, n) = relu'(x) dy with non-temporal stores for the aligned body.
+template <class T>
+inline void relu_backward_stream(const T* x, const T* dy, T* dx, std::size_t n) {
+    const std::size_t h = head_to_align(dx, n);
+    std::size_t i = 0;
+    for (; i < h; ++i) dx[i] = relu_grad_scalar(x[i], dy[i]);
+    constexpr std::size_t L = kLanes<T>;
+    if constexpr (std::is_same_v<T, float>) {
+        const __m256 zero = _mm256_setzero_ps();
+        for (; i + L <= n; i += L) {
+            _mm_prefetch(reinterpret_cast<const char*>(x + i + kPrefetchAhead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(dy + i + kPrefetchAhead), _MM_HINT_T0);
+            const __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(x + i), zero, _CMP_GT_OQ);
+            _mm256_stream_ps(dx + i, _mm256_and_ps(pos, _mm256_loadu_ps(dy + i)));
+        }
+    } else {
+        const __m256d zero = _mm256_setzero_pd();
+        for (; i + L <= n; i += L) {
+            const __m256d pos = _mm256_cmp_pd(_mm256_loadu_pd(x + i), zero, _CMP_GT_OQ);
+            _mm256_stream_pd(dx + i, _mm256_and_pd(pos, _mm256_loadu_pd(dy + i)));
+        }
+    }
+    for (; i < n; ++i) dx[i] = relu_grad_scalar(x[i], dy[i]);
+    _mm_sfence();
+}
+#endif
+
+}  // namespace kernels_detail
+
 // ReLU forward y = max(x, 0) and backward dx = dy * [x > 0]: the kernels bench_relu times.
+// y may equal x, dx may equal x or dy (in place); partial overlap is not allowed.
 template <class T>
 inline void relu_forward(const T* x, T* y, std::size_t n) {
+#if defined(__AVX2__)
+    if (n >= kStreamThreshold) {
+        kernels_detail::for_thread_ranges(n, [=](std::size_t lo, std::size_t hi) {
+            kernels_detail::relu_forward_stream(x + lo, y + lo, hi - lo);
+        });
+        return;
+    }
+#endif
     map1(x, y, n, [](T v) { return relu_scalar(v); });
 }
 template <class T>
 inline void relu_backward(const T* x, const T* dy, T* dx, std::size_t n) {
+#if defined(__AVX2__)
+    if (n >= kStreamThreshold) {
+        kernels_detail::for_thread_ranges(n, [=](std::size_t lo, std::size_t hi) {
+            kernels_detail::relu_backward_stream(x + lo, dy + lo, dx + lo, hi - lo);
+        });
+        return;
+    }
+#endif
     map2(x, dy, dx, n, [](T v, T g) { return relu_grad_scalar(v, g); });
 }
 

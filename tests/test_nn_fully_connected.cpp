@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "nn/fully_connected.hpp"
 #include "nn/gradcheck.hpp"
+#include "tensor/parallel.hpp"
 #include "tensor/random.hpp"
 
 namespace ffnn {
@@ -77,6 +80,88 @@ TEST(FullyConnected, BackwardAccumulatesAndZeroGradResets) {
     fc.zero_grad();
     for (double v : fc.dW()) EXPECT_EQ(v, 0.0);
     for (double v : fc.db()) EXPECT_EQ(v, 0.0);
+}
+
+// The fused passes apply_bias / apply_backward_bias against the separate steps they replace
+// (add b row by row, apply; apply_backward, sum the columns in row order), bit for bit: both
+// do the same operations on each element in the same order. Sizes: tiny, ragged (H not a
+// multiple of the 16-column band), above kParallelThreshold (300 x 250, column bands on two
+// threads); z and dy are unaligned row views of larger tensors; 1 and 2 threads; db
+// accumulated onto old values and written.
+TEST(FullyConnected, FusedActivationPassesMatchSeparateSteps) {
+    const int saved = max_threads();
+    const std::pair<std::size_t, std::size_t> sizes[] = {{7, 5}, {1, 33}, {300, 250}, {261, 257}};
+    for (const char* name : {"identity", "relu", "tanh", "leaky_relu:0.1"}) {
+        auto act = make_activation<float>(name);
+        for (auto [N, H] : sizes) {
+            Rng rng(N * 1000 + H);
+            Tensor<float> zbig = normal<float>(Shape{N + 1, H}, 0.f, 1.f, rng);
+            Tensor<float> dybig = normal<float>(Shape{N + 1, H}, 0.f, 1.f, rng);
+            Tensor<float> b = normal<float>(Shape{H}, 0.f, 1.f, rng);
+            Tensor<float> db0 = normal<float>(Shape{H}, 0.f, 1.f, rng);
+            Tensor<float> dy = dybig.rows(1, N + 1);
+            // Reference: the separate steps, serial.
+            Tensor<float> zr = zbig.rows(1, N + 1).clone(), yr, dzr;
+            for (std::size_t r = 0; r < N; ++r)
+                for (std::size_t c = 0; c < H; ++c) zr(r, c) = zr(r, c) + b[c];
+            act->apply(zr, yr);
+            act->apply_backward(zr, yr, dy, dzr);
+            for (bool accumulate : {true, false}) {
+                Tensor<float> dbr = accumulate ? db0.clone() : Tensor<float>::zeros(Shape{H});
+                for (std::size_t r = 0; r < N; ++r)
+                    for (std::size_t c = 0; c < H; ++c) dbr[c] += dzr(r, c);
+                for (int threads : {1, 2}) {
+                    set_threads(threads);
+                    Tensor<float> zc = zbig.clone();
+                    Tensor<float> z = zc.rows(1, N + 1);  // unaligned when H % 16 != 0
+                    Tensor<float> y, dz, db = db0.clone();
+                    const Tensor<float>& yo = act->apply_bias(z, b, y);
+                    const Tensor<float>& dzo = act->apply_backward_bias(z, yo, dy, dz, db, accumulate);
+                    const std::string where = std::string(name) + " " + std::to_string(N) + "x" +
+                                              std::to_string(H) + " threads " +
+                                              std::to_string(threads) +
+                                              (accumulate ? " accumulate" : " overwrite");
+                    ASSERT_EQ(yo.shape(), zr.shape()) << where;
+                    ASSERT_EQ(dzo.shape(), zr.shape()) << where;
+                    std::size_t bad = 0;
+                    for (std::size_t i = 0; i < N * H; ++i)
+                        bad += (z[i] != zr[i]) + (yo[i] != yr[i]) + (dzo[i] != dzr[i]);
+                    for (std::size_t c = 0; c < H; ++c) bad += db[c] != dbr[c];
+                    EXPECT_EQ(bad, 0u) << where;
+                }
+            }
+        }
+    }
+    set_threads(saved);
+}
+
+// defer_zero_grad then backward gives exactly the gradients of zero_grad then backward, for
+// an activation with its own fused pass (relu), the identity (dz is dy) and the default
+// (tanh); the identity's y() follows z() through batch-size changes.
+TEST(FullyConnected, DeferredZeroGradEqualsZeroGradThenBackward) {
+    for (const char* name : {"relu", "identity", "tanh"}) {
+        FullyConnected<float> eager(24, name, Init{}, 9, 19), lazy(24, name, Init{}, 9, 19);
+        Rng rng(4);
+        for (std::size_t N : {std::size_t(13), std::size_t(40), std::size_t(13)}) {
+            Tensor<float> x = normal<float>(Shape{N, 19}, 0.f, 1.f, rng);
+            Tensor<float> dy = normal<float>(Shape{N, 24}, 0.f, 1.f, rng);
+            eager.zero_grad();
+            eager.forward(x);
+            eager.backward(dy);
+            lazy.defer_zero_grad();  // dW, db still hold the last step's gradients here
+            const Tensor<float>& y = lazy.forward(x);
+            ASSERT_EQ(y.shape(), (Shape{N, 24})) << name;
+            for (std::size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], eager.y()[i]) << name;
+            if (std::string(name) == "identity") {
+                for (std::size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], lazy.z()[i]);
+            }
+            lazy.backward(dy);
+            for (std::size_t i = 0; i < eager.dW().size(); ++i)
+                ASSERT_EQ(lazy.dW()[i], eager.dW()[i]) << name << " N=" << N;
+            for (std::size_t i = 0; i < eager.db().size(); ++i)
+                ASSERT_EQ(lazy.db()[i], eager.db()[i]) << name << " N=" << N;
+        }
+    }
 }
 
 TEST(FullyConnected, LazyAndEagerInitialisationDrawTheSameWeights) {

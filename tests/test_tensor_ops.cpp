@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "tensor/kernels.hpp"
@@ -117,6 +119,58 @@ TYPED_TEST(TensorOps, ReluKernelsMatchNaive) {
             EXPECT_EQ(d1[i], d2[i]);
         }
     }
+}
+
+// The streaming-store path (n >= kStreamThreshold) against the naive loop: bit for bit,
+// with an odd length (ragged tail), outputs that start off the 32-byte boundary (scalar
+// head), in place, 1 and 2 threads, and the special values -0, NaN and +-inf.
+TYPED_TEST(TensorOps, ReluStreamingKernelsMatchNaive) {
+    using T = TypeParam;
+    Rng rng(15);
+    const std::size_t n = ffnn::kStreamThreshold + 13;
+    auto xs = ffnn::uniform<T>(Shape{n + 3}, T(-1), T(1), rng);
+    auto dys = ffnn::uniform<T>(Shape{n + 3}, T(-1), T(1), rng);
+    xs[5] = T(-0.0);
+    xs[6] = std::numeric_limits<T>::quiet_NaN();
+    xs[7] = std::numeric_limits<T>::infinity();
+    xs[8] = -std::numeric_limits<T>::infinity();
+    dys[9] = T(-0.0);
+    auto ref_y = Tensor<T>::empty(Shape{n}), ref_d = Tensor<T>::empty(Shape{n});
+    auto out = Tensor<T>::empty(Shape{n + 3});
+    auto same_bits = [](T a, T b) { return std::memcmp(&a, &b, sizeof(T)) == 0; };
+    const int saved = ffnn::max_threads();
+    for (int threads : {1, 2}) {
+        ffnn::set_threads(threads);
+        for (std::size_t off : {std::size_t(0), std::size_t(1), std::size_t(3)}) {
+            const T* x = xs.data() + off;
+            const T* dy = dys.data() + off;
+            T* o = out.data() + (3 - off);  // another misalignment than the inputs
+            ffnn::relu_forward_naive(x, ref_y.data(), n);
+            ffnn::relu_backward_naive(x, dy, ref_d.data(), n);
+            ffnn::relu_forward(x, o, n);
+            std::size_t bad = 0;
+            for (std::size_t i = 0; i < n; ++i) bad += !same_bits(o[i], ref_y[i]);
+            EXPECT_EQ(bad, 0u) << "forward, offset " << off << ", " << threads << " threads";
+            ffnn::relu_backward(x, dy, o, n);
+            bad = 0;
+            for (std::size_t i = 0; i < n; ++i) bad += !same_bits(o[i], ref_d[i]);
+            EXPECT_EQ(bad, 0u) << "backward, offset " << off << ", " << threads << " threads";
+        }
+        // In place: y = relu(y), then dx = relu'(x) dx.
+        auto inplace = xs.clone();
+        ffnn::relu_forward(inplace.data() + 1, inplace.data() + 1, n);
+        ffnn::relu_forward_naive(xs.data() + 1, ref_y.data(), n);
+        std::size_t bad = 0;
+        for (std::size_t i = 0; i < n; ++i) bad += !same_bits(inplace[i + 1], ref_y[i]);
+        EXPECT_EQ(bad, 0u) << "in-place forward, " << threads << " threads";
+        auto g = dys.clone();
+        ffnn::relu_backward(xs.data() + 2, g.data() + 2, g.data() + 2, n);
+        ffnn::relu_backward_naive(xs.data() + 2, dys.data() + 2, ref_d.data(), n);
+        bad = 0;
+        for (std::size_t i = 0; i < n; ++i) bad += !same_bits(g[i + 2], ref_d[i]);
+        EXPECT_EQ(bad, 0u) << "in-place backward, " << threads << " threads";
+    }
+    ffnn::set_threads(saved);
 }
 
 TYPED_TEST(TensorOps, RowBroadcastAddsTheBiasToEveryRow) {
