@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "nn/atomic_file.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 using ffnn_test::TempDir;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "nn/csv.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 using ffnn_test::TempDir;

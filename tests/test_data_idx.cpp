@@ -11,7 +11,7 @@
 #include "nn/dataset.hpp"
 #include "nn/idx.hpp"
 #include "tensor/random.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 using ffnn_test::TempDir;

@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "nn/loader.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 

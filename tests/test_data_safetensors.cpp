@@ -8,7 +8,7 @@
 
 #include "nn/safetensors.hpp"
 #include "tensor/random.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 using ffnn_test::TempDir;

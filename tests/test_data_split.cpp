@@ -9,7 +9,7 @@
 
 #include "nn/csv.hpp"
 #include "nn/split.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 

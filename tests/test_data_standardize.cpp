@@ -7,7 +7,7 @@
 #include "nn/csv.hpp"
 #include "nn/split.hpp"
 #include "nn/standardize.hpp"
-#include "test_data_helpers.hpp"
+#include "test_helpers.hpp"
 
 using namespace ffnn;
 

@@ -7,23 +7,13 @@
 #include <string>
 
 #include "tensor/random.hpp"
+#include "test_helpers.hpp"
 #include "tensor/tensor.hpp"
 
 using ffnn::Rng;
 using ffnn::Shape;
 using ffnn::Tensor;
 
-// Expects `stmt` to throw ExceptionT with a message containing `needle`.
-#define EXPECT_THROW_MSG(stmt, ExceptionT, needle)                                          \
-    do {                                                                                    \
-        try {                                                                               \
-            stmt;                                                                           \
-            ADD_FAILURE() << "expected " #ExceptionT " from " #stmt;                        \
-        } catch (const ExceptionT& e) {                                                     \
-            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                \
-                << "message '" << e.what() << "' does not mention '" << needle << "'";      \
-        }                                                                                   \
-    } while (0)
 
 template <class T>
 class TensorCore : public ::testing::Test {};
@@ -55,8 +45,8 @@ TYPED_TEST(TensorCore, FactoriesShapeAndAlignment) {
     EXPECT_EQ(b[3], T(1.75));
     auto v = Tensor<T>::from_vector({1, 2, 3, 4, 5, 6}, Shape{2, 3});
     EXPECT_EQ(v(1, 2), T(6));
-    EXPECT_THROW_MSG(Tensor<T>::from_vector({1, 2, 3}, Shape{2, 3}), std::invalid_argument, "2x3");
-    EXPECT_THROW_MSG((Shape{1, 2, 3, 4, 5}), std::invalid_argument, "rank 5");
+    EXPECT_THROW_CONTAINS(Tensor<T>::from_vector({1, 2, 3}, Shape{2, 3}), std::invalid_argument, "2x3");
+    EXPECT_THROW_CONTAINS((Shape{1, 2, 3, 4, 5}), std::invalid_argument, "rank 5");
 }
 
 TYPED_TEST(TensorCore, InitializerLists) {
@@ -69,7 +59,7 @@ TYPED_TEST(TensorCore, InitializerLists) {
     Tensor<T> r3{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}};
     EXPECT_EQ(r3.shape(), (Shape{2, 2, 2}));
     EXPECT_EQ(r3(1, 1, 0), T(7));
-    EXPECT_THROW_MSG((Tensor<T>{{1, 2}, {3}}), std::invalid_argument, "ragged");
+    EXPECT_THROW_CONTAINS((Tensor<T>{{1, 2}, {3}}), std::invalid_argument, "ragged");
 }
 
 TYPED_TEST(TensorCore, CheckedAccessNamesIndexAndShape) {
@@ -77,9 +67,9 @@ TYPED_TEST(TensorCore, CheckedAccessNamesIndexAndShape) {
     auto t = Tensor<T>::zeros(Shape{2, 3});
     t.at(1, 2) = T(5);
     EXPECT_EQ(t(1, 2), T(5));
-    EXPECT_THROW_MSG(t.at(2, 0), std::out_of_range, "(2, 0) out of range for shape 2x3");
-    EXPECT_THROW_MSG(t.at(1), std::out_of_range, "rank 2");
-    EXPECT_THROW_MSG(t.dim(2), std::out_of_range, "2x3");
+    EXPECT_THROW_CONTAINS(t.at(2, 0), std::out_of_range, "(2, 0) out of range for shape 2x3");
+    EXPECT_THROW_CONTAINS(t.at(1), std::out_of_range, "rank 2");
+    EXPECT_THROW_CONTAINS(t.dim(2), std::out_of_range, "2x3");
 }
 
 TYPED_TEST(TensorCore, ReshapeAndRowsAreViews) {
@@ -90,13 +80,13 @@ TYPED_TEST(TensorCore, ReshapeAndRowsAreViews) {
     EXPECT_EQ(r.data(), t.data());
     r(0, 0) = T(100);
     EXPECT_EQ(t(0, 0), T(100));
-    EXPECT_THROW_MSG(t.reshape(Shape{5, 3}), std::invalid_argument, "4x3 (12 elements) as 5x3");
+    EXPECT_THROW_CONTAINS(t.reshape(Shape{5, 3}), std::invalid_argument, "4x3 (12 elements) as 5x3");
 
     auto rows = t.rows(1, 3);  // a mini-batch: no copy
     EXPECT_EQ(rows.shape(), (Shape{2, 3}));
     EXPECT_EQ(rows.data(), t.data() + 3);
     EXPECT_EQ(rows(0, 0), T(3));
-    EXPECT_THROW_MSG(t.rows(3, 5), std::out_of_range, "[3, 5)");
+    EXPECT_THROW_CONTAINS(t.rows(3, 5), std::out_of_range, "[3, 5)");
 }
 
 TYPED_TEST(TensorCore, GatherCopiesOnlyTheListedRows) {
@@ -110,7 +100,7 @@ TYPED_TEST(TensorCore, GatherCopiesOnlyTheListedRows) {
     EXPECT_EQ(g(1, 2), T(2));
     EXPECT_EQ(g(2, 1), T(10));
     std::vector<std::size_t> bad{4};
-    EXPECT_THROW_MSG(t.gather_rows(bad), std::out_of_range, "index[0] = 4");
+    EXPECT_THROW_CONTAINS(t.gather_rows(bad), std::out_of_range, "index[0] = 4");
 }
 
 TYPED_TEST(TensorCore, CloneMoveAndResize) {

@@ -10,21 +10,12 @@
 #include "tensor/ops.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/random.hpp"
+#include "test_helpers.hpp"
 
 using ffnn::Rng;
 using ffnn::Shape;
 using ffnn::Tensor;
 
-#define EXPECT_THROW_MSG(stmt, ExceptionT, needle)                                          \
-    do {                                                                                    \
-        try {                                                                               \
-            stmt;                                                                           \
-            ADD_FAILURE() << "expected " #ExceptionT " from " #stmt;                        \
-        } catch (const ExceptionT& e) {                                                     \
-            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                \
-                << "message '" << e.what() << "' does not mention '" << needle << "'";      \
-        }                                                                                   \
-    } while (0)
 
 template <class T>
 class TensorOps : public ::testing::Test {};
@@ -198,15 +189,15 @@ TYPED_TEST(TensorOps, ShapeErrorsNameTheOperationAndBothShapes) {
     auto a = Tensor<T>::zeros(Shape{3, 4});
     auto b = Tensor<T>::zeros(Shape{4, 3});
     auto v = Tensor<T>::zeros(Shape{3});
-    EXPECT_THROW_MSG(a + b, std::invalid_argument, "add: shapes 3x4 and 4x3");
-    EXPECT_THROW_MSG(a * v, std::invalid_argument, "mul: shapes 3x4 and 3");
-    EXPECT_THROW_MSG(a -= b, std::invalid_argument, "sub: shapes 3x4 and 4x3");
-    EXPECT_THROW_MSG(ffnn::axpy(T(1), a, b), std::invalid_argument, "axpy: x is 3x4 but y is 4x3");
-    EXPECT_THROW_MSG(ffnn::sum(v, 0), std::invalid_argument, "sum: expected a rank-2 tensor, got shape 3");
-    EXPECT_THROW_MSG(ffnn::sum(a, 2), std::invalid_argument, "axis must be 0 or 1, got 2");
-    EXPECT_THROW_MSG(ffnn::transpose(v), std::invalid_argument, "transpose");
+    EXPECT_THROW_CONTAINS(a + b, std::invalid_argument, "add: shapes 3x4 and 4x3");
+    EXPECT_THROW_CONTAINS(a * v, std::invalid_argument, "mul: shapes 3x4 and 3");
+    EXPECT_THROW_CONTAINS(a -= b, std::invalid_argument, "sub: shapes 3x4 and 4x3");
+    EXPECT_THROW_CONTAINS(ffnn::axpy(T(1), a, b), std::invalid_argument, "axpy: x is 3x4 but y is 4x3");
+    EXPECT_THROW_CONTAINS(ffnn::sum(v, 0), std::invalid_argument, "sum: expected a rank-2 tensor, got shape 3");
+    EXPECT_THROW_CONTAINS(ffnn::sum(a, 2), std::invalid_argument, "axis must be 0 or 1, got 2");
+    EXPECT_THROW_CONTAINS(ffnn::transpose(v), std::invalid_argument, "transpose");
     auto empty = Tensor<T>::zeros(Shape{0});
-    EXPECT_THROW_MSG(ffnn::argmax(empty), std::invalid_argument, "argmax: empty");
+    EXPECT_THROW_CONTAINS(ffnn::argmax(empty), std::invalid_argument, "argmax: empty");
 }
 
 TYPED_TEST(TensorOps, ReductionsMatchScalarLoops) {

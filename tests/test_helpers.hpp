@@ -1,6 +1,6 @@
-// Helpers shared by the tests of the data and checkpoint layer (tests/test_data_*.cpp):
-// a temporary directory removed at the end of the test, file writers, and a check that a
-// statement throws a given exception whose message contains given parts.
+// Helpers shared by the tests: a temporary directory removed at the end of the test, file
+// writers, and a check that a statement throws a given exception whose message contains
+// given parts (EXPECT_THROW_CONTAINS).
 #pragma once
 
 #include <gtest/gtest.h>
