@@ -11,16 +11,7 @@ namespace ffnn::app {
 namespace {
 
 std::string scalar_text(const std::string& file, const std::string& key, const nlohmann::json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    if (v.is_number()) {
-        std::ostringstream s;
-        s.precision(17);
-        s << v.get<double>();
-        return s.str();
-    }
-    throw std::runtime_error(file + ": key '" + key + "': expected a number or a string, got " +
-                             std::string(v.type_name()));
+    return json_argument_text(v, file + ": key '" + key + "'");
 }
 
 std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
@@ -69,6 +60,18 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
 }
 
 }  // namespace
+
+std::string json_argument_text(const nlohmann::json& v, const std::string& where) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return std::to_string(v.get<long long>());
+    if (v.is_number()) {
+        std::ostringstream s;
+        s.precision(17);
+        s << v.get<double>();
+        return s.str();
+    }
+    throw std::runtime_error(where + ": expected a number or a string, got " + std::string(v.type_name()));
+}
 
 std::vector<std::string> expand_json_config(const std::vector<std::string>& args, CLI::App& sub) {
     // The subcommand is the first argument; everything up to it is kept in place.

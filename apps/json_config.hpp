@@ -13,10 +13,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace ffnn::app {
+
+// A JSON number or string as the text of one command-line argument (integers without a
+// decimal point, other numbers with 17 significant digits so they read back exactly).
+// Anything else throws std::runtime_error: "<where>: expected a number or a string, got ...".
+std::string json_argument_text(const nlohmann::json& value, const std::string& where);
 
 // When argv[1] is the subcommand `sub`, returns argv with the contents of every
 // `--config FILE` (or --config=FILE) expanded in place of the config flag, ahead of the other flags.

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "apps/commands.hpp"
+#include "apps/json_config.hpp"
 #include "nn/atomic_file.hpp"
 
 namespace ffnn::app {
@@ -41,19 +42,6 @@ std::string safe_name(std::string s) {
 }
 
 std::string default_name(const TrainConfig& c) { return "lr" + number_text(c.lr) + "-h" + hidden_label(c.hidden); }
-
-// A JSON value as the text of one command-line argument.
-std::string value_text(const nlohmann::json& v, const std::string& where) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    if (v.is_number()) {
-        std::ostringstream s;
-        s.precision(17);
-        s << v.get<double>();
-        return s.str();
-    }
-    throw std::runtime_error(where + ": expected a number or a string, got " + std::string(v.type_name()));
-}
 
 void check_unique(const std::vector<SweepSetting>& settings, const std::string& source) {
     std::map<std::string, std::size_t> seen;
@@ -112,9 +100,9 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where, 
             std::string text;
             if (v.is_array()) {
                 if (key != "hidden") throw std::runtime_error(at + ": expected one value, not a list");
-                for (const auto& e : v) text += (text.empty() ? "" : ",") + value_text(e, at);
+                for (const auto& e : v) text += (text.empty() ? "" : ",") + json_argument_text(e, at);
             } else {
-                text = value_text(v, at);
+                text = json_argument_text(v, at);
             }
             args.push_back("--" + key);
             args.push_back(text);
