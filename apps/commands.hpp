@@ -3,7 +3,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 
@@ -21,7 +20,8 @@ Command add_sweep(CLI::App& app);
 
 // The flags of `ffnn train` bound to `config` (sweep reuses them; it takes lists for some).
 // `hidden_text` receives --hidden unparsed.
-void add_train_flags(CLI::App& cmd, TrainConfig& config, std::string& hidden_text, bool for_sweep = false);
+void add_train_flags(CLI::App& cmd, TrainConfig& config, std::string& hidden_text,
+                     bool for_sweep = false);
 
 // "runs/<name>-<YYYYmmdd-HHMMSS>" in local time.
 std::string default_run_dir(const std::string& name);

@@ -22,8 +22,8 @@ struct ModelAndData {
     Dataset data;
 };
 
-ModelAndData load(const std::string& model_path, const std::string& data_path, const std::string& label,
-                  bool label_required) {
+ModelAndData load(const std::string& model_path, const std::string& data_path,
+                  const std::string& label, bool label_required) {
     ModelAndData m{load_checkpoint(model_path), {}};
     CsvOptions opts;
     opts.label_column = label.empty() ? m.ck.label_column : label;
@@ -41,16 +41,22 @@ Command add_eval(CLI::App& cmd) {
     auto model = std::make_shared<std::string>();
     auto data = std::make_shared<std::string>();
     auto label = std::make_shared<std::string>();
-    cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")->required()->check(CLI::ExistingFile);
-    cmd.add_option("--data", *data, "Labelled CSV file with the model's feature columns")->required()->check(CLI::ExistingFile);
+    cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd.add_option("--data", *data, "Labelled CSV file with the model's feature columns")
+        ->required()
+        ->check(CLI::ExistingFile);
     cmd.add_option("--label", *label, "Label column (default: the one the model was trained with)");
     return [=]() -> int {
         ModelAndData m = load(*model, *data, *label, true);
         EvalResult r = m.ck.model.evaluate(m.data.X, m.data.labels);
-        std::printf("model %s (%s), data %s: %zu examples\n", model->c_str(),
-                    m.ck.metadata.count("architecture") ? m.ck.metadata.at("architecture").c_str() : "?", data->c_str(),
+        std::printf(
+            "model %s (%s), data %s: %zu examples\n", model->c_str(),
+            m.ck.metadata.count("architecture") ? m.ck.metadata.at("architecture").c_str() : "?",
+            data->c_str(), r.n);
+        std::printf("loss %.4f  accuracy %.4f (%zu of %zu)\n\n", r.loss, r.accuracy, r.correct,
                     r.n);
-        std::printf("loss %.4f  accuracy %.4f (%zu of %zu)\n\n", r.loss, r.accuracy, r.correct, r.n);
         ConfusionMatrix cm(m.ck.class_names.size());
         cm.add(m.data.labels, m.ck.model.predict(m.data.X));
         std::cout << cm.format(m.ck.class_names);
@@ -63,15 +69,19 @@ Command add_predict(CLI::App& cmd) {
     auto data = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
     auto label = std::make_shared<std::string>();
-    cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")->required()->check(CLI::ExistingFile);
-    cmd.add_option("--data", *data, "CSV file with the model's feature columns; a label column is optional")
+    cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd.add_option("--out", *out, "Write the predictions to this CSV file (default: standard output)");
+    cmd.add_option("--data", *data,
+                   "CSV file with the model's feature columns; a label column is optional")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd.add_option("--out", *out,
+                   "Write the predictions to this CSV file (default: standard output)");
     cmd.add_option("--label", *label, "Label column, when the file has one under another name");
     return [=]() -> int {
         ModelAndData m = load(*model, *data, *label, false);
-        std::vector<int> pred = m.ck.model.predict(m.data.X);                // (N)
+        std::vector<int> pred = m.ck.model.predict(m.data.X);             // (N)
         const Tensor<float>& probs = m.ck.model.predict_proba(m.data.X);  // (N, K)
         std::ostringstream s;
         s.precision(9);

@@ -23,14 +23,24 @@ Command add_gradcheck(CLI::App& cmd) {
         double tolerance = 1e-7, h = 1e-6;
     };
     auto f = std::make_shared<Flags>();
-    cmd.add_option("--hidden", f->hidden, "Hidden layer widths, as for train")->capture_default_str();
-    cmd.add_option("--activation", f->activation, "Hidden activation, as for train")->capture_default_str();
+    cmd.add_option("--hidden", f->hidden, "Hidden layer widths, as for train")
+        ->capture_default_str();
+    cmd.add_option("--activation", f->activation, "Hidden activation, as for train")
+        ->capture_default_str();
     cmd.add_option("--init", f->init, "Weight initialiser, as for train")->capture_default_str();
-    cmd.add_option("--inputs", f->inputs, "Input width D of the random batch")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd.add_option("--classes", f->classes, "Classes K")->check(CLI::Range(std::size_t(2), std::size_t(1000)))->capture_default_str();
-    cmd.add_option("--batch", f->batch, "Rows N of the random batch")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd.add_option("--seed", f->seed, "Seed of the weights, the batch and the labels")->capture_default_str();
-    cmd.add_option("--tolerance", f->tolerance, "Largest relative error accepted")->capture_default_str();
+    cmd.add_option("--inputs", f->inputs, "Input width D of the random batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd.add_option("--classes", f->classes, "Classes K")
+        ->check(CLI::Range(std::size_t(2), std::size_t(1000)))
+        ->capture_default_str();
+    cmd.add_option("--batch", f->batch, "Rows N of the random batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd.add_option("--seed", f->seed, "Seed of the weights, the batch and the labels")
+        ->capture_default_str();
+    cmd.add_option("--tolerance", f->tolerance, "Largest relative error accepted")
+        ->capture_default_str();
     cmd.add_option("--step", f->h, "Central-difference step h")->capture_default_str();
     return [f]() -> int {
         ModelSpec spec;
@@ -49,12 +59,13 @@ Command add_gradcheck(CLI::App& cmd) {
         opts.h = f->h;
         opts.seed = f->seed;
         GradCheckReport report = gradcheck(model, x, labels, opts);
-        std::cout << "gradcheck: " << model.summary() << ", batch " << f->batch << ", h "
-                  << f->h << "\n\n"
+        std::cout << "gradcheck: " << model.summary() << ", batch " << f->batch << ", h " << f->h
+                  << "\n\n"
                   << report.to_string();
         const double worst = report.max_rel_error();
         const bool ok = report.passed(f->tolerance);
-        std::printf("\nlargest relative error %.3e: %s (tolerance %.1e)\n", worst, ok ? "PASS" : "FAIL", f->tolerance);
+        std::printf("\nlargest relative error %.3e: %s (tolerance %.1e)\n", worst,
+                    ok ? "PASS" : "FAIL", f->tolerance);
         return ok ? 0 : 1;
     };
 }

@@ -23,21 +23,25 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
     } catch (const nlohmann::json::parse_error& e) {
         throw std::runtime_error(file + ": not valid JSON: " + e.what());
     }
-    if (!j.is_object()) throw std::runtime_error(file + ": expected a JSON object of flag names and values");
+    if (!j.is_object())
+        throw std::runtime_error(file + ": expected a JSON object of flag names and values");
     std::vector<std::string> out;
     for (auto it = j.begin(); it != j.end(); ++it) {
         std::string key = it.key();
         for (char& c : key)
             if (c == '_') c = '-';
-        if (key == "config") throw std::runtime_error(file + ": a config file cannot name another config file");
+        if (key == "config")
+            throw std::runtime_error(file + ": a config file cannot name another config file");
         const CLI::Option* opt = sub.get_option_no_throw("--" + key);
         if (!opt)
-            throw std::runtime_error(file + ": unknown key '" + it.key() + "': not a flag of 'ffnn " +
-                                     sub.get_name() + "' (see ffnn " + sub.get_name() + " --help)");
+            throw std::runtime_error(file + ": unknown key '" + it.key() +
+                                     "': not a flag of 'ffnn " + sub.get_name() + "' (see ffnn " +
+                                     sub.get_name() + " --help)");
         const nlohmann::json& v = it.value();
         if (v.is_boolean()) {
             if (opt->get_items_expected_min() != 0)
-                throw std::runtime_error(file + ": key '" + it.key() + "' takes a value, not true/false");
+                throw std::runtime_error(file + ": key '" + it.key() +
+                                         "' takes a value, not true/false");
             if (v.get<bool>()) out.push_back("--" + key);
         } else if (v.is_array()) {
             std::string joined;
@@ -51,7 +55,8 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
             throw std::runtime_error(file + ": key '" + it.key() + "' has no value");
         } else {
             if (opt->get_items_expected_min() == 0)
-                throw std::runtime_error(file + ": key '" + it.key() + "' is a switch: use true or false");
+                throw std::runtime_error(file + ": key '" + it.key() +
+                                         "' is a switch: use true or false");
             out.push_back("--" + key);
             out.push_back(scalar_text(file, it.key(), v));
         }
@@ -70,7 +75,8 @@ std::string json_argument_text(const nlohmann::json& v, const std::string& where
         s << v.get<double>();
         return s.str();
     }
-    throw std::runtime_error(where + ": expected a number or a string, got " + std::string(v.type_name()));
+    throw std::runtime_error(where + ": expected a number or a string, got " +
+                             std::string(v.type_name()));
 }
 
 std::vector<std::string> expand_json_config(const std::vector<std::string>& args, CLI::App& sub) {

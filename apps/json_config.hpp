@@ -12,7 +12,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,8 +24,8 @@ namespace ffnn::app {
 std::string json_argument_text(const nlohmann::json& value, const std::string& where);
 
 // When argv[1] is the subcommand `sub`, returns argv with the contents of every
-// `--config FILE` (or --config=FILE) expanded in place of the config flag, ahead of the other flags.
-// argv[0] and the subcommand name stay first.
+// `--config FILE` (or --config=FILE) expanded in place of the config flag, ahead of the other
+// flags. argv[0] and the subcommand name stay first.
 std::vector<std::string> expand_json_config(const std::vector<std::string>& args, CLI::App& sub);
 
 }  // namespace ffnn::app

@@ -8,7 +8,6 @@
 //
 // Exit codes: 0 success, 1 a runtime error (bad file, divergence, failed check), 2 bad flags.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <map>
 #include <string>
@@ -40,7 +39,8 @@ int main(int argc, char** argv) {
         ffnn::app::add_predict);
     add("gradcheck", "Check every gradient of a network against central differences in double",
         ffnn::app::add_gradcheck);
-    add("sweep", "Train a grid of settings over several seeds and write a report", ffnn::app::add_sweep);
+    add("sweep", "Train a grid of settings over several seeds and write a report",
+        ffnn::app::add_sweep);
 
     std::vector<std::string> args(argv, argv + argc);
     try {

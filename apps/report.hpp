@@ -26,14 +26,15 @@ struct ReportInput {
     std::vector<SettingSummary> summaries;
     std::vector<std::uint64_t> seeds;
     double threshold = 0.9;
-    std::string command;         // the command line that produced the sweep
-    std::string grid_source;     // "the built-in default grid", "--lr/--hidden", a settings file
+    std::string command;      // the command line that produced the sweep
+    std::string grid_source;  // "the built-in default grid", "--lr/--hidden", a settings file
     int jobs = 1;
-    std::string note;            // a paragraph under the title of a new report (not when appending)
+    std::string note;  // a paragraph under the title of a new report (not when appending)
 };
 
 // One section (## heading) of the report for the sweep's data set.
-std::string report_section(const ReportInput& in, const std::string& image_dir_link, const std::string& tag);
+std::string report_section(const ReportInput& in, const std::string& image_dir_link,
+                           const std::string& tag);
 
 // Writes the plots and CSVs, then the report (a new document, or one more section).
 void write_report(const std::string& path, const ReportInput& in, bool append);

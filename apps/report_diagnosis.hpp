@@ -71,27 +71,28 @@ inline constexpr double kSpreadPoints = 0.10;
 // Per-setting measurements the rules use (medians over the runs that did not diverge).
 struct SettingShape {
     std::size_t runs_ok = 0;
-    std::size_t tail = 0;               // epochs in the tail window
-    double osc_abs = 0, osc_rel = 0;    // mean |delta train loss| over the tail, and / mean loss
-    double tail_drop = 0;               // (L(start of tail) - L(end)) / L(start of tail)
-    double tail_falling = 0;            // fraction of the tail's epochs in which the loss fell
-    double val_loss_rise = 0;           // final validation loss / its minimum
-    double val_loss_rise_abs = 0;       // final validation loss - its minimum
+    std::size_t tail = 0;             // epochs in the tail window
+    double osc_abs = 0, osc_rel = 0;  // mean |delta train loss| over the tail, and / mean loss
+    double tail_drop = 0;             // (L(start of tail) - L(end)) / L(start of tail)
+    double tail_falling = 0;          // fraction of the tail's epochs in which the loss fell
+    double val_loss_rise = 0;         // final validation loss / its minimum
+    double val_loss_rise_abs = 0;     // final validation loss - its minimum
     std::size_t val_loss_min_epoch = 0;
-    double first_train_loss = 0;        // epoch 1, median
-    double peak_val_accuracy = 0;       // best epoch, median
-    double final_val_accuracy = 0;      // last epoch, median
-    double final_train_accuracy = 0;    // last epoch, median
-    double threshold_epoch = 0;         // median over the runs that reached it
+    double first_train_loss = 0;      // epoch 1, median
+    double peak_val_accuracy = 0;     // best epoch, median
+    double final_val_accuracy = 0;    // last epoch, median
+    double final_train_accuracy = 0;  // last epoch, median
+    double threshold_epoch = 0;       // median over the runs that reached it
     std::vector<std::size_t> diverged_epochs;
 };
 
-SettingShape measure_shape(std::size_t setting, const std::vector<SweepRun>& runs, double threshold);
+SettingShape measure_shape(std::size_t setting, const std::vector<SweepRun>& runs,
+                           double threshold);
 
 struct Diagnosis {
-    std::string verdict;                 // one or two words for the table: "diverged", "matched the best", ...
-    std::vector<std::string> findings;   // sentences: what happened, each with its numbers
-    std::vector<std::string> reasons;    // sentences: why, each tied to a finding
+    std::string verdict;  // one or two words for the table: "diverged", "matched the best", ...
+    std::vector<std::string> findings;  // sentences: what happened, each with its numbers
+    std::vector<std::string> reasons;   // sentences: why, each tied to a finding
 };
 
 // Index of the best setting, chosen on validation data (the test set only reports): highest
@@ -99,7 +100,8 @@ struct Diagnosis {
 // loss, then grid order. Without a validation part, the test accuracy decides.
 std::size_t best_setting(const std::vector<SettingSummary>& summaries);
 
-std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings, const std::vector<SweepRun>& runs,
+std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
+                                const std::vector<SweepRun>& runs,
                                 const std::vector<SettingSummary>& summaries, double threshold);
 
 // The rules above as Markdown bullet points, with the constants' values.

@@ -20,7 +20,8 @@ namespace {
 
 // Curve colours, one per setting in grid order (cycled past eight): distinct hues that stay
 // apart for the common colour-vision deficiencies (the Okabe-Ito palette, black last).
-const char* const kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"};
+const char* const kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                "#E69F00", "#56B4E9", "#F0E442", "#000000"};
 constexpr std::size_t kNumColours = sizeof kColours / sizeof kColours[0];
 
 // Losses are drawn on a log scale: values are clamped to this floor (a loss of exactly 0 has
@@ -32,7 +33,8 @@ constexpr double kLossCeiling = 1e3;
 // Opacity of the min-max bands: light enough to see overlapping bands through each other.
 constexpr double kBandOpacity = 0.18;
 
-const char* const kMetricTitles[4] = {"training loss", "training accuracy", "validation loss", "validation accuracy"};
+const char* const kMetricTitles[4] = {"training loss", "training accuracy", "validation loss",
+                                      "validation accuracy"};
 
 std::string shell_quote(const std::string& s) {
     std::string q = "'";
@@ -60,7 +62,9 @@ int run_command(const std::string& cmd, std::string& output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool has_points(const CurveBand& b) { return !b.epoch.empty(); }
+bool has_points(const CurveBand& b) {
+    return !b.epoch.empty();
+}
 
 }  // namespace
 
@@ -81,7 +85,8 @@ std::vector<CurveBand> curve_bands(std::size_t n_settings, const std::vector<Swe
             for (const SweepRun& r : runs) {
                 if (r.setting != s || e >= r.outcome.history.size()) continue;
                 const EpochRecord& rec = r.outcome.history[e];
-                const double v[4] = {rec.train_loss, rec.train_accuracy, rec.val_loss, rec.val_accuracy};
+                const double v[4] = {rec.train_loss, rec.train_accuracy, rec.val_loss,
+                                     rec.val_accuracy};
                 ++n;
                 for (int m = 0; m < 4; ++m) {
                     if (!std::isfinite(v[m])) continue;
@@ -104,9 +109,12 @@ std::vector<CurveBand> curve_bands(std::size_t n_settings, const std::vector<Swe
     return bands;
 }
 
-std::string curves_dat(const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands) {
-    std::string s = "# learning curves: mean, min and max over the seeds of each setting, one block per setting\n"
-                    "# epoch runs";
+std::string curves_dat(const std::vector<SweepSetting>& settings,
+                       const std::vector<CurveBand>& bands) {
+    std::string s =
+        "# learning curves: mean, min and max over the seeds of each setting, one block per "
+        "setting\n"
+        "# epoch runs";
     for (const char* m : {"train_loss", "train_accuracy", "val_loss", "val_accuracy"})
         s += std::string(" ") + m + "_mean " + m + "_min " + m + "_max";
     s += "\n";
@@ -122,7 +130,8 @@ std::string curves_dat(const std::vector<SweepSetting>& settings, const std::vec
         const CurveBand& b = bands[i];
         for (std::size_t e = 0; e < b.epoch.size(); ++e) {
             s += std::to_string(b.epoch[e]) + " " + std::to_string(b.runs[e]);
-            for (int m = 0; m < 4; ++m) s += cell(b.mean[m][e]) + cell(b.min[m][e]) + cell(b.max[m][e]);
+            for (int m = 0; m < 4; ++m)
+                s += cell(b.mean[m][e]) + cell(b.min[m][e]) + cell(b.max[m][e]);
             s += "\n";
         }
     }
@@ -147,12 +156,13 @@ std::string find_gnuplot() {
     return "";
 }
 
-void plot_curves(const std::string& dir, const std::string& tag, const std::vector<SweepSetting>& settings,
-                 const std::vector<CurveBand>& bands) {
+void plot_curves(const std::string& dir, const std::string& tag,
+                 const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands) {
     const std::string gnuplot = find_gnuplot();
     if (gnuplot.empty())
-        throw std::runtime_error("the report's plots need gnuplot, which is not on PATH: run scripts/install-deps.sh "
-                                 "(it installs Debian's gnuplot-nox), or sweep without --report");
+        throw std::runtime_error(
+            "the report's plots need gnuplot, which is not on PATH: run scripts/install-deps.sh "
+            "(it installs Debian's gnuplot-nox), or sweep without --report");
     namespace fs = std::filesystem;
     const std::string dat = (fs::path(dir) / (tag + "-curves.dat")).string();
     write_file_atomic(dat, curves_dat(settings, bands));
@@ -177,22 +187,30 @@ void plot_curves(const std::string& dir, const std::string& tag, const std::vect
         hi = 10;
     }
     char range[128];
-    std::snprintf(range, sizeof range, "set yrange [%g:%g]\n", lo / 1.5, std::min(hi * 1.5, kLossCeiling));
+    std::snprintf(range, sizeof range, "set yrange [%g:%g]\n", lo / 1.5,
+                  std::min(hi * 1.5, kLossCeiling));
 
     const std::string pid = std::to_string(getpid());
     const std::string kinds[2] = {"loss", "accuracy"};
     for (int k = 0; k < 2; ++k) {
         const std::string png = (fs::path(dir) / (tag + "-" + kinds[k] + ".png")).string();
-        const std::string tmp_png = (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".png." + pid + ".tmp")).string();
-        const std::string tmp_gp = (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".gp." + pid + ".tmp")).string();
+        const std::string tmp_png =
+            (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".png." + pid + ".tmp")).string();
+        const std::string tmp_gp =
+            (fs::path(dir) / ("." + tag + "-" + kinds[k] + ".gp." + pid + ".tmp")).string();
         std::string gp = "set terminal " + terminal + "\nset output " + gp_string(tmp_png) + "\n";
         gp += "set datafile missing 'NaN'\nset grid\nset xlabel 'epoch'\n";
-        // Accuracy curves crowd the top of the panel, loss curves the bottom: the key goes where they are not.
-        gp += std::string("set key ") + (k == 0 ? "top" : "bottom") + " right opaque box font ',10'\n";
+        // Accuracy curves crowd the top of the panel, loss curves the bottom: the key goes where
+        // they are not.
+        gp += std::string("set key ") + (k == 0 ? "top" : "bottom") +
+              " right opaque box font ',10'\n";
         gp += "set style fill transparent solid " + std::to_string(kBandOpacity) + " noborder\n";
-        gp += k == 0 ? "set logscale y\nset format y '%g'\n" + std::string(range) : "set yrange [0:1.02]\n";
+        gp += k == 0 ? "set logscale y\nset format y '%g'\n" + std::string(range)
+                     : "set yrange [0:1.02]\n";
         gp += "set multiplot layout 1,2 title " +
-              gp_string(tag + ": " + kinds[k] + ", mean over seeds (line) and min-max across seeds (band)") + "\n";
+              gp_string(tag + ": " + kinds[k] +
+                        ", mean over seeds (line) and min-max across seeds (band)") +
+              "\n";
         for (int part = 0; part < 2; ++part) {
             const int m = part * 2 + k;  // train then validation
             gp += "set title " + gp_string(kMetricTitles[m]) + "\nset ylabel " +
@@ -205,18 +223,22 @@ void plot_curves(const std::string& dir, const std::string& tag, const std::vect
                 auto clamp = [&](int c) {
                     if (k != 0) return std::to_string(c);
                     char b[160];
-                    std::snprintf(b, sizeof b, "(column(%d) < %g ? %g : column(%d) > %g ? %g : column(%d))", c,
+                    std::snprintf(b, sizeof b,
+                                  "(column(%d) < %g ? %g : column(%d) > %g ? %g : column(%d))", c,
                                   kLossFloor, kLossFloor, c, kLossCeiling, kLossCeiling, c);
                     return std::string(b);
                 };
                 if (!plot.empty()) plot += ", \\\n  ";
-                plot += gp_string(dat) + " index " + std::to_string(i) + " using 1:" + clamp(col + 1) + ":" +
-                        clamp(col + 2) + " with filledcurves lc rgb " + colour + " notitle, " + gp_string(dat) +
-                        " index " + std::to_string(i) + " using 1:" + clamp(col) + " with lines lw 2 lc rgb " +
-                        colour + " title " + gp_string(settings[i].name);
+                plot +=
+                    gp_string(dat) + " index " + std::to_string(i) + " using 1:" + clamp(col + 1) +
+                    ":" + clamp(col + 2) + " with filledcurves lc rgb " + colour + " notitle, " +
+                    gp_string(dat) + " index " + std::to_string(i) + " using 1:" + clamp(col) +
+                    " with lines lw 2 lc rgb " + colour + " title " + gp_string(settings[i].name);
             }
             if (plot.empty()) {
-                gp += "set label 1 'no epoch finished' at graph 0.5,0.5 center\nplot NaN notitle\nunset label 1\n";
+                gp +=
+                    "set label 1 'no epoch finished' at graph 0.5,0.5 center\nplot NaN "
+                    "notitle\nunset label 1\n";
             } else {
                 gp += "plot " + plot + "\n";
             }
@@ -228,7 +250,8 @@ void plot_curves(const std::string& dir, const std::string& tag, const std::vect
         fs::remove(tmp_gp);
         if (rc != 0 || !fs::exists(tmp_png)) {
             fs::remove(tmp_png);
-            throw std::runtime_error("gnuplot failed to draw " + png + " (exit " + std::to_string(rc) + "): " + out);
+            throw std::runtime_error("gnuplot failed to draw " + png + " (exit " +
+                                     std::to_string(rc) + "): " + out);
         }
         const std::string bytes = read_file_bytes(tmp_png);
         fs::remove(tmp_png);

@@ -31,14 +31,15 @@ std::vector<CurveBand> curve_bands(std::size_t n_settings, const std::vector<Swe
 
 // The gnuplot data file: a comment naming the columns, then one block per setting separated by
 // two blank lines (a setting with no finished epoch has a single comment line in its block).
-std::string curves_dat(const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands);
+std::string curves_dat(const std::vector<SweepSetting>& settings,
+                       const std::vector<CurveBand>& bands);
 
 // The full path of gnuplot, or "" when it is not on PATH.
 std::string find_gnuplot();
 
 // Writes <dir>/<tag>-curves.dat, <dir>/<tag>-loss.png and <dir>/<tag>-accuracy.png. Throws
 // std::runtime_error when gnuplot is missing (telling to run scripts/install-deps.sh) or fails.
-void plot_curves(const std::string& dir, const std::string& tag, const std::vector<SweepSetting>& settings,
-                 const std::vector<CurveBand>& bands);
+void plot_curves(const std::string& dir, const std::string& tag,
+                 const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands);
 
 }  // namespace ffnn::app

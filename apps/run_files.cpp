@@ -11,7 +11,9 @@ namespace ffnn::app {
 namespace {
 
 // JSON has no NaN: a metric that does not exist (no validation part) is written as null.
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json number(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 }  // namespace
 
@@ -19,8 +21,8 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
     std::string s = "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
     char buf[256];
     for (const EpochRecord& r : history) {
-        std::snprintf(buf, sizeof buf, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.lr, r.train_loss,
-                      r.train_accuracy, r.val_loss, r.val_accuracy, r.seconds);
+        std::snprintf(buf, sizeof buf, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.lr,
+                      r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy, r.seconds);
         s += buf;
     }
     return s;
@@ -30,8 +32,8 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& 
     write_file_atomic(path, metrics_csv(history));
 }
 
-nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out, const PreparedData& data,
-                            int threads, double wall_seconds) {
+nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
+                            const PreparedData& data, int threads, double wall_seconds) {
     nlohmann::json j;
     j["ffnn_version"] = FFNN_VERSION;
     j["config"] = config.to_json();
@@ -48,7 +50,9 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out, 
         j["message"] = out.message;
     }
     // A diverged model has no meaningful metrics: they are null, and `diverged` says why.
-    auto metric = [&](bool present, double v) { return present && !out.diverged ? number(v) : nlohmann::json(); };
+    auto metric = [&](bool present, double v) {
+        return present && !out.diverged ? number(v) : nlohmann::json();
+    };
     j["train_loss"] = metric(true, out.train.loss);
     j["train_accuracy"] = metric(true, out.train.accuracy);
     j["val_loss"] = metric(data.val.size() > 0, out.val.loss);
@@ -61,9 +65,11 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out, 
     return j;
 }
 
-void write_summary_json(const std::string& path, const TrainConfig& config, const TrainOutcome& outcome,
-                        const PreparedData& data, int threads, double wall_seconds) {
-    write_file_atomic(path, summary_json(config, outcome, data, threads, wall_seconds).dump(2) + "\n");
+void write_summary_json(const std::string& path, const TrainConfig& config,
+                        const TrainOutcome& outcome, const PreparedData& data, int threads,
+                        double wall_seconds) {
+    write_file_atomic(path,
+                      summary_json(config, outcome, data, threads, wall_seconds).dump(2) + "\n");
 }
 
 }  // namespace ffnn::app

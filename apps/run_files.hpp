@@ -14,9 +14,10 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& 
 
 // The configuration, the data sizes, the final metrics (train_/val_/test_ loss and accuracy),
 // divergence, timings, thread count and version, as one JSON object.
-nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& outcome, const PreparedData& data,
-                            int threads, double wall_seconds);
-void write_summary_json(const std::string& path, const TrainConfig& config, const TrainOutcome& outcome,
-                        const PreparedData& data, int threads, double wall_seconds);
+nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& outcome,
+                            const PreparedData& data, int threads, double wall_seconds);
+void write_summary_json(const std::string& path, const TrainConfig& config,
+                        const TrainOutcome& outcome, const PreparedData& data, int threads,
+                        double wall_seconds);
 
 }  // namespace ffnn::app

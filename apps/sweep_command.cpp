@@ -63,8 +63,10 @@ std::vector<double> parse_lrs(const std::string& text) {
             used = 0;
         }
         if (part.empty() || used != part.size() || !(v > 0) || !std::isfinite(v))
-            throw std::invalid_argument("--lr: expected positive learning rates separated by commas "
-                                        "(for example 0.001,0.01,0.1), got '" + text + "'");
+            throw std::invalid_argument(
+                "--lr: expected positive learning rates separated by commas "
+                "(for example 0.001,0.01,0.1), got '" +
+                text + "'");
         out.push_back(v);
     }
     return out;
@@ -75,8 +77,10 @@ std::string command_line(const CLI::App& cmd) {
     std::string s = "ffnn " + cmd.get_name();
     for (const CLI::Option* opt : cmd.get_options()) {
         // --report-note is prose for the document, not part of what the sweep computed.
-        if (opt->count() == 0 || opt->get_name() == "--help" || opt->get_name() == "--report-note") continue;
-        std::string flag = opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames()[0];
+        if (opt->count() == 0 || opt->get_name() == "--help" || opt->get_name() == "--report-note")
+            continue;
+        std::string flag =
+            opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames()[0];
         if (opt->get_items_expected_min() == 0) {
             s += " " + flag;
             continue;
@@ -90,19 +94,24 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     if (o.seeds == 0) throw std::invalid_argument("--seeds: expected at least 1 seed");
     if (!(o.threshold > 0 && o.threshold <= 1))
         throw std::invalid_argument("--threshold: expected a validation accuracy in (0, 1]");
-    if (o.append && o.report.empty()) throw std::invalid_argument("--report-append needs --report FILE.md");
+    if (o.append && o.report.empty())
+        throw std::invalid_argument("--report-append needs --report FILE.md");
     if (!o.report.empty()) {
         // Checked before the runs, so that a sweep does not train for minutes and then fail.
         if (std::filesystem::path(o.report).extension() != ".md")
-            throw std::invalid_argument("--report: expected a Markdown file name ending in .md, got '" + o.report + "'");
+            throw std::invalid_argument(
+                "--report: expected a Markdown file name ending in .md, got '" + o.report + "'");
         if (find_gnuplot().empty())
-            throw std::runtime_error("--report: the plots need gnuplot, which is not on PATH: run "
-                                     "scripts/install-deps.sh (it installs Debian's gnuplot-nox), or sweep without --report");
+            throw std::runtime_error(
+                "--report: the plots need gnuplot, which is not on PATH: run "
+                "scripts/install-deps.sh (it installs Debian's gnuplot-nox), or sweep without "
+                "--report");
     }
     o.base.validate();
     if (o.base.threads < 1)
-        throw std::invalid_argument("--threads: a sweep runs each training on its own thread(s); "
-                                    "give a positive count (default 1) and use --jobs for parallel runs");
+        throw std::invalid_argument(
+            "--threads: a sweep runs each training on its own thread(s); "
+            "give a positive count (default 1) and use --jobs for parallel runs");
     std::vector<SweepSetting> settings;
     std::string source;
     if (!o.settings_file.empty()) {
@@ -111,7 +120,8 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     } else if (!o.lrs.empty() || !o.hiddens.empty()) {
         std::vector<double> lrs = o.lrs.empty() ? std::vector<double>{o.base.lr} : parse_lrs(o.lrs);
         std::vector<std::string> hiddens =
-            o.hiddens.empty() ? std::vector<std::string>{hidden_label(o.base.hidden)} : split_commas(o.hiddens);
+            o.hiddens.empty() ? std::vector<std::string>{hidden_label(o.base.hidden)}
+                              : split_commas(o.hiddens);
         settings = grid_from_lists(o.base, lrs, hiddens);
         source = "--lr/--hidden";
     } else {
@@ -122,31 +132,39 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     for (std::size_t k = 0; k < o.seeds; ++k) seeds.push_back(o.seed_base + k);
     const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
 
-    const std::string dir = o.base.out.empty() ? default_run_dir("sweep-" + o.base.data_name()) : o.base.out;
+    const std::string dir =
+        o.base.out.empty() ? default_run_dir("sweep-" + o.base.data_name()) : o.base.out;
     std::filesystem::create_directories(dir);
-    std::printf("sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; %s\n",
-                settings.size(), seeds.size(), (unsigned long long)seeds.front(), (unsigned long long)seeds.back(),
-                settings.size() * seeds.size(), jobs, jobs == 1 ? "" : "s", o.base.threads,
-                o.base.threads == 1 ? "" : "s", source.c_str());
+    std::printf(
+        "sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; "
+        "%s\n",
+        settings.size(), seeds.size(), (unsigned long long)seeds.front(),
+        (unsigned long long)seeds.back(), settings.size() * seeds.size(), jobs,
+        jobs == 1 ? "" : "s", o.base.threads, o.base.threads == 1 ? "" : "s", source.c_str());
     std::fflush(stdout);
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<SweepRun> runs = run_sweep(settings, seeds, jobs, [&](const SweepRun& r, std::size_t k, std::size_t n) {
-        const TrainOutcome& out = r.outcome;
-        if (out.diverged)
-            std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%.2fs)\n", k, n, settings[r.setting].name.c_str(),
-                        (unsigned long long)r.seed, out.diverged_epoch, r.seconds);
-        else
-            std::printf("[%3zu/%zu] %s seed %llu: train loss %.4f, test accuracy %.4f (%.2fs)\n", k, n,
-                        settings[r.setting].name.c_str(), (unsigned long long)r.seed, out.train.loss, out.test.accuracy,
-                        r.seconds);
-        std::fflush(stdout);
-    });
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<SweepRun> runs =
+        run_sweep(settings, seeds, jobs, [&](const SweepRun& r, std::size_t k, std::size_t n) {
+            const TrainOutcome& out = r.outcome;
+            if (out.diverged)
+                std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%.2fs)\n", k, n,
+                            settings[r.setting].name.c_str(), (unsigned long long)r.seed,
+                            out.diverged_epoch, r.seconds);
+            else
+                std::printf(
+                    "[%3zu/%zu] %s seed %llu: train loss %.4f, test accuracy %.4f (%.2fs)\n", k, n,
+                    settings[r.setting].name.c_str(), (unsigned long long)r.seed, out.train.loss,
+                    out.test.accuracy, r.seconds);
+            std::fflush(stdout);
+        });
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     // Files in grid order, whatever order the runs finished in.
     for (const SweepRun& r : runs) {
-        std::string run_dir = dir + "/runs/" + settings[r.setting].name + "-seed" + std::to_string(r.seed);
+        std::string run_dir =
+            dir + "/runs/" + settings[r.setting].name + "-seed" + std::to_string(r.seed);
         std::filesystem::create_directories(run_dir);
         write_metrics_csv(run_dir + "/metrics.csv", r.outcome.history);
     }
@@ -155,7 +173,8 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     write_file_atomic(dir + "/summary.csv", summary_csv(summaries));
 
     std::printf("\n%s", summary_table(summaries, o.threshold).c_str());
-    std::printf("\n%zu runs in %.1fs; wrote %s/{sweep.csv,summary.csv,runs/}\n", runs.size(), wall, dir.c_str());
+    std::printf("\n%zu runs in %.1fs; wrote %s/{sweep.csv,summary.csv,runs/}\n", runs.size(), wall,
+                dir.c_str());
 
     if (!o.report.empty()) {
         ReportInput in;
@@ -178,22 +197,29 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
 
 Command add_sweep(CLI::App& cmd) {
     auto o = std::make_shared<SweepOptions>();
-    o->base.threads = 1;  // Iris and digits are too small to thread one run: parallelise runs instead
+    o->base.threads =
+        1;  // Iris and digits are too small to thread one run: parallelise runs instead
     std::string unused_hidden;
     add_train_flags(cmd, o->base, unused_hidden, /*for_sweep=*/true);
-    auto* lr = cmd.add_option("--lr", o->lrs,
-                              "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default; with none of --lr, --hidden, --settings: the built-in five settings for the data set)");
-    auto* hidden = cmd.add_option("--hidden", o->hiddens,
-                                  "Hidden-layer alternatives separated by commas, layers of one alternative by x: "
-                                  "4,16,64x32 is three networks (default: the train default)");
+    auto* lr = cmd.add_option(
+        "--lr", o->lrs,
+        "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default; "
+        "with none of --lr, --hidden, --settings: the built-in five settings for the data set)");
+    auto* hidden = cmd.add_option(
+        "--hidden", o->hiddens,
+        "Hidden-layer alternatives separated by commas, layers of one alternative by x: "
+        "4,16,64x32 is three networks (default: the train default)");
     cmd.add_option("--settings", o->settings_file,
-                   "JSON array of settings, each overriding train flags: [{\"lr\": 0.1, \"hidden\": \"16\"}, ...]")
+                   "JSON array of settings, each overriding train flags: [{\"lr\": 0.1, "
+                   "\"hidden\": \"16\"}, ...]")
         ->excludes(lr)
         ->excludes(hidden);
-    cmd.add_option("--seeds", o->seeds, "Seeds per setting (each seed changes the split, the init and the batches)")
+    cmd.add_option("--seeds", o->seeds,
+                   "Seeds per setting (each seed changes the split, the init and the batches)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd.add_option("--seed-base", o->seed_base, "First seed; the seeds are seed-base .. seed-base + seeds - 1")
+    cmd.add_option("--seed-base", o->seed_base,
+                   "First seed; the seeds are seed-base .. seed-base + seeds - 1")
         ->capture_default_str();
     cmd.add_option("--jobs", o->jobs, "Runs trained at the same time (0: one per core)")
         ->check(CLI::NonNegativeNumber)
@@ -201,12 +227,15 @@ Command add_sweep(CLI::App& cmd) {
     cmd.add_option("--threshold", o->threshold, "Validation accuracy whose first epoch is reported")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    auto* report = cmd.add_option("--report", o->report,
-                                  "Write a Markdown report here, its plots and tables in a directory beside it "
-                                  "(report.md -> report/); needs gnuplot");
-    cmd.add_flag("--report-append", o->append, "Add this sweep as a new section at the end of the --report file")
+    auto* report = cmd.add_option(
+        "--report", o->report,
+        "Write a Markdown report here, its plots and tables in a directory beside it "
+        "(report.md -> report/); needs gnuplot");
+    cmd.add_flag("--report-append", o->append,
+                 "Add this sweep as a new section at the end of the --report file")
         ->needs(report);
-    cmd.add_option("--report-note", o->note, "A paragraph under the title of a new report (how it was made)")
+    cmd.add_option("--report-note", o->note,
+                   "A paragraph under the title of a new report (how it was made)")
         ->needs(report);
     return [o, &cmd]() -> int { return run_sweep_command(*o, cmd); };
 }

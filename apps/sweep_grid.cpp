@@ -30,8 +30,8 @@ std::string number_text(double v) {
 }
 
 bool name_char_ok(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
 }
 
 // Replaces every character that is not safe in a directory name with '_'.
@@ -41,23 +41,28 @@ std::string safe_name(std::string s) {
     return s;
 }
 
-std::string default_name(const TrainConfig& c) { return "lr" + number_text(c.lr) + "-h" + hidden_label(c.hidden); }
+std::string default_name(const TrainConfig& c) {
+    return "lr" + number_text(c.lr) + "-h" + hidden_label(c.hidden);
+}
 
 void check_unique(const std::vector<SweepSetting>& settings, const std::string& source) {
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < settings.size(); ++i) {
         auto [it, fresh] = seen.emplace(settings[i].name, i);
         if (!fresh)
-            throw std::runtime_error(source + ": entries " + std::to_string(it->second) + " and " + std::to_string(i) +
-                                     " have the same name '" + settings[i].name +
-                                     "'; give one a different \"name\"");
+            throw std::runtime_error(source + ": entries " + std::to_string(it->second) + " and " +
+                                     std::to_string(i) + " have the same name '" +
+                                     settings[i].name + "'; give one a different \"name\"");
     }
 }
 
 // One settings entry applied to a copy of base through the `ffnn train` flags.
-SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where, const TrainConfig& base) {
+SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where,
+                         const TrainConfig& base) {
     if (!entry.is_object())
-        throw std::runtime_error(where + ": expected an object of train flags, for example {\"lr\": 0.1, \"hidden\": \"16\"}");
+        throw std::runtime_error(
+            where +
+            ": expected an object of train flags, for example {\"lr\": 0.1, \"hidden\": \"16\"}");
     SweepSetting s;
     s.config = base;
     std::string hidden_text = hidden_label(base.hidden);
@@ -79,15 +84,20 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where, 
         for (char& c : key)
             if (c == '_') c = '-';
         if (key == "seed")
-            throw std::runtime_error(at + ": the seeds of a sweep come from --seeds and --seed-base, not from a setting");
+            throw std::runtime_error(
+                at +
+                ": the seeds of a sweep come from --seeds and --seed-base, not from a setting");
         if (key == "out" || key == "config")
-            throw std::runtime_error(at + ": not allowed in a setting (the sweep's --out names the directory)");
+            throw std::runtime_error(
+                at + ": not allowed in a setting (the sweep's --out names the directory)");
         const CLI::Option* opt = parser.get_option_no_throw("--" + key);
         if (!opt)
-            throw std::runtime_error(at + ": not a flag of 'ffnn train' (see ffnn train --help); "
+            throw std::runtime_error(at +
+                                     ": not a flag of 'ffnn train' (see ffnn train --help); "
                                      "settings may also have \"name\" and \"why\"");
         if (v.is_boolean()) {
-            if (opt->get_items_expected_min() != 0) throw std::runtime_error(at + ": takes a value, not true/false");
+            if (opt->get_items_expected_min() != 0)
+                throw std::runtime_error(at + ": takes a value, not true/false");
             if (v.get<bool>()) {
                 args.push_back("--" + key);
             } else if (key == "nesterov") {
@@ -96,11 +106,14 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where, 
                 s.config.standardize = true;
             }
         } else {
-            if (opt->get_items_expected_min() == 0) throw std::runtime_error(at + ": is a switch: use true or false");
+            if (opt->get_items_expected_min() == 0)
+                throw std::runtime_error(at + ": is a switch: use true or false");
             std::string text;
             if (v.is_array()) {
-                if (key != "hidden") throw std::runtime_error(at + ": expected one value, not a list");
-                for (const auto& e : v) text += (text.empty() ? "" : ",") + json_argument_text(e, at);
+                if (key != "hidden")
+                    throw std::runtime_error(at + ": expected one value, not a list");
+                for (const auto& e : v)
+                    text += (text.empty() ? "" : ",") + json_argument_text(e, at);
             } else {
                 text = json_argument_text(v, at);
             }
@@ -125,8 +138,9 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where, 
     } else {
         for (char c : s.name)
             if (!name_char_ok(c))
-                throw std::runtime_error(where + ": key 'name': '" + s.name +
-                                         "' may contain only letters, digits, '.', '-' and '_' (it names a directory)");
+                throw std::runtime_error(
+                    where + ": key 'name': '" + s.name +
+                    "' may contain only letters, digits, '.', '-' and '_' (it names a directory)");
     }
     return s;
 }
@@ -191,8 +205,8 @@ std::vector<SweepSetting> grid_from_lists(const TrainConfig& base, const std::ve
     return out;
 }
 
-std::vector<SweepSetting> settings_from_json(const std::string& json_text, const std::string& source,
-                                             const TrainConfig& base) {
+std::vector<SweepSetting> settings_from_json(const std::string& json_text,
+                                             const std::string& source, const TrainConfig& base) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(json_text);
@@ -200,8 +214,10 @@ std::vector<SweepSetting> settings_from_json(const std::string& json_text, const
         throw std::runtime_error(source + ": not valid JSON: " + e.what());
     }
     if (!j.is_array() || j.empty())
-        throw std::runtime_error(source + ": expected a non-empty JSON array of settings, for example "
-                                          "[{\"lr\": 0.1, \"hidden\": \"16\"}, {\"lr\": 0.01, \"hidden\": \"64x32\"}]");
+        throw std::runtime_error(
+            source +
+            ": expected a non-empty JSON array of settings, for example "
+            "[{\"lr\": 0.1, \"hidden\": \"16\"}, {\"lr\": 0.01, \"hidden\": \"64x32\"}]");
     std::vector<SweepSetting> out;
     for (std::size_t i = 0; i < j.size(); ++i)
         out.push_back(apply_entry(j[i], source + ": entry " + std::to_string(i), base));
@@ -220,8 +236,10 @@ std::vector<SweepSetting> settings_from_file(const std::string& path, const Trai
 }
 
 std::vector<SweepSetting> default_settings(const TrainConfig& base) {
-    const bool digits_like = base.data.empty() && (base.dataset == "digits" || base.dataset == "fashion-mnist");
-    return settings_from_json(digits_like ? kDigitsDefaults : kIrisDefaults, "the built-in default grid", base);
+    const bool digits_like =
+        base.data.empty() && (base.dataset == "digits" || base.dataset == "fashion-mnist");
+    return settings_from_json(digits_like ? kDigitsDefaults : kIrisDefaults,
+                              "the built-in default grid", base);
 }
 
 }  // namespace ffnn::app

@@ -37,8 +37,8 @@ std::vector<SweepSetting> grid_from_lists(const TrainConfig& base, const std::ve
 
 // Parses `json_text` (the content of `source`, used in error messages) into settings over
 // `base`. Throws std::runtime_error naming source, entry and key.
-std::vector<SweepSetting> settings_from_json(const std::string& json_text, const std::string& source,
-                                             const TrainConfig& base);
+std::vector<SweepSetting> settings_from_json(const std::string& json_text,
+                                             const std::string& source, const TrainConfig& base);
 std::vector<SweepSetting> settings_from_file(const std::string& path, const TrainConfig& base);
 
 // The built-in five settings for base's data set (digits and fashion-mnist share one grid,

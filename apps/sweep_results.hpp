@@ -19,7 +19,8 @@
 namespace ffnn::app {
 
 // The first epoch (1-based) whose validation accuracy is >= threshold; none if never.
-std::optional<std::size_t> epochs_to_threshold(const std::vector<EpochRecord>& history, double threshold);
+std::optional<std::size_t> epochs_to_threshold(const std::vector<EpochRecord>& history,
+                                               double threshold);
 
 struct Stat {
     double mean = 0, std = 0;
@@ -37,12 +38,13 @@ struct SettingSummary {
     Stat seconds;              // over all runs
 };
 
-std::vector<SettingSummary> summarize(const std::vector<SweepSetting>& settings, const std::vector<SweepRun>& runs,
-                                      double threshold);
+std::vector<SettingSummary> summarize(const std::vector<SweepSetting>& settings,
+                                      const std::vector<SweepRun>& runs, double threshold);
 
 // sweep.csv: setting,lr,hidden,seed,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,
 // test_accuracy,epochs_to_threshold,seconds,diverged,diverged_epoch
-std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vector<SweepRun>& runs, double threshold);
+std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vector<SweepRun>& runs,
+                      double threshold);
 
 // summary.csv: setting,lr,hidden,runs,diverged,<metric>_mean,<metric>_std for each metric,
 // reached_threshold,epochs_to_threshold_mean/_std,seconds_mean/_std

@@ -33,8 +33,9 @@ SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::ui
     return r;
 }
 
-std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings, const std::vector<std::uint64_t>& seeds,
-                                int jobs, const RunDone& on_done) {
+std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
+                                const std::vector<std::uint64_t>& seeds, int jobs,
+                                const RunDone& on_done) {
     const std::size_t total = settings.size() * seeds.size();
     std::vector<SweepRun> results(total);
     std::vector<std::exception_ptr> errors(total);
@@ -64,7 +65,8 @@ std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings, const
         }
     };
 
-    const std::size_t n_workers = std::min<std::size_t>(std::max(1, jobs), std::max<std::size_t>(1, total));
+    const std::size_t n_workers =
+        std::min<std::size_t>(std::max(1, jobs), std::max<std::size_t>(1, total));
     if (n_workers == 1) {
         worker();
     } else {

@@ -23,8 +23,8 @@ namespace ffnn::app {
 struct SweepRun {
     std::size_t setting = 0;  // index into the settings
     std::uint64_t seed = 0;
-    TrainOutcome outcome;     // history, final metrics, divergence
-    double seconds = 0;       // wall time of the run: data preparation, training, evaluation
+    TrainOutcome outcome;  // history, final metrics, divergence
+    double seconds = 0;    // wall time of the run: data preparation, training, evaluation
     // The data as this run saw it (the split depends on the seed, the sizes do not).
     std::size_t n_train = 0, n_val = 0, n_test = 0, n_features = 0, n_classes = 0;
     std::size_t n_parameters = 0;
@@ -37,8 +37,9 @@ using RunDone = std::function<void(const SweepRun&, std::size_t, std::size_t)>;
 // Trains every (setting, seed) pair; `jobs` >= 1 workers. A run that diverges is a result, not
 // an error. Any other error (an unreadable data file) stops the sweep: the workers finish their
 // current run and the first error in grid order is rethrown.
-std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings, const std::vector<std::uint64_t>& seeds,
-                                int jobs, const RunDone& on_done = {});
+std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
+                                const std::vector<std::uint64_t>& seeds, int jobs,
+                                const RunDone& on_done = {});
 
 // One run, in the calling thread (what each worker does).
 SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed);

@@ -21,8 +21,8 @@ namespace {
 
 constexpr std::size_t kPool = 8;  // batches cycled through
 
-void train_steps(benchmark::State& state, std::size_t d, std::vector<std::size_t> hidden, std::size_t k,
-                 std::size_t batch) {
+void train_steps(benchmark::State& state, std::size_t d, std::vector<std::size_t> hidden,
+                 std::size_t k, std::size_t batch) {
     ffnn::set_threads(static_cast<int>(state.range(0)));
     ffnn::ModelSpec spec;
     spec.n_inputs = d;
@@ -54,12 +54,27 @@ void train_steps(benchmark::State& state, std::size_t d, std::vector<std::size_t
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 
-void fashion_mlp(benchmark::State& state) { train_steps(state, 784, {256, 128}, 10, 128); }
-void iris_mlp(benchmark::State& state) { train_steps(state, 4, {16}, 3, 32); }
+void fashion_mlp(benchmark::State& state) {
+    train_steps(state, 784, {256, 128}, 10, 128);
+}
+void iris_mlp(benchmark::State& state) {
+    train_steps(state, 4, {16}, 3, 32);
+}
 
 }  // namespace
 
-BENCHMARK(fashion_mlp)->Name("train/784-256-128-10/batch:128")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(iris_mlp)->Name("train/4-16-3/batch:32")->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(fashion_mlp)
+    ->Name("train/784-256-128-10/batch:128")
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(iris_mlp)
+    ->Name("train/4-16-3/batch:32")
+    ->ArgName("threads")
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -495,8 +495,8 @@ void SoftMax<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Te
 // ---- names ----
 
 const std::vector<std::string>& activation_names() {
-    static const std::vector<std::string> names = {"identity", "relu", "leaky_relu", "elu", "selu",
-                                                   "gelu",     "sigmoid", "tanh",    "softmax"};
+    static const std::vector<std::string> names = {
+        "identity", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softmax"};
     return names;
 }
 
@@ -553,36 +553,37 @@ std::unique_ptr<Activation<T>> make_activation(std::string_view spec) {
                                         " takes no parameter");
         return a;
     };
-    if (s.base == "identity" || s.base == "linear") return no_param(std::make_unique<Identity<T>>());
+    if (s.base == "identity" || s.base == "linear")
+        return no_param(std::make_unique<Identity<T>>());
     if (s.base == "relu") return no_param(std::make_unique<ReLU<T>>());
     if (s.base == "leaky_relu")
         return std::make_unique<LeakyReLU<T>>(s.has_param ? s.param : LeakyReLU<T>::kDefaultSlope);
-    if (s.base == "elu") return std::make_unique<ELU<T>>(s.has_param ? s.param : ELU<T>::kDefaultAlpha);
+    if (s.base == "elu")
+        return std::make_unique<ELU<T>>(s.has_param ? s.param : ELU<T>::kDefaultAlpha);
     if (s.base == "selu") return no_param(std::make_unique<SELU<T>>());
     if (s.base == "gelu") return no_param(std::make_unique<GELU<T>>());
     if (s.base == "sigmoid") return no_param(std::make_unique<Sigmoid<T>>());
     if (s.base == "tanh") return no_param(std::make_unique<TanH<T>>());
     if (s.base == "softmax") return no_param(std::make_unique<SoftMax<T>>());
-    throw std::invalid_argument("unknown activation '" + std::string(spec) +
-                                "'; valid: " + joined_names() +
-                                " (leaky_relu and elu take an optional ':value')");
+    throw std::invalid_argument("unknown activation '" + std::string(spec) + "'; valid: " +
+                                joined_names() + " (leaky_relu and elu take an optional ':value')");
 }
 
 std::string parse_activation(std::string_view spec) {
     return make_activation<double>(spec)->spec();
 }
 
-#define FFNN_INSTANTIATE(T)                                                        \
-    template class Activation<T>;                                                  \
-    template class Identity<T>;                                                    \
-    template class ReLU<T>;                                                        \
-    template class LeakyReLU<T>;                                                   \
-    template class ELU<T>;                                                         \
-    template class SELU<T>;                                                        \
-    template class GELU<T>;                                                        \
-    template class Sigmoid<T>;                                                     \
-    template class TanH<T>;                                                        \
-    template class SoftMax<T>;                                                     \
+#define FFNN_INSTANTIATE(T)       \
+    template class Activation<T>; \
+    template class Identity<T>;   \
+    template class ReLU<T>;       \
+    template class LeakyReLU<T>;  \
+    template class ELU<T>;        \
+    template class SELU<T>;       \
+    template class GELU<T>;       \
+    template class Sigmoid<T>;    \
+    template class TanH<T>;       \
+    template class SoftMax<T>;    \
     template std::unique_ptr<Activation<T>> make_activation<T>(std::string_view);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

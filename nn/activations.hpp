@@ -29,7 +29,7 @@ namespace ffnn {
 
 template <class T>
 class Activation : public Module<T> {
-public:
+  public:
     // z (N, H) -> y (N, H). y is resized; it must not share storage with z unless equal.
     virtual void apply(const Tensor<T>& z, Tensor<T>& y) const = 0;
     // z (N, H), y = act(z) (N, H), dy (N, H) -> dz (N, H). dz may be dy.
@@ -58,7 +58,7 @@ public:
     const Tensor<T>& backward(const Tensor<T>& dy) override;
     void release() override { z_ = null_view<T>(); }
 
-protected:
+  protected:
     Tensor<T> z_;   // view of the input of the last forward, (N, H)
     Tensor<T> y_;   // output of the last forward, (N, H)
     Tensor<T> dx_;  // input gradient of the last backward, (N, H)
@@ -67,7 +67,7 @@ protected:
 // y = z.
 template <class T>
 class Identity final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
@@ -82,7 +82,7 @@ public:
 // y = max(z, 0); the derivative at 0 is taken as 0.
 template <class T>
 class ReLU final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
@@ -98,7 +98,7 @@ public:
 // y = z for z > 0, slope * z otherwise.
 template <class T>
 class LeakyReLU final : public Activation<T> {
-public:
+  public:
     static constexpr double kDefaultSlope = 0.01;  // PyTorch's default negative_slope
     explicit LeakyReLU(double slope = kDefaultSlope);
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
@@ -112,14 +112,14 @@ public:
     }
     double slope() const { return slope_; }
 
-private:
+  private:
     double slope_;
 };
 
 // y = z for z > 0, alpha * (exp(z) - 1) otherwise (Clevert et al. 2016).
 template <class T>
 class ELU final : public Activation<T> {
-public:
+  public:
     static constexpr double kDefaultAlpha = 1.0;
     explicit ELU(double alpha = kDefaultAlpha);
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
@@ -130,14 +130,14 @@ public:
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ELU>(alpha_); }
     double alpha() const { return alpha_; }
 
-private:
+  private:
     double alpha_;
 };
 
 // y = scale * ELU_alpha(z) with the fixed constants of Klambauer et al. 2017.
 template <class T>
 class SELU final : public Activation<T> {
-public:
+  public:
     static constexpr double kAlpha = 1.6732632423543772848170429916717;
     static constexpr double kScale = 1.0507009873554804934193349852946;
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
@@ -152,7 +152,7 @@ public:
 //   y = z * Phi(z) = 0.5 z (1 + erf(z / sqrt 2)),  dy/dz = Phi(z) + z phi(z).
 template <class T>
 class GELU final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
@@ -163,7 +163,7 @@ public:
 // y = 1 / (1 + exp(-z)), evaluated without exp of a large positive number; dz = dy y (1 - y).
 template <class T>
 class Sigmoid final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
@@ -174,7 +174,7 @@ public:
 // y = tanh(z); dz = dy (1 - y^2).
 template <class T>
 class TanH final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
@@ -188,7 +188,7 @@ public:
 // never the N x K x K Jacobian.
 template <class T>
 class SoftMax final : public Activation<T> {
-public:
+  public:
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;

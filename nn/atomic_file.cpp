@@ -21,12 +21,13 @@ namespace {
 constexpr int kMaxTempNameAttempts = 100;
 
 std::runtime_error io_error(const std::string& what, const std::string& path, int err) {
-    return std::runtime_error("write_file_atomic: " + what + " '" + path + "': " + std::strerror(err));
+    return std::runtime_error("write_file_atomic: " + what + " '" + path +
+                              "': " + std::strerror(err));
 }
 
 // Closes the descriptor and removes the temporary file unless release() was called.
 class TempFile {
-public:
+  public:
     TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
@@ -44,7 +45,7 @@ public:
     }
     void release() { path_.clear(); }
 
-private:
+  private:
     int fd_;
     std::string path_;
 };
@@ -72,8 +73,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
         if (fd < 0 && errno != EEXIST) {
             int err = errno;
             if (err == ENOENT)
-                throw std::runtime_error("write_file_atomic: cannot write '" + path + "': directory '" +
-                                         dir + "' does not exist");
+                throw std::runtime_error("write_file_atomic: cannot write '" + path +
+                                         "': directory '" + dir + "' does not exist");
             throw io_error("cannot create a temporary file for", path, err);
         }
     }
@@ -93,7 +94,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     }
     if (::fsync(temp.fd()) != 0) throw io_error("cannot fsync", path, errno);
     if (int err = temp.close(); err != 0) throw io_error("cannot close", path, err);
-    if (::rename(temp.path().c_str(), path.c_str()) != 0) throw io_error("cannot rename over", path, errno);
+    if (::rename(temp.path().c_str(), path.c_str()) != 0)
+        throw io_error("cannot rename over", path, errno);
     temp.release();
 
     // Make the rename itself durable. Best effort: some file systems refuse fsync on a

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kFormat = "ffnn-classifier";
 
-std::vector<std::string> json_list(const std::string& file, const Metadata& meta, const std::string& key) {
+std::vector<std::string> json_list(const std::string& file, const Metadata& meta,
+                                   const std::string& key) {
     auto it = meta.find(key);
     if (it == meta.end()) throw std::runtime_error(file + ": metadata has no '" + key + "'");
     try {
@@ -33,8 +34,8 @@ std::vector<std::string> json_list(const std::string& file, const Metadata& meta
         if (!j.is_array()) throw std::runtime_error("not an array");
         return out;
     } catch (const std::exception& e) {
-        throw std::runtime_error(file + ": metadata '" + key + "' must be a JSON array, got '" + it->second +
-                                 "' (" + e.what() + ")");
+        throw std::runtime_error(file + ": metadata '" + key + "' must be a JSON array, got '" +
+                                 it->second + "' (" + e.what() + ")");
     }
 }
 
@@ -74,7 +75,9 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
         {"label_column", label_column},
     };
     for (const auto& [k, v] : extra) {
-        if (meta.count(k)) throw std::invalid_argument("save_checkpoint: extra metadata reuses the key '" + k + "'");
+        if (meta.count(k))
+            throw std::invalid_argument("save_checkpoint: extra metadata reuses the key '" + k +
+                                        "'");
         meta[k] = v;
     }
     write_safetensors(path, tensors, meta);
@@ -85,20 +88,23 @@ Checkpoint load_checkpoint(const std::string& path) {
     const Metadata& meta = file.metadata;
     std::string format = meta.count("format") ? meta.at("format") : "";
     if (format != kFormat)
-        throw std::runtime_error(path + ": not an ffnn model (metadata 'format' is '" + format + "', expected '" +
-                                 kFormat + "')");
+        throw std::runtime_error(path + ": not an ffnn model (metadata 'format' is '" + format +
+                                 "', expected '" + kFormat + "')");
     std::vector<std::string> size_text = json_list(path, meta, "layer_sizes");
     std::vector<std::string> activations = json_list(path, meta, "activations");
     std::vector<std::size_t> sizes;
     for (const auto& s : size_text) sizes.push_back(std::stoul(s));
     if (sizes.size() < 2 || activations.size() != sizes.size() - 1)
-        throw std::runtime_error(path + ": metadata has " + std::to_string(sizes.size()) + " layer sizes and " +
-                                 std::to_string(activations.size()) + " activations; expected one activation per layer");
+        throw std::runtime_error(path + ": metadata has " + std::to_string(sizes.size()) +
+                                 " layer sizes and " + std::to_string(activations.size()) +
+                                 " activations; expected one activation per layer");
     for (std::size_t i = 0; i + 1 < activations.size(); ++i)
         if (activations[i] != activations[0])
-            throw std::runtime_error(path + ": hidden layers with different activations are not supported");
+            throw std::runtime_error(
+                path + ": hidden layers with different activations are not supported");
     if (activations.back() != "identity")
-        throw std::runtime_error(path + ": the output layer must be linear (identity), got '" + activations.back() + "'");
+        throw std::runtime_error(path + ": the output layer must be linear (identity), got '" +
+                                 activations.back() + "'");
 
     ModelSpec spec;
     spec.n_inputs = sizes.front();
@@ -114,21 +120,24 @@ Checkpoint load_checkpoint(const std::string& path) {
         const StoredTensor* t = file.find(p.name);
         if (!t) throw std::runtime_error(path + ": tensor '" + p.name + "' is missing");
         if (!(t->shape() == p.value->shape()))
-            throw std::runtime_error(path + ": tensor '" + p.name + "' is " + t->shape().to_string() +
-                                     " but the architecture " + meta_string(path, meta, "architecture") +
-                                     " needs " + p.value->shape().to_string());
+            throw std::runtime_error(path + ": tensor '" + p.name + "' is " +
+                                     t->shape().to_string() + " but the architecture " +
+                                     meta_string(path, meta, "architecture") + " needs " +
+                                     p.value->shape().to_string());
         p.value->copy_from(t->as_float());
         ++expected;
     }
     const StoredTensor* mean = file.find("standardize.mean");
     const StoredTensor* scale = file.find("standardize.scale");
     if ((mean == nullptr) != (scale == nullptr))
-        throw std::runtime_error(path + ": standardize.mean and standardize.scale must come together");
+        throw std::runtime_error(path +
+                                 ": standardize.mean and standardize.scale must come together");
     if (mean) {
         Shape d{spec.n_inputs};
         if (!(mean->shape() == d) || !(scale->shape() == d))
-            throw std::runtime_error(path + ": standardize.mean and .scale must be (" + std::to_string(spec.n_inputs) +
-                                     "), got " + mean->shape().to_string() + " and " + scale->shape().to_string());
+            throw std::runtime_error(
+                path + ": standardize.mean and .scale must be (" + std::to_string(spec.n_inputs) +
+                "), got " + mean->shape().to_string() + " and " + scale->shape().to_string());
         ck.standardizer = Standardizer(mean->as_float(), scale->as_float());
         expected += 2;
     }
@@ -136,18 +145,20 @@ Checkpoint load_checkpoint(const std::string& path) {
         for (const auto& t : file.tensors) {
             bool known = t.name == "standardize.mean" || t.name == "standardize.scale";
             for (const Param<float>& p : ck.model.parameters()) known = known || p.name == t.name;
-            if (!known) throw std::runtime_error(path + ": unexpected tensor '" + t.name + "' for this architecture");
+            if (!known)
+                throw std::runtime_error(path + ": unexpected tensor '" + t.name +
+                                         "' for this architecture");
         }
     }
     ck.class_names = json_list(path, meta, "class_names");
     ck.feature_names = json_list(path, meta, "feature_names");
     ck.label_column = meta.count("label_column") ? meta.at("label_column") : "";
     if (ck.class_names.size() != spec.n_classes)
-        throw std::runtime_error(path + ": " + std::to_string(ck.class_names.size()) + " class names for " +
-                                 std::to_string(spec.n_classes) + " outputs");
+        throw std::runtime_error(path + ": " + std::to_string(ck.class_names.size()) +
+                                 " class names for " + std::to_string(spec.n_classes) + " outputs");
     if (ck.feature_names.size() != spec.n_inputs)
-        throw std::runtime_error(path + ": " + std::to_string(ck.feature_names.size()) + " feature names for " +
-                                 std::to_string(spec.n_inputs) + " inputs");
+        throw std::runtime_error(path + ": " + std::to_string(ck.feature_names.size()) +
+                                 " feature names for " + std::to_string(spec.n_inputs) + " inputs");
     return ck;
 }
 

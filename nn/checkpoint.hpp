@@ -27,7 +27,7 @@ namespace ffnn {
 
 struct Checkpoint {
     Model<float> model;
-    Standardizer standardizer;  // unfitted when the model takes raw inputs
+    Standardizer standardizer;               // unfitted when the model takes raw inputs
     std::vector<std::string> class_names;    // (K)
     std::vector<std::string> feature_names;  // (D)
     std::string label_column;

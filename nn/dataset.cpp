@@ -11,19 +11,21 @@ namespace ffnn {
 
 void check_dataset(const Dataset& data, const std::string& what) {
     if (data.X.rank() != 2)
-        throw std::invalid_argument(what + ": X must be (N, D), got shape " + data.X.shape().to_string());
+        throw std::invalid_argument(what + ": X must be (N, D), got shape " +
+                                    data.X.shape().to_string());
     const std::size_t n = data.X.rows(), d = data.X.cols();
     if (!data.labels.empty() && data.labels.size() != n)
-        throw std::invalid_argument(what + ": " + std::to_string(data.labels.size()) + " labels for " +
-                                    std::to_string(n) + " rows");
+        throw std::invalid_argument(what + ": " + std::to_string(data.labels.size()) +
+                                    " labels for " + std::to_string(n) + " rows");
     if (!data.feature_names.empty() && data.feature_names.size() != d)
         throw std::invalid_argument(what + ": " + std::to_string(data.feature_names.size()) +
                                     " feature names for " + std::to_string(d) + " columns");
     const int k = static_cast<int>(data.class_names.size());
     for (std::size_t i = 0; i < data.labels.size(); ++i)
         if (data.labels[i] < 0 || data.labels[i] >= k)
-            throw std::invalid_argument(what + ": label " + std::to_string(data.labels[i]) + " of row " +
-                                        std::to_string(i) + " is not a class id in [0, " + std::to_string(k) + ")");
+            throw std::invalid_argument(what + ": label " + std::to_string(data.labels[i]) +
+                                        " of row " + std::to_string(i) +
+                                        " is not a class id in [0, " + std::to_string(k) + ")");
 }
 
 Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
@@ -46,16 +48,17 @@ Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
 
 void scale_pixels(std::span<const std::uint8_t> in, std::span<float> out) {
     if (out.size() != in.size())
-        throw std::invalid_argument("scale_pixels: " + std::to_string(in.size()) + " pixels but room for " +
-                                    std::to_string(out.size()));
+        throw std::invalid_argument("scale_pixels: " + std::to_string(in.size()) +
+                                    " pixels but room for " + std::to_string(out.size()));
     // Divide (not multiply by 1/255) so 255 maps to exactly 1.0f.
     constexpr float kMaxGrey = 255.0f;
     for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<float>(in[i]) / kMaxGrey;
 }
 
 const std::vector<std::string>& fashion_mnist_class_names() {
-    static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    static const std::vector<std::string> names = {
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     return names;
 }
 
@@ -73,16 +76,18 @@ std::string dims_string(const std::vector<std::size_t>& dims) {
 Dataset load_fashion_mnist_pair(const std::string& images_path, const std::string& labels_path) {
     IdxArray images = read_idx(images_path);
     IdxArray labels = read_idx(labels_path);
-    if (images.dims.size() != 3 || images.dims[1] != kFashionMnistSide || images.dims[2] != kFashionMnistSide)
+    if (images.dims.size() != 3 || images.dims[1] != kFashionMnistSide ||
+        images.dims[2] != kFashionMnistSide)
         throw std::runtime_error(images_path + ": expected images of shape (N, 28, 28), got (" +
                                  dims_string(images.dims) + ")");
     if (labels.dims.size() != 1)
-        throw std::runtime_error(labels_path + ": expected labels of shape (N), got (" + dims_string(labels.dims) +
-                                 ")");
+        throw std::runtime_error(labels_path + ": expected labels of shape (N), got (" +
+                                 dims_string(labels.dims) + ")");
     const std::size_t n = images.dims[0];
     if (labels.dims[0] != n)
-        throw std::runtime_error(labels_path + ": " + std::to_string(labels.dims[0]) + " labels but " + images_path +
-                                 " holds " + std::to_string(n) + " images");
+        throw std::runtime_error(labels_path + ": " + std::to_string(labels.dims[0]) +
+                                 " labels but " + images_path + " holds " + std::to_string(n) +
+                                 " images");
     if (n == 0) throw std::runtime_error(images_path + ": no images");
 
     const std::size_t d = kFashionMnistSide * kFashionMnistSide;
@@ -92,8 +97,9 @@ Dataset load_fashion_mnist_pair(const std::string& images_path, const std::strin
     out.labels.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         if (labels.data[i] >= kFashionMnistClasses)
-            throw std::runtime_error(labels_path + ": label " + std::to_string(labels.data[i]) + " of item " +
-                                     std::to_string(i) + " is not a class id in [0, 10)");
+            throw std::runtime_error(labels_path + ": label " + std::to_string(labels.data[i]) +
+                                     " of item " + std::to_string(i) +
+                                     " is not a class id in [0, 10)");
         out.labels[i] = labels.data[i];
     }
     out.class_names = fashion_mnist_class_names();
@@ -114,10 +120,11 @@ std::string find_fashion_file(const std::filesystem::path& dir, const std::strin
     if (std::filesystem::exists(gz, ec)) return gz.string();
     std::filesystem::path plain = dir / gz_name.substr(0, gz_name.size() - 3);
     if (std::filesystem::exists(plain, ec)) return plain.string();
-    throw std::runtime_error("Fashion-MNIST: missing file " + gz.string() +
-                             "; install the Debian package dataset-fashion-mnist "
-                             "(scripts/install-deps.sh --fashion-mnist), or pass the directory that "
-                             "holds the four IDX files");
+    throw std::runtime_error(
+        "Fashion-MNIST: missing file " + gz.string() +
+        "; install the Debian package dataset-fashion-mnist "
+        "(scripts/install-deps.sh --fashion-mnist), or pass the directory that "
+        "holds the four IDX files");
 }
 
 }  // namespace

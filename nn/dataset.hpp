@@ -29,9 +29,9 @@ struct Dataset {
     std::vector<std::string> feature_names;  // (D)
     std::string source;
 
-    std::size_t size() const { return X.rank() >= 1 ? X.rows() : 0; }  // N
+    std::size_t size() const { return X.rank() >= 1 ? X.rows() : 0; }          // N
     std::size_t num_features() const { return X.rank() == 2 ? X.cols() : 0; }  // D
-    std::size_t num_classes() const { return class_names.size(); }  // K
+    std::size_t num_classes() const { return class_names.size(); }             // K
     bool has_labels() const { return !labels.empty(); }
 };
 

@@ -51,7 +51,7 @@ const Tensor<T>& FullyConnected<T>::forward(const Tensor<T>& x) {
     // For the identity y_ is a view of z_; drop it first so that z_ owns its storage alone
     // and matmul can resize it in place when the batch size changes.
     if (y_.shares_storage_with(z_)) y_ = null_view<T>();
-    matmul(x, Trans::No, W_, Trans::No, z_);  // beta = 0: z_ resized to (N, H)
+    matmul(x, Trans::No, W_, Trans::No, z_);              // beta = 0: z_ resized to (N, H)
     const Tensor<T>& out = act_->apply_bias(z_, b_, y_);  // z_ += b, y_ = act(z_)
     if (&out != &y_) y_ = out.view();
     return y_;

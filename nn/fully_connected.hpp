@@ -28,7 +28,7 @@ namespace ffnn {
 
 template <class T>
 class FullyConnected final : public Module<T> {
-public:
+  public:
     // n_out = H. n_in = D, or 0 to take it from the first forward. seed feeds the Rng that
     // draws W (the same seed gives the same W for the same D, H and T).
     FullyConnected(std::size_t n_out, std::unique_ptr<Activation<T>> activation, Init init = {},
@@ -59,7 +59,7 @@ public:
     void release() override { x_ = null_view<T>(); }
     std::string name() const override;
 
-    std::size_t n_in() const { return n_in_; }  // D, 0 until initialised
+    std::size_t n_in() const { return n_in_; }    // D, 0 until initialised
     std::size_t n_out() const { return n_out_; }  // H
     const Activation<T>& activation() const { return *act_; }
     const Init& init() const { return init_; }
@@ -75,9 +75,9 @@ public:
     const Tensor<T>& z() const { return z_; }
     const Tensor<T>& y() const { return y_; }
 
-private:
-    std::size_t n_in_ = 0;   // D
-    std::size_t n_out_;      // H
+  private:
+    std::size_t n_in_ = 0;  // D
+    std::size_t n_out_;     // H
     std::unique_ptr<Activation<T>> act_;
     Init init_;
     std::uint64_t seed_;
@@ -92,7 +92,7 @@ private:
     Tensor<T> dz_;  // workspace: gradient w.r.t. z, (N, H)
     Tensor<T> dx_;  // input gradient of the last backward, (N, D)
     bool overwrite_grad_ = false;  // set by defer_zero_grad: next backward writes dW, db
-    bool input_grad_ = true;  // false: backward skips dx = dz W^T and returns an empty tensor
+    bool input_grad_ = true;       // false: backward skips dx = dz W^T and returns an empty tensor
 };
 
 }  // namespace ffnn

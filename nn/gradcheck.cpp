@@ -92,8 +92,7 @@ GradCheckEntry check_tensor(const std::string& name, Tensor<double>& value,
 // gradient; `objective` re-evaluates the scalar.
 GradCheckReport run_checks(std::vector<Param<double>> params, Tensor<double>& x,
                            const std::function<const Tensor<double>&()>& analytic_pass,
-                           const std::function<double()>& objective,
-                           const GradCheckOptions& opt) {
+                           const std::function<double()>& objective, const GradCheckOptions& opt) {
     if (!(opt.h > 0)) throw std::invalid_argument("gradcheck: h must be positive");
     for (auto& p : params) p.grad->zero();
     Tensor<double> dx = analytic_pass().clone();
@@ -102,7 +101,8 @@ GradCheckReport run_checks(std::vector<Param<double>> params, Tensor<double>& x,
     for (auto& p : params) grads.push_back(p.grad->clone());
     GradCheckReport report;
     for (std::size_t i = 0; i < params.size(); ++i)
-        report.entries.push_back(check_tensor(params[i].name, *params[i].value, grads[i], objective, opt.h));
+        report.entries.push_back(
+            check_tensor(params[i].name, *params[i].value, grads[i], objective, opt.h));
     if (opt.check_input) report.entries.push_back(check_tensor("input", x, dx, objective, opt.h));
     return report;
 }

@@ -29,10 +29,10 @@
 namespace ffnn {
 
 struct GradCheckEntry {
-    std::string name;           // parameter name ("W", "layers.0.b") or "input"
+    std::string name;  // parameter name ("W", "layers.0.b") or "input"
     Shape shape;
-    double rel_error = 0.0;     // ||num - ana|| / ||num + ana||
-    double max_abs_error = 0.0;  // max |num - ana|
+    double rel_error = 0.0;       // ||num - ana|| / ||num + ana||
+    double max_abs_error = 0.0;   // max |num - ana|
     std::size_t worst_index = 0;  // flat (row-major) index of the worst element
     double worst_numeric = 0.0;
     double worst_analytic = 0.0;

@@ -29,8 +29,8 @@ void check_fan(const char* what, std::size_t fan) {
 }  // namespace
 
 const std::vector<std::string>& init_names() {
-    static const std::vector<std::string> names = {"xavier_uniform", "xavier_normal", "he_uniform",
-                                                   "he_normal",      "zeros",         "constant:<value>"};
+    static const std::vector<std::string> names = {
+        "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "zeros", "constant:<value>"};
     return names;
 }
 
@@ -59,11 +59,16 @@ Init parse_init(std::string_view spec) {
 
 std::string to_string(const Init& init) {
     switch (init.kind) {
-        case InitKind::XavierUniform: return "xavier_uniform";
-        case InitKind::XavierNormal: return "xavier_normal";
-        case InitKind::HeUniform: return "he_uniform";
-        case InitKind::HeNormal: return "he_normal";
-        case InitKind::Zeros: return "zeros";
+        case InitKind::XavierUniform:
+            return "xavier_uniform";
+        case InitKind::XavierNormal:
+            return "xavier_normal";
+        case InitKind::HeUniform:
+            return "he_uniform";
+        case InitKind::HeNormal:
+            return "he_normal";
+        case InitKind::Zeros:
+            return "zeros";
         case InitKind::Constant: {
             char buf[32];
             auto res = std::to_chars(buf, buf + sizeof buf, init.value);
@@ -118,8 +123,12 @@ void init_weight(Tensor<T>& W, const Init& init, double gain, Rng& rng) {
         case InitKind::HeNormal:
             fill_normal(W, T(0), static_cast<T>(he_normal_std(D, gain)), rng);
             break;
-        case InitKind::Zeros: W.fill(T(0)); break;
-        case InitKind::Constant: W.fill(static_cast<T>(init.value)); break;
+        case InitKind::Zeros:
+            W.fill(T(0));
+            break;
+        case InitKind::Constant:
+            W.fill(static_cast<T>(init.value));
+            break;
     }
 }
 

@@ -19,22 +19,28 @@ std::uint64_t epoch_seed(std::uint64_t seed, std::size_t epoch) {
     return z ^ (z >> 31);
 }
 
-DataLoader::DataLoader(const Tensor<float>& X, std::span<const int> labels, std::vector<std::size_t> indices,
-                       const LoaderOptions& options)
-    : X_(X.view()), labels_(labels.begin(), labels.end()), indices_(std::move(indices)), options_(options) {
-    if (X_.rank() != 2) throw std::invalid_argument("DataLoader: X must be (N, D), got " + X_.shape().to_string());
-    if (options_.batch_size == 0) throw std::invalid_argument("DataLoader: batch size must be at least 1");
+DataLoader::DataLoader(const Tensor<float>& X, std::span<const int> labels,
+                       std::vector<std::size_t> indices, const LoaderOptions& options)
+    : X_(X.view()),
+      labels_(labels.begin(), labels.end()),
+      indices_(std::move(indices)),
+      options_(options) {
+    if (X_.rank() != 2)
+        throw std::invalid_argument("DataLoader: X must be (N, D), got " + X_.shape().to_string());
+    if (options_.batch_size == 0)
+        throw std::invalid_argument("DataLoader: batch size must be at least 1");
     const std::size_t n = X_.rows();
     if (!labels_.empty() && labels_.size() != n)
-        throw std::invalid_argument("DataLoader: " + std::to_string(labels_.size()) + " labels for X " +
-                                    X_.shape().to_string());
+        throw std::invalid_argument("DataLoader: " + std::to_string(labels_.size()) +
+                                    " labels for X " + X_.shape().to_string());
     for (std::size_t i : indices_)
         if (i >= n)
-            throw std::invalid_argument("DataLoader: index " + std::to_string(i) + " out of range for X " +
-                                        X_.shape().to_string());
+            throw std::invalid_argument("DataLoader: index " + std::to_string(i) +
+                                        " out of range for X " + X_.shape().to_string());
 }
 
-DataLoader::DataLoader(const Tensor<float>& X, std::span<const int> labels, const LoaderOptions& options)
+DataLoader::DataLoader(const Tensor<float>& X, std::span<const int> labels,
+                       const LoaderOptions& options)
     : DataLoader(X, labels, std::vector<std::size_t>(X.rank() >= 1 ? X.rows() : 0), options) {
     std::iota(indices_.begin(), indices_.end(), std::size_t(0));
 }

@@ -34,13 +34,13 @@ struct LoaderOptions {
 };
 
 class DataLoader {
-public:
+  public:
     // X (N, D); labels (N) or empty (unlabelled: yb stays empty); indices: rows of X to
     // visit, each < N. The loader keeps a view of X (shared storage, no copy), so X must not
     // be resized while the loader is in use. Throws std::invalid_argument on a shape
     // mismatch, an index out of range or batch_size 0.
-    DataLoader(const Tensor<float>& X, std::span<const int> labels, std::vector<std::size_t> indices,
-               const LoaderOptions& options);
+    DataLoader(const Tensor<float>& X, std::span<const int> labels,
+               std::vector<std::size_t> indices, const LoaderOptions& options);
     // Over every row of X in order.
     DataLoader(const Tensor<float>& X, std::span<const int> labels, const LoaderOptions& options);
 
@@ -60,7 +60,7 @@ public:
     // This epoch's visiting order.
     const std::vector<std::size_t>& order() const { return order_; }
 
-private:
+  private:
     Tensor<float> X_;  // view of the caller's X (N, D)
     std::vector<int> labels_;
     std::vector<std::size_t> indices_;

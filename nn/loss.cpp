@@ -132,7 +132,8 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
         double loss = 0.0;
         T tsum = 0;
         for (std::size_t k = 0; k < K; ++k) {
-            loss += static_cast<double>(t[k]) * (static_cast<double>(lse) - static_cast<double>(z[k]));
+            loss +=
+                static_cast<double>(t[k]) * (static_cast<double>(lse) - static_cast<double>(z[k]));
             tsum += t[k];
         }
         lp[r] = loss;
@@ -286,12 +287,12 @@ std::unique_ptr<Loss<T>> make_loss(std::string_view name) {
                                 "'; valid: cross_entropy, mse, bce");
 }
 
-#define FFNN_INSTANTIATE(T)                                                                  \
-    template class Loss<T>;                                                                  \
-    template class SoftmaxCrossEntropy<T>;                                                   \
-    template class MeanSquaredError<T>;                                                      \
-    template class BinaryCrossEntropy<T>;                                                    \
-    template std::unique_ptr<Loss<T>> make_loss<T>(std::string_view);                        \
+#define FFNN_INSTANTIATE(T)                                           \
+    template class Loss<T>;                                           \
+    template class SoftmaxCrossEntropy<T>;                            \
+    template class MeanSquaredError<T>;                               \
+    template class BinaryCrossEntropy<T>;                             \
+    template std::unique_ptr<Loss<T>> make_loss<T>(std::string_view); \
     template void check_labels<T>(const char*, const Tensor<T>&, std::span<const int>);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

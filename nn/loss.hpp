@@ -36,7 +36,7 @@ namespace ffnn {
 
 template <class T>
 class Loss {
-public:
+  public:
     Loss() = default;
     Loss(const Loss&) = delete;
     Loss& operator=(const Loss&) = delete;
@@ -50,14 +50,14 @@ public:
     const Tensor<T>& backward() const { return grad_; }
     virtual std::string name() const = 0;
 
-protected:
-    Tensor<T> grad_;               // d loss / d input of the last forward, (N, K)
+  protected:
+    Tensor<T> grad_;                // d loss / d input of the last forward, (N, K)
     std::vector<double> row_loss_;  // workspace: one loss term per row, (N)
 };
 
 template <class T>
 class SoftmaxCrossEntropy final : public Loss<T> {
-public:
+  public:
     T forward(const Tensor<T>& logits, std::span<const int> labels) override;
     T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
     std::string name() const override { return "cross_entropy"; }
@@ -65,7 +65,7 @@ public:
 
 template <class T>
 class MeanSquaredError final : public Loss<T> {
-public:
+  public:
     T forward(const Tensor<T>& input, std::span<const int> labels) override;
     T forward(const Tensor<T>& input, const Tensor<T>& target) override;
     std::string name() const override { return "mse"; }
@@ -73,7 +73,7 @@ public:
 
 template <class T>
 class BinaryCrossEntropy final : public Loss<T> {
-public:
+  public:
     T forward(const Tensor<T>& logits, std::span<const int> labels) override;
     T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
     std::string name() const override { return "bce"; }

@@ -7,14 +7,16 @@
 
 namespace ffnn {
 
-ConfusionMatrix::ConfusionMatrix(std::size_t num_classes) : k_(num_classes), c_(num_classes * num_classes, 0) {
+ConfusionMatrix::ConfusionMatrix(std::size_t num_classes)
+    : k_(num_classes), c_(num_classes * num_classes, 0) {
     if (num_classes == 0) throw std::invalid_argument("ConfusionMatrix: need at least one class");
 }
 
 void ConfusionMatrix::add(std::span<const int> truth, std::span<const int> predicted) {
     if (truth.size() != predicted.size())
         throw std::invalid_argument("ConfusionMatrix::add: " + std::to_string(truth.size()) +
-                                    " labels but " + std::to_string(predicted.size()) + " predictions");
+                                    " labels but " + std::to_string(predicted.size()) +
+                                    " predictions");
     for (std::size_t i = 0; i < truth.size(); ++i) {
         int t = truth[i], p = predicted[i];
         if (t < 0 || p < 0 || std::size_t(t) >= k_ || std::size_t(p) >= k_)
@@ -48,7 +50,8 @@ ClassMetrics ConfusionMatrix::class_metrics(std::size_t k) const {
     double tp = double(count(k, k));
     m.precision = predicted ? tp / double(predicted) : 0.0;
     m.recall = actual ? tp / double(actual) : 0.0;
-    m.f1 = (m.precision + m.recall) > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0.0;
+    m.f1 =
+        (m.precision + m.recall) > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0.0;
     return m;
 }
 
@@ -69,7 +72,8 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
     std::string out = "confusion matrix (rows: true class, columns: predicted)\n";
     auto pad = [](std::string s, std::size_t width, bool right) {
         if (s.size() >= width) return s;
-        return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
+        return right ? std::string(width - s.size(), ' ') + s
+                     : s + std::string(width - s.size(), ' ');
     };
     out += pad("true\\pred", w, false);
     for (const auto& n : names) {
@@ -91,11 +95,13 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
     char buf[128];
     for (std::size_t k = 0; k < k_; ++k) {
         ClassMetrics m = class_metrics(k);
-        std::snprintf(buf, sizeof buf, "  %9.4f  %9.4f  %9.4f  %9zu\n", m.precision, m.recall, m.f1, m.support);
+        std::snprintf(buf, sizeof buf, "  %9.4f  %9.4f  %9.4f  %9zu\n", m.precision, m.recall, m.f1,
+                      m.support);
         out += pad(names[k], w, false);
         out += buf;
     }
-    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f   (%zu examples)\n", accuracy(), macro_f1(), total());
+    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f   (%zu examples)\n", accuracy(),
+                  macro_f1(), total());
     out += pad("", w, false);
     out += buf;
     return out;

@@ -21,14 +21,16 @@ struct ClassMetrics {
 };
 
 class ConfusionMatrix {
-public:
+  public:
     explicit ConfusionMatrix(std::size_t num_classes);
     // Adds pairs (true, predicted); throws std::invalid_argument on a length mismatch or an id
     // outside [0, K).
     void add(std::span<const int> truth, std::span<const int> predicted);
 
     std::size_t num_classes() const { return k_; }
-    std::size_t count(std::size_t truth, std::size_t predicted) const { return c_[truth * k_ + predicted]; }
+    std::size_t count(std::size_t truth, std::size_t predicted) const {
+        return c_[truth * k_ + predicted];
+    }
     std::size_t total() const;
     double accuracy() const;
     ClassMetrics class_metrics(std::size_t k) const;
@@ -38,7 +40,7 @@ public:
     // table of precision, recall, F1 and support per class.
     std::string format(const std::vector<std::string>& class_names) const;
 
-private:
+  private:
     std::size_t k_;
     std::vector<std::size_t> c_;  // (K, K) row-major
 };

@@ -30,8 +30,8 @@ void argmax_rows(const Tensor<T>& a, std::vector<int>& out) {
 }  // namespace
 
 template <class T>
-Model<T>::Model() : loss_(std::make_unique<SoftmaxCrossEntropy<T>>()),
-                    softmax_(std::make_unique<SoftMax<T>>()) {}
+Model<T>::Model()
+    : loss_(std::make_unique<SoftmaxCrossEntropy<T>>()), softmax_(std::make_unique<SoftMax<T>>()) {}
 
 template <class T>
 Model<T>::Model(const ModelSpec& spec) : Model() {
@@ -83,7 +83,8 @@ void Model<T>::set_optimizer(const OptimizerConfig& config) {
 template <class T>
 void Model<T>::set_clip_grad_norm(double max_norm) {
     if (!(max_norm >= 0))
-        throw std::invalid_argument("model: clip norm must be >= 0, got " + std::to_string(max_norm));
+        throw std::invalid_argument("model: clip norm must be >= 0, got " +
+                                    std::to_string(max_norm));
     clip_norm_ = max_norm;
 }
 
@@ -209,7 +210,8 @@ void Model<T>::rebuild_parameters() {
         const bool is_fc = dynamic_cast<FullyConnected<T>*>(modules_[i].get()) != nullptr;
         const std::string prefix =
             is_fc ? "layers." + std::to_string(fc++) + "." : "modules." + std::to_string(i) + ".";
-        for (auto& p : modules_[i]->parameters()) params_.push_back({prefix + p.name, p.value, p.grad});
+        for (auto& p : modules_[i]->parameters())
+            params_.push_back({prefix + p.name, p.value, p.grad});
     }
     params_dirty_ = false;
 }

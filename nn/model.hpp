@@ -29,13 +29,13 @@
 namespace ffnn {
 
 struct ModelSpec {
-    std::size_t n_inputs = 0;           // D of the first layer
-    std::vector<std::size_t> hidden;    // widths of the hidden layers (may be empty)
-    std::string activation = "relu";    // of every hidden layer (make_activation names)
-    std::size_t n_classes = 0;          // K: width of the output layer
+    std::size_t n_inputs = 0;             // D of the first layer
+    std::vector<std::size_t> hidden;      // widths of the hidden layers (may be empty)
+    std::string activation = "relu";      // of every hidden layer (make_activation names)
+    std::size_t n_classes = 0;            // K: width of the output layer
     std::string init = "xavier_uniform";  // parse_init names
     std::uint64_t seed = 0;
-    std::string loss = "cross_entropy";   // make_loss names
+    std::string loss = "cross_entropy";  // make_loss names
 };
 
 struct EvalResult {
@@ -47,7 +47,7 @@ struct EvalResult {
 
 template <class T>
 class Model {
-public:
+  public:
     // An empty model with softmax cross-entropy; add modules with add().
     Model();
     // Builds the layers described above. Throws std::invalid_argument on a zero width, an
@@ -120,7 +120,7 @@ public:
     // The FullyConnected layers in order (what "layers.<i>" indexes).
     std::vector<FullyConnected<T>*> layers() const;
 
-private:
+  private:
     void rebuild_parameters();
 
     ModelSpec spec_;
@@ -132,7 +132,7 @@ private:
     double clip_norm_ = 0.0;
     double last_grad_norm_ = 0.0;
     std::unique_ptr<SoftMax<T>> softmax_;  // for predict_proba
-    Tensor<T> proba_;     // output of predict_proba, (N, K)
+    Tensor<T> proba_;                      // output of predict_proba, (N, K)
 };
 
 }  // namespace ffnn

@@ -57,7 +57,7 @@ Tensor<T> null_view() {
 
 template <class T>
 class Module {
-public:
+  public:
     Module() = default;
     Module(const Module&) = delete;
     Module& operator=(const Module&) = delete;

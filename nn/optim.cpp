@@ -55,9 +55,12 @@ OptimizerKind parse_optimizer(std::string_view name) {
 
 std::string to_string(OptimizerKind kind) {
     switch (kind) {
-        case OptimizerKind::SGD: return "sgd";
-        case OptimizerKind::Adam: return "adam";
-        case OptimizerKind::AdamW: return "adamw";
+        case OptimizerKind::SGD:
+            return "sgd";
+        case OptimizerKind::Adam:
+            return "adam";
+        case OptimizerKind::AdamW:
+            return "adamw";
     }
     return "?";
 }
@@ -66,7 +69,10 @@ std::string to_string(OptimizerKind kind) {
 
 template <class T>
 Optimizer<T>::Optimizer(std::vector<Param<T>> params, double lr, double weight_decay)
-    : params_(std::move(params)), lr_(0.0), weight_decay_(weight_decay), step_(Tensor<T>::zeros(Shape{1})) {
+    : params_(std::move(params)),
+      lr_(0.0),
+      weight_decay_(weight_decay),
+      step_(Tensor<T>::zeros(Shape{1})) {
     set_lr(lr);
     check_hyper("optimizer", "weight_decay", weight_decay, false);
     for (const auto& p : params_) {
@@ -163,7 +169,10 @@ template <class T>
 Adam<T>::Adam(std::vector<Param<T>> params, double lr, double beta1, double beta2, double eps,
               double weight_decay, bool decoupled_weight_decay)
     : Optimizer<T>(std::move(params), lr, weight_decay),
-      beta1_(beta1), beta2_(beta2), eps_(eps), decoupled_(decoupled_weight_decay) {
+      beta1_(beta1),
+      beta2_(beta2),
+      eps_(eps),
+      decoupled_(decoupled_weight_decay) {
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
         throw std::invalid_argument("adam: betas must lie in [0, 1), got " + std::to_string(beta1) +
                                     ", " + std::to_string(beta2));
@@ -229,7 +238,8 @@ std::vector<NamedTensor<T>> Adam<T>::state() {
 // ---- factory and clipping ----
 
 template <class T>
-std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerConfig& c, std::vector<Param<T>> params) {
+std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerConfig& c,
+                                             std::vector<Param<T>> params) {
     switch (c.kind) {
         case OptimizerKind::SGD:
             return std::make_unique<SGD<T>>(std::move(params), c.lr, c.momentum, c.weight_decay,
@@ -250,7 +260,8 @@ double global_grad_norm(const std::vector<Param<T>>& params) {
     for (const auto& p : params) {
         const T* g = p.grad->data();
         const std::size_t n = p.grad->size();
-        for (std::size_t j = 0; j < n; ++j) s += static_cast<double>(g[j]) * static_cast<double>(g[j]);
+        for (std::size_t j = 0; j < n; ++j)
+            s += static_cast<double>(g[j]) * static_cast<double>(g[j]);
     }
     return std::sqrt(s);
 }
@@ -272,13 +283,13 @@ double clip_grad_norm(const std::vector<Param<T>>& params, double max_norm) {
     return norm;
 }
 
-#define FFNN_INSTANTIATE(T)                                                                    \
-    template class Optimizer<T>;                                                               \
-    template class SGD<T>;                                                                     \
-    template class Adam<T>;                                                                    \
-    template std::unique_ptr<Optimizer<T>> make_optimizer<T>(const OptimizerConfig&,           \
-                                                             std::vector<Param<T>>);           \
-    template double global_grad_norm<T>(const std::vector<Param<T>>&);                         \
+#define FFNN_INSTANTIATE(T)                                                          \
+    template class Optimizer<T>;                                                     \
+    template class SGD<T>;                                                           \
+    template class Adam<T>;                                                          \
+    template std::unique_ptr<Optimizer<T>> make_optimizer<T>(const OptimizerConfig&, \
+                                                             std::vector<Param<T>>); \
+    template double global_grad_norm<T>(const std::vector<Param<T>>&);               \
     template double clip_grad_norm<T>(const std::vector<Param<T>>&, double);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

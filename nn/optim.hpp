@@ -52,7 +52,7 @@ const std::vector<std::string>& optimizer_names();
 
 template <class T>
 class Optimizer {
-public:
+  public:
     Optimizer(std::vector<Param<T>> params, double lr, double weight_decay);
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
@@ -74,7 +74,7 @@ public:
     virtual std::vector<NamedTensor<T>> state();
     virtual std::string name() const = 0;
 
-protected:
+  protected:
     // Makes buffer `buf` match the shape of parameter `p` (zeroed when (re)allocated).
     static void ensure_like(Tensor<T>& buf, const Tensor<T>& p);
 
@@ -86,7 +86,7 @@ protected:
 
 template <class T>
 class SGD final : public Optimizer<T> {
-public:
+  public:
     SGD(std::vector<Param<T>> params, double lr, double momentum = 0.0, double weight_decay = 0.0,
         bool nesterov = false);
     void step() override;
@@ -94,7 +94,7 @@ public:
     std::string name() const override { return "sgd"; }
     double momentum() const { return momentum_; }
 
-private:
+  private:
     double momentum_;
     bool nesterov_;
     std::vector<Tensor<T>> velocity_;  // one per parameter, same shape; empty without momentum
@@ -103,14 +103,14 @@ private:
 // Adam, and AdamW when decoupled_weight_decay is true.
 template <class T>
 class Adam final : public Optimizer<T> {
-public:
+  public:
     Adam(std::vector<Param<T>> params, double lr, double beta1 = 0.9, double beta2 = 0.999,
          double eps = 1e-8, double weight_decay = 0.0, bool decoupled_weight_decay = false);
     void step() override;
     std::vector<NamedTensor<T>> state() override;
     std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
 
-private:
+  private:
     double beta1_, beta2_, eps_;
     bool decoupled_;
     std::vector<Tensor<T>> m_;  // first moment per parameter ("exp_avg")
@@ -119,7 +119,7 @@ private:
 
 template <class T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerConfig& config,
-                                              std::vector<Param<T>> params);
+                                             std::vector<Param<T>> params);
 
 // sqrt of the sum of squares of every gradient in the list, accumulated in double in list
 // order (the same value for any thread count).

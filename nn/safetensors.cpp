@@ -4,17 +4,17 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 #include "nn/atomic_file.hpp"
 
 namespace ffnn {
 
 // Tensor bytes are copied as they lie in memory; the format is little-endian.
-static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "safetensors I/O assumes a little-endian host");
 
 namespace {
 
@@ -23,10 +23,9 @@ constexpr const char* kMetadataKey = "__metadata__";
 
 // Every dtype the safetensors format defines, so an unsupported one is named as such.
 bool is_known_unsupported_dtype(const std::string& s) {
-    static const std::set<std::string> names = {"BOOL",   "U8",       "I8",       "F8_E5M2", "F8_E4M3",
-                                                "I16",    "U16",      "F16",      "BF16",    "I32",
-                                                "U32",    "I64",      "U64",      "F4",      "F6_E2M3",
-                                                "F6_E3M2", "F8_E8M0", "C64"};
+    static const std::set<std::string> names = {
+        "BOOL", "U8",  "I8",  "F8_E5M2", "F8_E4M3", "I16",     "U16",     "F16",     "BF16",
+        "I32",  "U32", "I64", "U64",     "F4",      "F6_E2M3", "F6_E3M2", "F8_E8M0", "C64"};
     return names.count(s) > 0;
 }
 
@@ -59,10 +58,14 @@ nlohmann::json parse_header_json(std::string_view text, const std::string& name)
     std::vector<std::set<std::string>> keys;  // one set per open object
     auto callback = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using E = nlohmann::json::parse_event_t;
-        if (event == E::object_start) keys.emplace_back();
-        else if (event == E::object_end) keys.pop_back();
-        else if (event == E::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
-            throw std::runtime_error(name + ": invalid header: duplicate key '" + parsed.get<std::string>() + "'");
+        if (event == E::object_start)
+            keys.emplace_back();
+        else if (event == E::object_end)
+            keys.pop_back();
+        else if (event == E::key && !keys.empty() &&
+                 !keys.back().insert(parsed.get<std::string>()).second)
+            throw std::runtime_error(name + ": invalid header: duplicate key '" +
+                                     parsed.get<std::string>() + "'");
         return true;
     };
     try {
@@ -74,10 +77,16 @@ nlohmann::json parse_header_json(std::string_view text, const std::string& name)
 
 }  // namespace
 
-const char* dtype_name(DType t) { return t == DType::F32 ? "F32" : "F64"; }
-std::size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 8; }
+const char* dtype_name(DType t) {
+    return t == DType::F32 ? "F32" : "F64";
+}
+std::size_t dtype_size(DType t) {
+    return t == DType::F32 ? 4 : 8;
+}
 
-DType StoredTensor::dtype() const { return std::holds_alternative<Tensor<float>>(value) ? DType::F32 : DType::F64; }
+DType StoredTensor::dtype() const {
+    return std::holds_alternative<Tensor<float>>(value) ? DType::F32 : DType::F64;
+}
 
 const Shape& StoredTensor::shape() const {
     return std::visit([](const auto& t) -> const Shape& { return t.shape(); }, value);
@@ -114,9 +123,11 @@ std::string serialize_safetensors(std::span<const StoredTensor> tensors, const M
     std::uint64_t offset = 0;
     for (const StoredTensor& t : tensors) {
         if (t.name == kMetadataKey)
-            throw std::invalid_argument("serialize_safetensors: '__metadata__' cannot name a tensor");
+            throw std::invalid_argument(
+                "serialize_safetensors: '__metadata__' cannot name a tensor");
         if (!seen.insert(t.name).second)
-            throw std::invalid_argument("serialize_safetensors: duplicate tensor name '" + t.name + "'");
+            throw std::invalid_argument("serialize_safetensors: duplicate tensor name '" + t.name +
+                                        "'");
         const std::uint64_t bytes = t.shape().size() * dtype_size(t.dtype());
         nlohmann::ordered_json shape = nlohmann::ordered_json::array();
         for (std::size_t d : t.shape()) shape.push_back(d);
@@ -126,9 +137,10 @@ std::string serialize_safetensors(std::span<const StoredTensor> tensors, const M
         offset += bytes;
     }
     std::string json = header.dump();
-    json.append((kSafetensorsAlignment - (kHeaderLengthBytes + json.size()) % kSafetensorsAlignment) %
-                    kSafetensorsAlignment,
-                ' ');
+    json.append(
+        (kSafetensorsAlignment - (kHeaderLengthBytes + json.size()) % kSafetensorsAlignment) %
+            kSafetensorsAlignment,
+        ' ');
 
     std::string out;
     out.reserve(kHeaderLengthBytes + json.size() + offset);
@@ -144,29 +156,35 @@ std::string serialize_safetensors(std::span<const StoredTensor> tensors, const M
     return out;
 }
 
-void write_safetensors(const std::string& path, std::span<const StoredTensor> tensors, const Metadata& metadata) {
+void write_safetensors(const std::string& path, std::span<const StoredTensor> tensors,
+                       const Metadata& metadata) {
     write_file_atomic(path, serialize_safetensors(tensors, metadata));
 }
 
 SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& name) {
     if (bytes.size() < kHeaderLengthBytes)
-        throw std::runtime_error(name + ": not a safetensors file: " + std::to_string(bytes.size()) +
+        throw std::runtime_error(name +
+                                 ": not a safetensors file: " + std::to_string(bytes.size()) +
                                  " bytes, too short for the 8-byte header length");
     std::uint64_t h = 0;
     for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<unsigned char>(bytes[i]);
     if (h > kSafetensorsMaxHeader)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) + " exceeds the limit of " +
-                                 std::to_string(kSafetensorsMaxHeader) + " bytes");
+        throw std::runtime_error(name + ": header length " + std::to_string(h) +
+                                 " exceeds the limit of " + std::to_string(kSafetensorsMaxHeader) +
+                                 " bytes");
     if (h > bytes.size() - kHeaderLengthBytes)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) + " runs past the end of the file (" +
-                                 std::to_string(bytes.size()) + " bytes)");
+        throw std::runtime_error(name + ": header length " + std::to_string(h) +
+                                 " runs past the end of the file (" + std::to_string(bytes.size()) +
+                                 " bytes)");
     const std::string_view header_text = bytes.substr(kHeaderLengthBytes, h);
     const std::string_view buffer = bytes.substr(kHeaderLengthBytes + h);
 
     if (header_text.empty() || header_text.front() != '{')
-        throw std::runtime_error(name + ": invalid header: expected a JSON object starting with '{'");
+        throw std::runtime_error(name +
+                                 ": invalid header: expected a JSON object starting with '{'");
     const nlohmann::json header = parse_header_json(header_text, name);
-    if (!header.is_object()) throw std::runtime_error(name + ": invalid header: expected a JSON object");
+    if (!header.is_object())
+        throw std::runtime_error(name + ": invalid header: expected a JSON object");
 
     SafetensorsFile out;
     out.source = name;
@@ -180,71 +198,85 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
     for (const auto& [key, value] : header.items()) {
         if (key == kMetadataKey) {
             if (!value.is_object())
-                throw std::runtime_error(name + ": __metadata__ must be an object of strings, got " +
+                throw std::runtime_error(name +
+                                         ": __metadata__ must be an object of strings, got " +
                                          std::string(value.type_name()));
             for (const auto& [mk, mv] : value.items()) {
                 if (!mv.is_string())
-                    throw std::runtime_error(name + ": __metadata__ value of '" + mk + "' must be a string, got " +
+                    throw std::runtime_error(name + ": __metadata__ value of '" + mk +
+                                             "' must be a string, got " +
                                              std::string(mv.type_name()));
                 out.metadata[mk] = mv.get<std::string>();
             }
             continue;
         }
         const std::string where = name + ": tensor '" + key + "': ";
-        if (!value.is_object()) throw std::runtime_error(where + "expected an object, got " + std::string(value.type_name()));
+        if (!value.is_object())
+            throw std::runtime_error(where + "expected an object, got " +
+                                     std::string(value.type_name()));
         for (const auto& [field, unused] : value.items())
             if (field != "dtype" && field != "shape" && field != "data_offsets")
                 throw std::runtime_error(where + "unexpected key '" + field +
                                          "' (expected exactly dtype, shape, data_offsets)");
         for (const char* field : {"dtype", "shape", "data_offsets"})
-            if (!value.contains(field)) throw std::runtime_error(where + "missing key '" + field + "'");
+            if (!value.contains(field))
+                throw std::runtime_error(where + "missing key '" + field + "'");
 
         const auto& jd = value["dtype"];
         if (!jd.is_string()) throw std::runtime_error(where + "dtype must be a string");
         const std::string dt = jd.get<std::string>();
         Entry e;
         e.name = key;
-        if (dt == "F32") e.dtype = DType::F32;
-        else if (dt == "F64") e.dtype = DType::F64;
+        if (dt == "F32")
+            e.dtype = DType::F32;
+        else if (dt == "F64")
+            e.dtype = DType::F64;
         else if (is_known_unsupported_dtype(dt))
-            throw std::runtime_error(where + "dtype " + dt + " is not supported (ffnn reads F32 and F64)");
+            throw std::runtime_error(where + "dtype " + dt +
+                                     " is not supported (ffnn reads F32 and F64)");
         else
             throw std::runtime_error(where + "unknown dtype '" + dt + "' (ffnn reads F32 and F64)");
 
         const auto& js = value["shape"];
-        if (!js.is_array()) throw std::runtime_error(where + "shape must be an array of non-negative integers");
+        if (!js.is_array())
+            throw std::runtime_error(where + "shape must be an array of non-negative integers");
         std::vector<std::uint64_t> dims;
         std::uint64_t count = 1;
         bool overflow = false;
         for (const auto& d : js) {
             if (!d.is_number_unsigned())
-                throw std::runtime_error(where + "shape must be an array of non-negative integers, got " + js.dump());
+                throw std::runtime_error(
+                    where + "shape must be an array of non-negative integers, got " + js.dump());
             dims.push_back(d.get<std::uint64_t>());
             overflow = overflow || __builtin_mul_overflow(count, dims.back(), &count);
         }
         if (dims.size() > kMaxRank)
-            throw std::runtime_error(where + "rank " + std::to_string(dims.size()) + " exceeds the maximum rank " +
-                                     std::to_string(kMaxRank));
+            throw std::runtime_error(where + "rank " + std::to_string(dims.size()) +
+                                     " exceeds the maximum rank " + std::to_string(kMaxRank));
         std::uint64_t nbytes = 0;
         if (overflow || __builtin_mul_overflow(count, dtype_size(e.dtype), &nbytes))
             throw std::runtime_error(where + "shape " + shape_text(dims) + " is too large");
         e.shape = Shape::from_range(dims.begin(), dims.end());
 
         const auto& jo = value["data_offsets"];
-        if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() || !jo[1].is_number_unsigned())
-            throw std::runtime_error(where + "data_offsets must be [begin, end] of non-negative integers, got " +
-                                     jo.dump());
+        if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() ||
+            !jo[1].is_number_unsigned())
+            throw std::runtime_error(
+                where + "data_offsets must be [begin, end] of non-negative integers, got " +
+                jo.dump());
         e.begin = jo[0].get<std::uint64_t>();
         e.end = jo[1].get<std::uint64_t>();
         if (e.begin > e.end)
-            throw std::runtime_error(where + "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                                     "] end before they begin");
+            throw std::runtime_error(where + "data_offsets [" + std::to_string(e.begin) + ", " +
+                                     std::to_string(e.end) + "] end before they begin");
         if (e.end > buffer.size())
-            throw std::runtime_error(where + "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                                     "] run past the data buffer (" + std::to_string(buffer.size()) + " bytes)");
+            throw std::runtime_error(where + "data_offsets [" + std::to_string(e.begin) + ", " +
+                                     std::to_string(e.end) + "] run past the data buffer (" +
+                                     std::to_string(buffer.size()) + " bytes)");
         if (e.end - e.begin != nbytes)
-            throw std::runtime_error(where + "holds " + std::to_string(e.end - e.begin) + " bytes but shape " +
-                                     shape_text(dims) + " of " + dt + " needs " + std::to_string(nbytes));
+            throw std::runtime_error(where + "holds " + std::to_string(e.end - e.begin) +
+                                     " bytes but shape " + shape_text(dims) + " of " + dt +
+                                     " needs " + std::to_string(nbytes));
         entries.push_back(std::move(e));
     }
 
@@ -256,25 +288,30 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
     const Entry* previous = nullptr;
     for (const Entry& e : entries) {
         if (e.begin < expected)
-            throw std::runtime_error(name + ": tensor '" + e.name + "' overlaps tensor '" + previous->name +
-                                     "' (data_offsets begin at " + std::to_string(e.begin) + ", before " +
+            throw std::runtime_error(name + ": tensor '" + e.name + "' overlaps tensor '" +
+                                     previous->name + "' (data_offsets begin at " +
+                                     std::to_string(e.begin) + ", before " +
                                      std::to_string(expected) + ")");
         if (e.begin > expected)
-            throw std::runtime_error(name + ": tensor '" + e.name + "': gap in the data buffer: data_offsets begin at " +
-                                     std::to_string(e.begin) + ", expected " + std::to_string(expected));
+            throw std::runtime_error(
+                name + ": tensor '" + e.name + "': gap in the data buffer: data_offsets begin at " +
+                std::to_string(e.begin) + ", expected " + std::to_string(expected));
         expected = e.end;
         previous = &e;
     }
     if (expected != buffer.size())
-        throw std::runtime_error(name + ": " + std::to_string(buffer.size() - expected) +
-                                 " bytes left over after the last tensor" +
-                                 (previous ? " ('" + previous->name + "')" : std::string(" (no tensors)")));
+        throw std::runtime_error(
+            name + ": " + std::to_string(buffer.size() - expected) +
+            " bytes left over after the last tensor" +
+            (previous ? " ('" + previous->name + "')" : std::string(" (no tensors)")));
 
     out.tensors.reserve(entries.size());
     for (const Entry& e : entries) {
         const char* p = buffer.data() + e.begin;
-        if (e.dtype == DType::F32) out.tensors.push_back({e.name, tensor_from_bytes<float>(p, e.shape)});
-        else out.tensors.push_back({e.name, tensor_from_bytes<double>(p, e.shape)});
+        if (e.dtype == DType::F32)
+            out.tensors.push_back({e.name, tensor_from_bytes<float>(p, e.shape)});
+        else
+            out.tensors.push_back({e.name, tensor_from_bytes<double>(p, e.shape)});
     }
     return out;
 }

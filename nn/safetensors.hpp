@@ -41,8 +41,8 @@ inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 inline constexpr std::size_t kSafetensorsAlignment = 8;
 
 enum class DType { F32, F64 };
-const char* dtype_name(DType t);         // "F32", "F64"
-std::size_t dtype_size(DType t);         // 4, 8
+const char* dtype_name(DType t);  // "F32", "F64"
+std::size_t dtype_size(DType t);  // 4, 8
 
 // Metadata: string to string, kept sorted so files are byte-for-byte reproducible.
 using Metadata = std::map<std::string, std::string>;
@@ -62,7 +62,7 @@ struct StoredTensor {
 struct SafetensorsFile {
     std::vector<StoredTensor> tensors;  // in data-offset order (the writer's order)
     Metadata metadata;
-    std::string source;                // the path, for messages
+    std::string source;  // the path, for messages
 
     // The tensor named `name`, or nullptr / std::runtime_error naming the file and the name.
     const StoredTensor* find(std::string_view name) const;
@@ -71,7 +71,8 @@ struct SafetensorsFile {
 
 // The bytes of a safetensors file holding `tensors` (in this order; names unique and not
 // "__metadata__") and `metadata`. Throws std::invalid_argument on a bad name.
-std::string serialize_safetensors(std::span<const StoredTensor> tensors, const Metadata& metadata = {});
+std::string serialize_safetensors(std::span<const StoredTensor> tensors,
+                                  const Metadata& metadata = {});
 
 // Writes atomically (write_file_atomic): a crash never leaves a truncated checkpoint.
 void write_safetensors(const std::string& path, std::span<const StoredTensor> tensors,

@@ -27,10 +27,14 @@ ScheduleKind parse_schedule(std::string_view name) {
 
 std::string to_string(ScheduleKind kind) {
     switch (kind) {
-        case ScheduleKind::Constant: return "constant";
-        case ScheduleKind::Step: return "step";
-        case ScheduleKind::Exponential: return "exponential";
-        case ScheduleKind::Cosine: return "cosine";
+        case ScheduleKind::Constant:
+            return "constant";
+        case ScheduleKind::Step:
+            return "step";
+        case ScheduleKind::Exponential:
+            return "exponential";
+        case ScheduleKind::Cosine:
+            return "cosine";
     }
     return "?";
 }
@@ -45,7 +49,8 @@ LrSchedule::LrSchedule(const ScheduleConfig& config, double base_lr)
     if ((config.kind == ScheduleKind::Step || config.kind == ScheduleKind::Exponential) &&
         !(config.gamma > 0 && std::isfinite(config.gamma)))
         throw std::invalid_argument("schedule " + to_string(config.kind) +
-                                    ": gamma must be positive, got " + std::to_string(config.gamma));
+                                    ": gamma must be positive, got " +
+                                    std::to_string(config.gamma));
     if (config.kind == ScheduleKind::Cosine && config.t_max == 0)
         throw std::invalid_argument("schedule cosine: t_max must be positive");
 }
@@ -53,13 +58,17 @@ LrSchedule::LrSchedule(const ScheduleConfig& config, double base_lr)
 double LrSchedule::lr(std::size_t t) const {
     const ScheduleConfig& c = config_;
     switch (c.kind) {
-        case ScheduleKind::Constant: return base_lr_;
+        case ScheduleKind::Constant:
+            return base_lr_;
         case ScheduleKind::Step:
             return base_lr_ * std::pow(c.gamma, static_cast<double>(t / c.step_size));
-        case ScheduleKind::Exponential: return base_lr_ * std::pow(c.gamma, static_cast<double>(t));
+        case ScheduleKind::Exponential:
+            return base_lr_ * std::pow(c.gamma, static_cast<double>(t));
         case ScheduleKind::Cosine: {
-            const double frac = static_cast<double>(std::min(t, c.t_max)) / static_cast<double>(c.t_max);
-            return c.min_lr + (base_lr_ - c.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * frac));
+            const double frac =
+                static_cast<double>(std::min(t, c.t_max)) / static_cast<double>(c.t_max);
+            return c.min_lr +
+                   (base_lr_ - c.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * frac));
         }
     }
     return base_lr_;

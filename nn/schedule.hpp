@@ -34,7 +34,7 @@ std::string to_string(ScheduleKind kind);
 const std::vector<std::string>& schedule_names();
 
 class LrSchedule {
-public:
+  public:
     // Throws std::invalid_argument for a non-positive step_size or t_max, or gamma <= 0.
     LrSchedule(const ScheduleConfig& config, double base_lr);
     double lr(std::size_t t) const;
@@ -42,7 +42,7 @@ public:
     const ScheduleConfig& config() const { return config_; }
     double base_lr() const { return base_lr_; }
 
-private:
+  private:
     ScheduleConfig config_;
     double base_lr_;
 };

@@ -17,17 +17,20 @@ constexpr double kQuotaSlack = 1e-9;
 void check_fractions(double v, double t, const char* what) {
     auto ok = [](double f) { return std::isfinite(f) && f >= 0.0 && f < 1.0; };
     if (!ok(v) || !ok(t) || !(v + t < 1.0))
-        throw std::invalid_argument(std::string(what) + ": validation fraction " + std::to_string(v) +
-                                    " and test fraction " + std::to_string(t) +
-                                    " must each be in [0, 1) with a sum below 1 (the rest is the training part)");
+        throw std::invalid_argument(
+            std::string(what) + ": validation fraction " + std::to_string(v) +
+            " and test fraction " + std::to_string(t) +
+            " must each be in [0, 1) with a sum below 1 (the rest is the training part)");
 }
 
 }  // namespace
 
 std::vector<std::array<std::size_t, 3>> stratified_counts(std::span<const std::size_t> class_sizes,
-                                                          double validation_fraction, double test_fraction) {
+                                                          double validation_fraction,
+                                                          double test_fraction) {
     check_fractions(validation_fraction, test_fraction, "stratified_counts");
-    const double frac[3] = {1.0 - validation_fraction - test_fraction, validation_fraction, test_fraction};
+    const double frac[3] = {1.0 - validation_fraction - test_fraction, validation_fraction,
+                            test_fraction};
     double running_quota[3] = {0, 0, 0};
     double running_given[3] = {0, 0, 0};
     std::vector<std::array<std::size_t, 3>> counts(class_sizes.size());
@@ -61,19 +64,20 @@ std::vector<std::array<std::size_t, 3>> stratified_counts(std::span<const std::s
     return counts;
 }
 
-SplitIndices stratified_split(std::span<const int> labels, double validation_fraction, double test_fraction,
-                              std::uint64_t seed) {
+SplitIndices stratified_split(std::span<const int> labels, double validation_fraction,
+                              double test_fraction, std::uint64_t seed) {
     check_fractions(validation_fraction, test_fraction, "stratified_split");
     if (labels.empty()) throw std::invalid_argument("stratified_split: no examples to split");
     int k = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] < 0)
-            throw std::invalid_argument("stratified_split: label " + std::to_string(labels[i]) + " of example " +
-                                        std::to_string(i) + " is negative");
+            throw std::invalid_argument("stratified_split: label " + std::to_string(labels[i]) +
+                                        " of example " + std::to_string(i) + " is negative");
         k = std::max(k, labels[i] + 1);
     }
     std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(k));
-    for (std::size_t i = 0; i < labels.size(); ++i) members[static_cast<std::size_t>(labels[i])].push_back(i);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        members[static_cast<std::size_t>(labels[i])].push_back(i);
     std::vector<std::size_t> sizes(members.size());
     for (std::size_t c = 0; c < members.size(); ++c) sizes[c] = members[c].size();
     const auto counts = stratified_counts(sizes, validation_fraction, test_fraction);
@@ -96,7 +100,8 @@ SplitIndices stratified_split(std::span<const int> labels, double validation_fra
     return out;
 }
 
-SplitIndices split_train_validation(std::span<const int> labels, double validation_fraction, std::uint64_t seed) {
+SplitIndices split_train_validation(std::span<const int> labels, double validation_fraction,
+                                    std::uint64_t seed) {
     return stratified_split(labels, validation_fraction, 0.0, seed);
 }
 

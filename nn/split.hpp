@@ -36,16 +36,18 @@ inline constexpr double kDefaultTestFraction = 0.2;
 
 // labels: class ids >= 0. Fractions each in [0, 1) with validation + test < 1; otherwise
 // std::invalid_argument naming the fractions.
-SplitIndices stratified_split(std::span<const int> labels, double validation_fraction, double test_fraction,
-                              std::uint64_t seed);
+SplitIndices stratified_split(std::span<const int> labels, double validation_fraction,
+                              double test_fraction, std::uint64_t seed);
 
 // For data with a separate test set (Fashion-MNIST): splits validation off the training
 // data, stratified the same way; `test` is left empty.
-SplitIndices split_train_validation(std::span<const int> labels, double validation_fraction, std::uint64_t seed);
+SplitIndices split_train_validation(std::span<const int> labels, double validation_fraction,
+                                    std::uint64_t seed);
 
 // The per-class counts (train, validation, test) the split uses, before any shuffling:
 // counts[c] = {n_train, n_val, n_test}. Exposed for tests and summaries.
 std::vector<std::array<std::size_t, 3>> stratified_counts(std::span<const std::size_t> class_sizes,
-                                                          double validation_fraction, double test_fraction);
+                                                          double validation_fraction,
+                                                          double test_fraction);
 
 }  // namespace ffnn

@@ -14,12 +14,14 @@ namespace ffnn {
 
 Standardizer::Standardizer(Tensor<float> mean, Tensor<float> scale) {
     if (mean.rank() != 1 || scale.rank() != 1 || mean.size() != scale.size())
-        throw std::invalid_argument("Standardizer: mean " + mean.shape().to_string() + " and scale " +
-                                    scale.shape().to_string() + " must both be (D)");
+        throw std::invalid_argument("Standardizer: mean " + mean.shape().to_string() +
+                                    " and scale " + scale.shape().to_string() +
+                                    " must both be (D)");
     for (std::size_t j = 0; j < mean.size(); ++j)
         if (!std::isfinite(mean[j]) || !std::isfinite(scale[j]) || !(scale[j] > 0.0f))
-            throw std::invalid_argument("Standardizer: feature " + std::to_string(j) + " has mean " +
-                                        std::to_string(mean[j]) + " and scale " + std::to_string(scale[j]) +
+            throw std::invalid_argument("Standardizer: feature " + std::to_string(j) +
+                                        " has mean " + std::to_string(mean[j]) + " and scale " +
+                                        std::to_string(scale[j]) +
                                         " (expected finite values and scale > 0)");
     mean_ = std::move(mean);
     scale_ = std::move(scale);
@@ -27,13 +29,15 @@ Standardizer::Standardizer(Tensor<float> mean, Tensor<float> scale) {
 }
 
 void Standardizer::fit(const Tensor<float>& X, std::span<const std::size_t> rows) {
-    if (X.rank() != 2) throw std::invalid_argument("Standardizer::fit: X must be (N, D), got " + X.shape().to_string());
+    if (X.rank() != 2)
+        throw std::invalid_argument("Standardizer::fit: X must be (N, D), got " +
+                                    X.shape().to_string());
     if (rows.empty()) throw std::invalid_argument("Standardizer::fit: no rows to fit on");
     const std::size_t n = X.rows(), d = X.cols();
     for (std::size_t i : rows)
         if (i >= n)
-            throw std::out_of_range("Standardizer::fit: row " + std::to_string(i) + " out of range for X " +
-                                    X.shape().to_string());
+            throw std::out_of_range("Standardizer::fit: row " + std::to_string(i) +
+                                    " out of range for X " + X.shape().to_string());
     // X (N, D), rows (M) -> mean (D), scale (D)
     std::vector<double> sum(d, 0.0), sq(d, 0.0);
     for (std::size_t i : rows) {
@@ -62,7 +66,9 @@ void Standardizer::fit(const Tensor<float>& X, std::span<const std::size_t> rows
 }
 
 void Standardizer::fit(const Tensor<float>& X) {
-    if (X.rank() != 2) throw std::invalid_argument("Standardizer::fit: X must be (N, D), got " + X.shape().to_string());
+    if (X.rank() != 2)
+        throw std::invalid_argument("Standardizer::fit: X must be (N, D), got " +
+                                    X.shape().to_string());
     std::vector<std::size_t> all(X.rows());
     std::iota(all.begin(), all.end(), std::size_t(0));
     fit(X, all);
@@ -71,8 +77,9 @@ void Standardizer::fit(const Tensor<float>& X) {
 void Standardizer::check_input(const Tensor<float>& X, const char* what) const {
     if (!fitted_) throw std::logic_error(std::string(what) + ": the standardiser is not fitted");
     if (X.rank() != 2 || X.cols() != mean_.size())
-        throw std::invalid_argument(std::string(what) + ": X is " + X.shape().to_string() + " but the standardiser has " +
-                                    std::to_string(mean_.size()) + " features");
+        throw std::invalid_argument(std::string(what) + ": X is " + X.shape().to_string() +
+                                    " but the standardiser has " + std::to_string(mean_.size()) +
+                                    " features");
 }
 
 void Standardizer::transform(Tensor<float>& X) const {

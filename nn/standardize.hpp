@@ -25,7 +25,7 @@ namespace ffnn {
 inline constexpr double kConstantColumnTolerance = 1.1920928955078125e-07;
 
 class Standardizer {
-public:
+  public:
     Standardizer() = default;
     // Restores a fitted standardiser (from a checkpoint): mean and scale (D), scale > 0 and
     // every value finite; otherwise std::invalid_argument.
@@ -47,7 +47,7 @@ public:
     const Tensor<float>& mean() const { return mean_; }    // (D)
     const Tensor<float>& scale() const { return scale_; }  // (D)
 
-private:
+  private:
     void check_input(const Tensor<float>& X, const char* what) const;
     Tensor<float> mean_ = Tensor<float>::zeros({0});
     Tensor<float> scale_ = Tensor<float>::zeros({0});

@@ -56,8 +56,10 @@ std::vector<std::size_t> parse_hidden(const std::string& text) {
         std::size_t v = 0;
         auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
         if (part.empty() || ec != std::errc() || p != part.data() + part.size() || v == 0)
-            throw std::invalid_argument("--hidden: expected positive layer widths separated by commas "
-                                        "(for example 64,32), got '" + text + "'");
+            throw std::invalid_argument(
+                "--hidden: expected positive layer widths separated by commas "
+                "(for example 64,32), got '" +
+                text + "'");
         out.push_back(v);
         pos = end + 1;
     }
@@ -68,13 +70,19 @@ void TrainConfig::validate() const {
     if (data.empty())
         require(dataset == "iris" || dataset == "digits" || dataset == "fashion-mnist",
                 "--dataset: expected iris, digits or fashion-mnist, got '" + dataset + "'");
-    require(val_split >= 0 && val_split < 1, "--val-split: expected a fraction in [0, 1), got " + std::to_string(val_split));
-    require(test_split >= 0 && test_split < 1, "--test-split: expected a fraction in [0, 1), got " + std::to_string(test_split));
-    require(val_split + test_split < 1, "--val-split + --test-split must leave training data, got " +
-                                            std::to_string(val_split) + " + " + std::to_string(test_split));
-    require(std::isfinite(lr) && lr > 0, "--lr: expected a positive number, got " + std::to_string(lr));
-    require(momentum >= 0 && momentum < 1, "--momentum: expected a value in [0, 1), got " + std::to_string(momentum));
-    require(weight_decay >= 0, "--weight-decay: expected a non-negative number, got " + std::to_string(weight_decay));
+    require(val_split >= 0 && val_split < 1,
+            "--val-split: expected a fraction in [0, 1), got " + std::to_string(val_split));
+    require(test_split >= 0 && test_split < 1,
+            "--test-split: expected a fraction in [0, 1), got " + std::to_string(test_split));
+    require(val_split + test_split < 1,
+            "--val-split + --test-split must leave training data, got " +
+                std::to_string(val_split) + " + " + std::to_string(test_split));
+    require(std::isfinite(lr) && lr > 0,
+            "--lr: expected a positive number, got " + std::to_string(lr));
+    require(momentum >= 0 && momentum < 1,
+            "--momentum: expected a value in [0, 1), got " + std::to_string(momentum));
+    require(weight_decay >= 0,
+            "--weight-decay: expected a non-negative number, got " + std::to_string(weight_decay));
     require(clip_norm >= 0, "--clip-norm: expected a non-negative number");
     require(batch_size > 0, "--batch-size: expected a positive number");
     require(epochs > 0, "--epochs: expected a positive number");
@@ -88,17 +96,28 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-    return nlohmann::json{{"dataset", dataset},       {"data", data},
-                          {"label", label},           {"val_split", val_split},
-                          {"test_split", test_split}, {"standardize", standardize},
-                          {"hidden", hidden},         {"activation", activation},
-                          {"init", init},             {"optimizer", optimizer},
-                          {"lr", lr},                 {"momentum", momentum},
-                          {"nesterov", nesterov},     {"weight_decay", weight_decay},
-                          {"schedule", schedule},     {"gamma", gamma},
-                          {"step_size", step_size},   {"clip_norm", clip_norm},
-                          {"batch_size", batch_size}, {"epochs", epochs},
-                          {"seed", seed},             {"threads", threads},
+    return nlohmann::json{{"dataset", dataset},
+                          {"data", data},
+                          {"label", label},
+                          {"val_split", val_split},
+                          {"test_split", test_split},
+                          {"standardize", standardize},
+                          {"hidden", hidden},
+                          {"activation", activation},
+                          {"init", init},
+                          {"optimizer", optimizer},
+                          {"lr", lr},
+                          {"momentum", momentum},
+                          {"nesterov", nesterov},
+                          {"weight_decay", weight_decay},
+                          {"schedule", schedule},
+                          {"gamma", gamma},
+                          {"step_size", step_size},
+                          {"clip_norm", clip_norm},
+                          {"batch_size", batch_size},
+                          {"epochs", epochs},
+                          {"seed", seed},
+                          {"threads", threads},
                           {"out", out}};
 }
 
@@ -125,11 +144,13 @@ PreparedData prepare_data(const TrainConfig& config) {
         out.test = std::move(fm.test);
         out.label_column = "label";
     } else {
-        std::string path = config.data.empty() ? shipped_data_path(config.dataset + ".csv") : config.data;
+        std::string path =
+            config.data.empty() ? shipped_data_path(config.dataset + ".csv") : config.data;
         CsvOptions opts;
         opts.label_column = config.label;
         Dataset all = read_csv(path, opts);
-        SplitIndices s = stratified_split(all.labels, config.val_split, config.test_split, config.seed);
+        SplitIndices s =
+            stratified_split(all.labels, config.val_split, config.test_split, config.seed);
         if (s.train.empty())
             throw std::invalid_argument(path + ": no training rows left after the split");
         out.train = select_rows(all, s.train);
@@ -207,9 +228,9 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
                 out.diverged = true;
                 out.diverged_epoch = epoch;
                 std::ostringstream msg;
-                msg << "training diverged at epoch " << epoch << ", batch " << done << " of " << batches
-                    << ": the loss is " << (std::isnan(loss) ? "NaN" : "infinite") << ". The learning rate "
-                    << config.lr
+                msg << "training diverged at epoch " << epoch << ", batch " << done << " of "
+                    << batches << ": the loss is " << (std::isnan(loss) ? "NaN" : "infinite")
+                    << ". The learning rate " << config.lr
                     << " is probably too high for this model; try a smaller --lr (or --clip-norm).";
                 out.message = msg.str();
                 break;
@@ -235,9 +256,10 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
             // Finite batch losses but an overflowing evaluation: the weights blew up.
             out.diverged = true;
             out.diverged_epoch = epoch;
-            out.message = "training diverged at epoch " + std::to_string(epoch) +
-                          ": the training loss is not finite. The learning rate is probably too high; "
-                          "try a smaller --lr.";
+            out.message =
+                "training diverged at epoch " + std::to_string(epoch) +
+                ": the training loss is not finite. The learning rate is probably too high; "
+                "try a smaller --lr.";
             break;
         }
     }

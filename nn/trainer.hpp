@@ -18,10 +18,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "nn/dataset.hpp"
 #include "nn/model.hpp"
@@ -35,7 +34,7 @@ struct TrainConfig {
     std::string data;              // CSV path
     std::string label;             // label column of a CSV (default: the last)
     double val_split = 0.1;
-    double test_split = 0.2;       // ignored for fashion-mnist, which has its own test set
+    double test_split = 0.2;  // ignored for fashion-mnist, which has its own test set
     bool standardize = true;
 
     // Network.
@@ -46,20 +45,20 @@ struct TrainConfig {
     // Optimisation.
     std::string optimizer = "sgd";  // sgd | adam | adamw
     double lr = 0.05;
-    double momentum = 0.9;          // SGD only
+    double momentum = 0.9;  // SGD only
     bool nesterov = false;
     double weight_decay = 0.0;
     std::string schedule = "constant";  // constant | step | exponential | cosine, per epoch
-    double gamma = 0.1;             // step and exponential decay factor
-    std::size_t step_size = 30;     // epochs between step decays
-    double clip_norm = 0.0;         // 0: no clipping
+    double gamma = 0.1;                 // step and exponential decay factor
+    std::size_t step_size = 30;         // epochs between step decays
+    double clip_norm = 0.0;             // 0: no clipping
     std::size_t batch_size = 16;
     std::size_t epochs = 100;
     std::uint64_t seed = 42;
-    int threads = 0;                // 0: OpenMP's default (every core)
+    int threads = 0;  // 0: OpenMP's default (every core)
 
     // Output.
-    std::string out;                // run directory; empty: runs/<dataset>-<timestamp>
+    std::string out;  // run directory; empty: runs/<dataset>-<timestamp>
 
     // Throws std::invalid_argument naming the field and the expected values.
     void validate() const;
@@ -69,10 +68,10 @@ struct TrainConfig {
 };
 
 struct PreparedData {
-    Dataset train, val, test;     // standardised when the config says so
-    Standardizer standardizer;    // fitted on train (unfitted with standardize = false)
-    std::string label_column;     // the CSV's label column name ("label" for images)
-    std::string name;             // data_name()
+    Dataset train, val, test;   // standardised when the config says so
+    Standardizer standardizer;  // fitted on train (unfitted with standardize = false)
+    std::string label_column;   // the CSV's label column name ("label" for images)
+    std::string name;           // data_name()
 };
 
 // Finds a shipped data file: ./data/<file> if it exists, else the source tree's data/.
@@ -86,7 +85,7 @@ struct EpochRecord {
     double lr = 0;
     double train_loss = 0, train_accuracy = 0;
     double val_loss = 0, val_accuracy = 0;
-    double seconds = 0;     // wall time of this epoch's training (not its evaluation)
+    double seconds = 0;  // wall time of this epoch's training (not its evaluation)
 };
 
 struct TrainOutcome {

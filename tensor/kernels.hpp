@@ -161,7 +161,8 @@ inline void relu_forward_stream(const T* x, T* y, std::size_t n) {
         }
     } else {
         const __m256d zero = _mm256_setzero_pd();
-        for (; i + L <= n; i += L) _mm256_stream_pd(y + i, _mm256_max_pd(_mm256_loadu_pd(x + i), zero));
+        for (; i + L <= n; i += L)
+            _mm256_stream_pd(y + i, _mm256_max_pd(_mm256_loadu_pd(x + i), zero));
     }
     for (; i < n; ++i) y[i] = relu_scalar(x[i]);
     _mm_sfence();  // order the streamed stores before the stores that follow (the barrier)

@@ -25,10 +25,9 @@ Fit check_binary(const char* op, const Tensor<T>& a, const Tensor<T>& b) {
     if (a.shape() == b.shape()) return Fit::Same;
     bool b_row = (b.rank() == 1) || (b.rank() == 2 && b.dim(0) == 1);
     if (a.rank() == 2 && b_row && b.size() == a.dim(1)) return Fit::RowBroadcast;
-    throw std::invalid_argument(std::string(op) + ": shapes " + a.shape().to_string() + " and " +
-                                b.shape().to_string() +
-                                " do not match (expected the same shape, or a row vector of " +
-                                "the matrix's width)");
+    throw std::invalid_argument(
+        std::string(op) + ": shapes " + a.shape().to_string() + " and " + b.shape().to_string() +
+        " do not match (expected the same shape, or a row vector of " + "the matrix's width)");
 }
 
 template <class T, class F>
@@ -330,7 +329,8 @@ T sum(const Tensor<T>& a) {
 }
 template <class T>
 T mean(const Tensor<T>& a) {
-    if (a.size() == 0) throw std::invalid_argument("mean: empty tensor of shape " + a.shape().to_string());
+    if (a.size() == 0)
+        throw std::invalid_argument("mean: empty tensor of shape " + a.shape().to_string());
     return sum(a) / static_cast<T>(a.size());
 }
 template <class T>
@@ -341,7 +341,8 @@ T max(const Tensor<T>& a) {
 // serially: one pass at memory speed. NaN compares false and is skipped unless all are NaN.
 template <class T>
 std::size_t argmax(const Tensor<T>& a) {
-    if (a.size() == 0) throw std::invalid_argument("argmax: empty tensor of shape " + a.shape().to_string());
+    if (a.size() == 0)
+        throw std::invalid_argument("argmax: empty tensor of shape " + a.shape().to_string());
     const T* p = a.data();
     std::size_t best = 0;
     for (std::size_t i = 1; i < a.size(); ++i)
@@ -469,68 +470,68 @@ bool allclose(const Tensor<T>& a, const Tensor<T>& b, T rtol, T atol) {
     return true;
 }
 
-#define FFNN_INSTANTIATE(T)                                                          \
-    template Tensor<T> operator+ <T>(const Tensor<T>&, const Tensor<T>&);            \
-    template Tensor<T> operator- <T>(const Tensor<T>&, const Tensor<T>&);            \
-    template Tensor<T> operator* <T>(const Tensor<T>&, const Tensor<T>&);            \
-    template Tensor<T> operator/ <T>(const Tensor<T>&, const Tensor<T>&);            \
-    template Tensor<T> maximum<T>(const Tensor<T>&, const Tensor<T>&);               \
-    template Tensor<T> minimum<T>(const Tensor<T>&, const Tensor<T>&);               \
-    template Tensor<T>& operator+= <T>(Tensor<T>&, const Tensor<T>&);                \
-    template Tensor<T>& operator-= <T>(Tensor<T>&, const Tensor<T>&);                \
-    template Tensor<T>& operator*= <T>(Tensor<T>&, const Tensor<T>&);                \
-    template Tensor<T>& operator/= <T>(Tensor<T>&, const Tensor<T>&);                \
-    template Tensor<T> operator+ <T>(const Tensor<T>&, T);                           \
-    template Tensor<T> operator- <T>(const Tensor<T>&, T);                           \
-    template Tensor<T> operator* <T>(const Tensor<T>&, T);                           \
-    template Tensor<T> operator/ <T>(const Tensor<T>&, T);                           \
-    template Tensor<T> operator+ <T>(T, const Tensor<T>&);                           \
-    template Tensor<T> operator- <T>(T, const Tensor<T>&);                           \
-    template Tensor<T> operator* <T>(T, const Tensor<T>&);                           \
-    template Tensor<T> operator/ <T>(T, const Tensor<T>&);                           \
-    template Tensor<T> operator- <T>(const Tensor<T>&);                              \
-    template Tensor<T>& operator+= <T>(Tensor<T>&, T);                               \
-    template Tensor<T>& operator-= <T>(Tensor<T>&, T);                               \
-    template Tensor<T>& operator*= <T>(Tensor<T>&, T);                               \
-    template Tensor<T>& operator/= <T>(Tensor<T>&, T);                               \
-    template Tensor<T> maximum<T>(const Tensor<T>&, T);                              \
-    template Tensor<T> minimum<T>(const Tensor<T>&, T);                              \
-    template void axpy<T>(T, const Tensor<T>&, Tensor<T>&);                          \
-    template Tensor<T> exp<T>(const Tensor<T>&);                                     \
-    template Tensor<T> log<T>(const Tensor<T>&);                                     \
-    template Tensor<T> tanh<T>(const Tensor<T>&);                                    \
-    template Tensor<T> sigmoid<T>(const Tensor<T>&);                                 \
-    template Tensor<T> relu<T>(const Tensor<T>&);                                    \
-    template Tensor<T> abs<T>(const Tensor<T>&);                                     \
-    template Tensor<T> sqrt<T>(const Tensor<T>&);                                    \
-    template Tensor<T> square<T>(const Tensor<T>&);                                  \
-    template Tensor<T>& exp_<T>(Tensor<T>&);                                         \
-    template Tensor<T>& log_<T>(Tensor<T>&);                                         \
-    template Tensor<T>& tanh_<T>(Tensor<T>&);                                        \
-    template Tensor<T>& sigmoid_<T>(Tensor<T>&);                                     \
-    template Tensor<T>& relu_<T>(Tensor<T>&);                                        \
-    template Tensor<T>& abs_<T>(Tensor<T>&);                                         \
-    template Tensor<T>& sqrt_<T>(Tensor<T>&);                                        \
-    template Tensor<T> greater<T>(const Tensor<T>&, const Tensor<T>&);               \
-    template Tensor<T> greater_equal<T>(const Tensor<T>&, const Tensor<T>&);         \
-    template Tensor<T> less<T>(const Tensor<T>&, const Tensor<T>&);                  \
-    template Tensor<T> less_equal<T>(const Tensor<T>&, const Tensor<T>&);            \
-    template Tensor<T> equal<T>(const Tensor<T>&, const Tensor<T>&);                 \
-    template Tensor<T> greater<T>(const Tensor<T>&, T);                              \
-    template Tensor<T> greater_equal<T>(const Tensor<T>&, T);                        \
-    template Tensor<T> less<T>(const Tensor<T>&, T);                                 \
-    template Tensor<T> less_equal<T>(const Tensor<T>&, T);                           \
-    template Tensor<T> equal<T>(const Tensor<T>&, T);                                \
-    template T sum<T>(const Tensor<T>&);                                             \
-    template T mean<T>(const Tensor<T>&);                                            \
-    template T max<T>(const Tensor<T>&);                                             \
-    template std::size_t argmax<T>(const Tensor<T>&);                                \
-    template Tensor<T> sum<T>(const Tensor<T>&, int);                                \
-    template Tensor<T> mean<T>(const Tensor<T>&, int);                               \
-    template Tensor<T> max<T>(const Tensor<T>&, int);                                \
-    template std::vector<std::size_t> argmax<T>(const Tensor<T>&, int);              \
-    template void sum_rows_into<T>(const Tensor<T>&, Tensor<T>&);                    \
-    template Tensor<T> transpose<T>(const Tensor<T>&);                               \
+#define FFNN_INSTANTIATE(T)                                                  \
+    template Tensor<T> operator+<T>(const Tensor<T>&, const Tensor<T>&);     \
+    template Tensor<T> operator-<T>(const Tensor<T>&, const Tensor<T>&);     \
+    template Tensor<T> operator*<T>(const Tensor<T>&, const Tensor<T>&);     \
+    template Tensor<T> operator/<T>(const Tensor<T>&, const Tensor<T>&);     \
+    template Tensor<T> maximum<T>(const Tensor<T>&, const Tensor<T>&);       \
+    template Tensor<T> minimum<T>(const Tensor<T>&, const Tensor<T>&);       \
+    template Tensor<T>& operator+=<T>(Tensor<T>&, const Tensor<T>&);         \
+    template Tensor<T>& operator-=<T>(Tensor<T>&, const Tensor<T>&);         \
+    template Tensor<T>& operator*=<T>(Tensor<T>&, const Tensor<T>&);         \
+    template Tensor<T>& operator/=<T>(Tensor<T>&, const Tensor<T>&);         \
+    template Tensor<T> operator+<T>(const Tensor<T>&, T);                    \
+    template Tensor<T> operator-<T>(const Tensor<T>&, T);                    \
+    template Tensor<T> operator*<T>(const Tensor<T>&, T);                    \
+    template Tensor<T> operator/<T>(const Tensor<T>&, T);                    \
+    template Tensor<T> operator+<T>(T, const Tensor<T>&);                    \
+    template Tensor<T> operator-<T>(T, const Tensor<T>&);                    \
+    template Tensor<T> operator*<T>(T, const Tensor<T>&);                    \
+    template Tensor<T> operator/<T>(T, const Tensor<T>&);                    \
+    template Tensor<T> operator-<T>(const Tensor<T>&);                       \
+    template Tensor<T>& operator+=<T>(Tensor<T>&, T);                        \
+    template Tensor<T>& operator-=<T>(Tensor<T>&, T);                        \
+    template Tensor<T>& operator*=<T>(Tensor<T>&, T);                        \
+    template Tensor<T>& operator/=<T>(Tensor<T>&, T);                        \
+    template Tensor<T> maximum<T>(const Tensor<T>&, T);                      \
+    template Tensor<T> minimum<T>(const Tensor<T>&, T);                      \
+    template void axpy<T>(T, const Tensor<T>&, Tensor<T>&);                  \
+    template Tensor<T> exp<T>(const Tensor<T>&);                             \
+    template Tensor<T> log<T>(const Tensor<T>&);                             \
+    template Tensor<T> tanh<T>(const Tensor<T>&);                            \
+    template Tensor<T> sigmoid<T>(const Tensor<T>&);                         \
+    template Tensor<T> relu<T>(const Tensor<T>&);                            \
+    template Tensor<T> abs<T>(const Tensor<T>&);                             \
+    template Tensor<T> sqrt<T>(const Tensor<T>&);                            \
+    template Tensor<T> square<T>(const Tensor<T>&);                          \
+    template Tensor<T>& exp_<T>(Tensor<T>&);                                 \
+    template Tensor<T>& log_<T>(Tensor<T>&);                                 \
+    template Tensor<T>& tanh_<T>(Tensor<T>&);                                \
+    template Tensor<T>& sigmoid_<T>(Tensor<T>&);                             \
+    template Tensor<T>& relu_<T>(Tensor<T>&);                                \
+    template Tensor<T>& abs_<T>(Tensor<T>&);                                 \
+    template Tensor<T>& sqrt_<T>(Tensor<T>&);                                \
+    template Tensor<T> greater<T>(const Tensor<T>&, const Tensor<T>&);       \
+    template Tensor<T> greater_equal<T>(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> less<T>(const Tensor<T>&, const Tensor<T>&);          \
+    template Tensor<T> less_equal<T>(const Tensor<T>&, const Tensor<T>&);    \
+    template Tensor<T> equal<T>(const Tensor<T>&, const Tensor<T>&);         \
+    template Tensor<T> greater<T>(const Tensor<T>&, T);                      \
+    template Tensor<T> greater_equal<T>(const Tensor<T>&, T);                \
+    template Tensor<T> less<T>(const Tensor<T>&, T);                         \
+    template Tensor<T> less_equal<T>(const Tensor<T>&, T);                   \
+    template Tensor<T> equal<T>(const Tensor<T>&, T);                        \
+    template T sum<T>(const Tensor<T>&);                                     \
+    template T mean<T>(const Tensor<T>&);                                    \
+    template T max<T>(const Tensor<T>&);                                     \
+    template std::size_t argmax<T>(const Tensor<T>&);                        \
+    template Tensor<T> sum<T>(const Tensor<T>&, int);                        \
+    template Tensor<T> mean<T>(const Tensor<T>&, int);                       \
+    template Tensor<T> max<T>(const Tensor<T>&, int);                        \
+    template std::vector<std::size_t> argmax<T>(const Tensor<T>&, int);      \
+    template void sum_rows_into<T>(const Tensor<T>&, Tensor<T>&);            \
+    template Tensor<T> transpose<T>(const Tensor<T>&);                       \
     template bool allclose<T>(const Tensor<T>&, const Tensor<T>&, T, T);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

@@ -8,10 +8,14 @@
 
 namespace ffnn {
 
-int max_threads() { return omp_get_max_threads(); }
+int max_threads() {
+    return omp_get_max_threads();
+}
 
 void set_threads(int n) {
-    if (n < 1) throw std::invalid_argument("set_threads: need at least 1 thread, got " + std::to_string(n));
+    if (n < 1)
+        throw std::invalid_argument("set_threads: need at least 1 thread, got " +
+                                    std::to_string(n));
     omp_set_num_threads(n);
 }
 

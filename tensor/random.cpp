@@ -17,7 +17,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
     return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -40,9 +42,13 @@ std::uint64_t Rng::next_u64() {
     return result;
 }
 
-double Rng::uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform01() {
+    return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
-float Rng::uniform01f() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
+float Rng::uniform01f() {
+    return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
+}
 
 std::uint64_t Rng::below(std::uint64_t n) {
     if (n == 0) throw std::invalid_argument("Rng::below: n must be positive");
@@ -96,7 +102,7 @@ void fill_uniform(Tensor<T>& t, T low, T high, Rng& rng) {
     T* p = t.data();
     for (std::size_t i = 0; i < t.size(); ++i) {
         T u = std::is_same_v<T, float> ? static_cast<T>(rng.uniform01f())
-                                        : static_cast<T>(rng.uniform01());
+                                       : static_cast<T>(rng.uniform01());
         p[i] = low + (high - low) * u;
     }
 }
@@ -124,10 +130,10 @@ Tensor<T> normal(const Shape& shape, T mean, T stddev, Rng& rng) {
     return t;
 }
 
-#define FFNN_INSTANTIATE(T)                                                 \
-    template Tensor<T> uniform<T>(const Shape&, T, T, Rng&);               \
-    template Tensor<T> normal<T>(const Shape&, T, T, Rng&);                \
-    template void fill_uniform<T>(Tensor<T>&, T, T, Rng&);                 \
+#define FFNN_INSTANTIATE(T)                                  \
+    template Tensor<T> uniform<T>(const Shape&, T, T, Rng&); \
+    template Tensor<T> normal<T>(const Shape&, T, T, Rng&);  \
+    template void fill_uniform<T>(Tensor<T>&, T, T, Rng&);   \
     template void fill_normal<T>(Tensor<T>&, T, T, Rng&);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

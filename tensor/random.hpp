@@ -20,7 +20,7 @@
 namespace ffnn {
 
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
     void reseed(std::uint64_t seed);
 
@@ -39,7 +39,7 @@ public:
     // A random permutation of 0 .. n-1.
     std::vector<std::size_t> permutation(std::size_t n);
 
-private:
+  private:
     std::uint64_t s_[4];
     bool has_spare_ = false;
     double spare_ = 0.0;

@@ -15,7 +15,7 @@ namespace ffnn {
 inline constexpr std::size_t kMaxRank = 4;
 
 class Shape {
-public:
+  public:
     Shape() = default;  // rank 0: a scalar
     Shape(std::initializer_list<std::size_t> dims) {
         if (dims.size() > kMaxRank)
@@ -64,7 +64,7 @@ public:
         return true;
     }
 
-private:
+  private:
     std::array<std::size_t, kMaxRank> dims_{};
     std::size_t rank_ = 0;
 };

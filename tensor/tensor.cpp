@@ -13,9 +13,9 @@ std::shared_ptr<T> Tensor<T>::allocate(std::size_t n) {
     // Round the byte count up to whole cache lines; never request 0 bytes.
     std::size_t bytes = std::max<std::size_t>(n * sizeof(T), 1);
     bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-    void* p = ::operator new(bytes, std::align_val_t{kTensorAlignment});
+    void* p = ::operator new (bytes, std::align_val_t{kTensorAlignment});
     return std::shared_ptr<T>(static_cast<T*>(p), [](T* q) {
-        ::operator delete(q, std::align_val_t{kTensorAlignment});
+        ::operator delete (q, std::align_val_t{kTensorAlignment});
     });
 }
 
@@ -118,9 +118,9 @@ Tensor<T>::Tensor(std::initializer_list<std::initializer_list<T>> rows) {
     std::size_t i = 0;
     for (const auto& row : rows) {
         if (row.size() != c)
-            throw std::invalid_argument("Tensor: ragged initializer list: row " + std::to_string(i) +
-                                        " has " + std::to_string(row.size()) + " values, row 0 has " +
-                                        std::to_string(c));
+            throw std::invalid_argument("Tensor: ragged initializer list: row " +
+                                        std::to_string(i) + " has " + std::to_string(row.size()) +
+                                        " values, row 0 has " + std::to_string(c));
         out = std::copy(row.begin(), row.end(), out);
         ++i;
     }
@@ -138,7 +138,8 @@ Tensor<T>::Tensor(std::initializer_list<std::initializer_list<std::initializer_l
             throw std::invalid_argument("Tensor: ragged initializer list: planes differ in rows");
         for (const auto& row : plane) {
             if (row.size() != c)
-                throw std::invalid_argument("Tensor: ragged initializer list: rows differ in length");
+                throw std::invalid_argument(
+                    "Tensor: ragged initializer list: rows differ in length");
             out = std::copy(row.begin(), row.end(), out);
         }
     }
@@ -232,8 +233,8 @@ Tensor<T> Tensor<T>::gather_rows(std::span<const std::size_t> index) const {
     std::size_t n = shape_[0], c = cols();
     for (std::size_t i = 0; i < index.size(); ++i)
         if (index[i] >= n)
-            throw std::out_of_range("gather_rows: index[" + std::to_string(i) + "] = " +
-                                    std::to_string(index[i]) + " out of range for shape " +
+            throw std::out_of_range("gather_rows: index[" + std::to_string(i) +
+                                    "] = " + std::to_string(index[i]) + " out of range for shape " +
                                     shape_.to_string());
     Shape s = shape_;
     s[0] = index.size();

@@ -34,7 +34,7 @@ class Tensor {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                   "Tensor is instantiated for float and double only");
 
-public:
+  public:
     using value_type = T;
 
     // An empty rank-1 tensor of shape (0).
@@ -66,8 +66,8 @@ public:
     std::size_t size() const { return shape_.size(); }
     std::size_t rank() const { return shape_.rank(); }
     std::size_t dim(std::size_t axis) const;  // checked
-    std::size_t rows() const;  // dim(0) of a rank>=1 tensor
-    std::size_t cols() const;  // size() / rows(): the row length of a rank>=1 tensor
+    std::size_t rows() const;                 // dim(0) of a rank>=1 tensor
+    std::size_t cols() const;                 // size() / rows(): the row length of a rank>=1 tensor
     bool empty() const { return size() == 0; }
 
     T* data() { return data_; }
@@ -132,7 +132,7 @@ public:
     // True when both tensors view the same storage.
     bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
 
-private:
+  private:
     Tensor(std::shared_ptr<T> storage, std::size_t capacity, T* data, const Shape& shape)
         : storage_(std::move(storage)), capacity_(capacity), data_(data), shape_(shape) {}
     static std::shared_ptr<T> allocate(std::size_t n);

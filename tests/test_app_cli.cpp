@@ -19,7 +19,7 @@ using ffnn::test::Result;
 using ffnn::test::run;
 
 class Cli : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir = fs::path(FFNN_BINARY_DIR) / "tests" / "cli" /
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -27,7 +27,9 @@ protected:
         fs::create_directories(dir);
     }
     std::string path(const std::string& name) const { return (dir / name).string(); }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name) << text; }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(dir / name) << text;
+    }
     fs::path dir;
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
 };
@@ -66,14 +68,16 @@ TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
     ASSERT_EQ(e.code, 0) << e.output;
     EXPECT_TRUE(contains(e.output, "150 examples")) << e.output;
     EXPECT_TRUE(contains(e.output, "precision")) << e.output;
-    Result p = run("predict --model " + path("run/model.safetensors") + " --data " + iris + " --out " + path("p.csv"));
+    Result p = run("predict --model " + path("run/model.safetensors") + " --data " + iris +
+                   " --out " + path("p.csv"));
     ASSERT_EQ(p.code, 0) << p.output;
     std::ifstream f(path("p.csv"));
     std::string header;
     std::getline(f, header);
     EXPECT_EQ(header, "row,predicted,label,p_setosa,p_versicolor,p_virginica");
     // Rows without a label column, features in another order.
-    write("x.csv", "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.4,3.0,6.2\n");
+    write("x.csv",
+          "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.4,3.0,6.2\n");
     Result q = run("predict --model " + path("run/model.safetensors") + " --data " + path("x.csv"));
     ASSERT_EQ(q.code, 0) << q.output;
     EXPECT_TRUE(contains(q.output, "row,predicted,p_setosa")) << q.output;
@@ -82,7 +86,9 @@ TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
 }
 
 TEST_F(Cli, JsonConfigSetsFlagsAndTheCommandLineWins) {
-    write("c.json", R"({"hidden": [8, 4], "epochs": 7, "lr": 0.1, "activation": "tanh", "no_standardize": true})");
+    write(
+        "c.json",
+        R"({"hidden": [8, 4], "epochs": 7, "lr": 0.1, "activation": "tanh", "no_standardize": true})");
     Result r = run("train --config " + path("c.json") + " --epochs 3 --out " + path("run"));
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_TRUE(contains(r.output, "4 -> 8 (tanh) -> 4 (tanh) -> 3")) << r.output;

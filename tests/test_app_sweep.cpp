@@ -52,7 +52,8 @@ std::vector<Row> read_csv_rows(const fs::path& p) {
     while (std::getline(in, line)) {
         std::vector<std::string> cells = split(line);
         Row r;
-        for (std::size_t i = 0; i < header.size(); ++i) r[header[i]] = i < cells.size() ? cells[i] : "<missing>";
+        for (std::size_t i = 0; i < header.size(); ++i)
+            r[header[i]] = i < cells.size() ? cells[i] : "<missing>";
         rows.push_back(r);
     }
     return rows;
@@ -69,10 +70,12 @@ std::string without_column(const fs::path& p, const std::string& column) {
     return out;
 }
 
-bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+bool have_gnuplot() {
+    return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
 
 class Sweep : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir = fs::path(FFNN_BINARY_DIR) / "tests" / "sweep" /
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -80,7 +83,9 @@ protected:
         fs::create_directories(dir);
     }
     std::string path(const std::string& name) const { return (dir / name).string(); }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name) << text; }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(dir / name) << text;
+    }
     fs::path dir;
     // A fast grid: 4 settings x 2 seeds of 5 Iris epochs.
     const std::string small = "sweep --lr 0.05,0.5 --hidden 4,8x4 --epochs 5 --seeds 2";
@@ -107,7 +112,8 @@ TEST_F(Sweep, SmallGridWritesOneRowPerRunAndAReportWithItsImages) {
         double acc = std::stod(row.at("test_accuracy"));
         EXPECT_GE(acc, 0.0);
         EXPECT_LE(acc, 1.0);
-        EXPECT_TRUE(fs::exists(dir / "out" / "runs" / (row.at("setting") + "-seed" + row.at("seed")) / "metrics.csv"));
+        EXPECT_TRUE(fs::exists(dir / "out" / "runs" /
+                               (row.at("setting") + "-seed" + row.at("seed")) / "metrics.csv"));
     }
     EXPECT_EQ(read_csv_rows(path("out/summary.csv")).size(), 4u);
     EXPECT_TRUE(contains(r.output, "lr0.5-h8x4")) << r.output;  // the printed table
@@ -119,7 +125,8 @@ TEST_F(Sweep, SmallGridWritesOneRowPerRunAndAReportWithItsImages) {
     // Every relative link of the report names a file that exists beside it; the images are PNG.
     std::regex link(R"(\]\(([^)]+)\))");
     int images = 0, links = 0;
-    for (auto it = std::sregex_iterator(md.begin(), md.end(), link); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(md.begin(), md.end(), link); it != std::sregex_iterator();
+         ++it) {
         const std::string target = (*it)[1];
         ++links;
         ASSERT_TRUE(fs::exists(dir / "doc" / target)) << target;
@@ -139,19 +146,23 @@ TEST_F(Sweep, IdenticalSweepsGiveIdenticalMetricsWhateverTheScheduling) {
     ASSERT_EQ(run(small + " --jobs 1 --out " + path("a")).code, 0);
     ASSERT_EQ(run(small + " --jobs 2 --out " + path("b")).code, 0);
     for (const char* f : {"sweep.csv"}) {
-        std::string a = without_column(dir / "a" / f, "seconds"), b = without_column(dir / "b" / f, "seconds");
+        std::string a = without_column(dir / "a" / f, "seconds"),
+                    b = without_column(dir / "b" / f, "seconds");
         EXPECT_FALSE(a.empty());
         EXPECT_EQ(a, b) << f;
     }
     // summary.csv: the metric columns (seconds_mean and seconds_std differ).
-    for (const auto& col : {"test_accuracy_mean", "test_accuracy_std", "train_loss_mean", "val_accuracy_mean"}) {
-        auto ra = read_csv_rows(dir / "a" / "summary.csv"), rb = read_csv_rows(dir / "b" / "summary.csv");
+    for (const auto& col :
+         {"test_accuracy_mean", "test_accuracy_std", "train_loss_mean", "val_accuracy_mean"}) {
+        auto ra = read_csv_rows(dir / "a" / "summary.csv"),
+             rb = read_csv_rows(dir / "b" / "summary.csv");
         ASSERT_EQ(ra.size(), rb.size());
         for (std::size_t i = 0; i < ra.size(); ++i) EXPECT_EQ(ra[i][col], rb[i][col]) << col;
     }
     for (const auto& e : fs::directory_iterator(dir / "a" / "runs")) {
         fs::path other = dir / "b" / "runs" / e.path().filename() / "metrics.csv";
-        EXPECT_EQ(without_column(e.path() / "metrics.csv", "seconds"), without_column(other, "seconds"))
+        EXPECT_EQ(without_column(e.path() / "metrics.csv", "seconds"),
+                  without_column(other, "seconds"))
             << e.path().filename();
     }
 }
@@ -175,7 +186,8 @@ TEST_F(Sweep, LearningRate100IsRecordedAsDivergedNotAsNaN) {
         }
     }
     auto lower = [](std::string s) {
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return char(std::tolower(c)); });
         return s;
     };
     EXPECT_FALSE(contains(lower(read_text(path("out/sweep.csv"))), "nan"));
@@ -203,7 +215,8 @@ TEST_F(Sweep, LearningRate100IsRecordedAsDivergedNotAsNaN) {
 TEST_F(Sweep, SettingsFileOverridesTrainFlagsPerSetting) {
     write("grid.json", R"([{"name": "deep", "lr": 0.05, "hidden": [8, 4]},
                            {"lr": 0.1, "batch-size": 32, "why": "a larger batch"}])");
-    Result r = run("sweep --settings " + path("grid.json") + " --epochs 3 --seeds 2 --out " + path("out"));
+    Result r =
+        run("sweep --settings " + path("grid.json") + " --epochs 3 --seeds 2 --out " + path("out"));
     ASSERT_EQ(r.code, 0) << r.output;
     std::vector<Row> rows = read_csv_rows(path("out/sweep.csv"));
     ASSERT_EQ(rows.size(), 4u);
@@ -230,14 +243,16 @@ TEST_F(Sweep, BadFlagsAndSettingsFilesFailWithAClearMessage) {
         {"sweep --seeds 0", "--seeds"},
         {"sweep --settings " + path("missing.json"), "missing.json"},
         {"sweep --settings " + path("bad.json"), "bad.json: not valid JSON"},
-        {"sweep --settings " + path("unknown.json"), "unknown.json: entry 1: key 'bogus': not a flag of 'ffnn train'"},
+        {"sweep --settings " + path("unknown.json"),
+         "unknown.json: entry 1: key 'bogus': not a flag of 'ffnn train'"},
         {"sweep --settings " + path("badvalue.json"), "badvalue.json: entry 0: --lr"},
         {"sweep --settings " + path("seed.json"), "seed.json: entry 0: key 'seed'"},
         {"sweep --settings " + path("object.json"), "object.json: expected a non-empty JSON array"},
         {"sweep --settings " + path("dup.json"), "dup.json: entries 0 and 1 have the same name"},
         {"sweep --settings " + path("dup.json") + " --lr 0.1", "excludes"},
         {"sweep --report-append", "--report"},
-        {"sweep --epochs 1 --seeds 1 --lr 0.1 --out " + path("o") + " --report " + path("r.txt"), ".md"},
+        {"sweep --epochs 1 --seeds 1 --lr 0.1 --out " + path("o") + " --report " + path("r.txt"),
+         ".md"},
     };
     for (const Case& c : cases) {
         Result r = run(c.args);
@@ -248,8 +263,9 @@ TEST_F(Sweep, BadFlagsAndSettingsFilesFailWithAClearMessage) {
 
 TEST_F(Sweep, MissingGnuplotSaysHowToInstallIt) {
     // With an empty PATH no gnuplot can be found: the sweep stops before training anything.
-    Result r = run("sweep --lr 0.1 --epochs 1 --seeds 1 --out " + path("out") + " --report " + path("r.md"),
-                   "PATH=/nonexistent");
+    Result r = run(
+        "sweep --lr 0.1 --epochs 1 --seeds 1 --out " + path("out") + " --report " + path("r.md"),
+        "PATH=/nonexistent");
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "scripts/install-deps.sh")) << r.output;
     EXPECT_FALSE(fs::exists(path("out/sweep.csv")));

@@ -15,7 +15,8 @@ namespace {
 
 std::vector<std::string> entries(const std::filesystem::path& dir) {
     std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -59,7 +60,8 @@ TEST(DataAtomicFile, WriterCallback) {
 TEST(DataAtomicFile, MissingDirectoryIsAClearError) {
     TempDir dir;
     const std::string path = dir.file("no/such/dir/model.safetensors");
-    EXPECT_THROW_CONTAINS(write_file_atomic(path, "x"), std::runtime_error, path.c_str(), "does not exist");
+    EXPECT_THROW_CONTAINS(write_file_atomic(path, "x"), std::runtime_error, path.c_str(),
+                          "does not exist");
     EXPECT_TRUE(entries(dir.path()).empty());
 }
 
@@ -68,12 +70,14 @@ TEST(DataAtomicFile, FailedRenameRemovesTheTemporary) {
     // The target is a non-empty directory: the rename fails after the data were written.
     std::filesystem::create_directories(dir.path() / "target" / "inside");
     const std::string path = dir.file("target");
-    EXPECT_THROW_CONTAINS(write_file_atomic(path, "data"), std::runtime_error, "cannot rename", path.c_str());
+    EXPECT_THROW_CONTAINS(write_file_atomic(path, "data"), std::runtime_error, "cannot rename",
+                          path.c_str());
     EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"target"});
 }
 
 TEST(DataAtomicFile, ReadFileBytesErrors) {
     TempDir dir;
-    EXPECT_THROW_CONTAINS(read_file_bytes(dir.file("absent")), std::runtime_error, "absent", "No such file");
+    EXPECT_THROW_CONTAINS(read_file_bytes(dir.file("absent")), std::runtime_error, "absent",
+                          "No such file");
     EXPECT_THROW_CONTAINS(read_file_bytes(dir.path().string()), std::runtime_error, "directory");
 }

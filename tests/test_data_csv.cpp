@@ -30,7 +30,8 @@ TEST(DataCsv, IrisShippedFile) {
     EXPECT_EQ(d.size(), 150u);
     EXPECT_EQ(d.num_features(), 4u);
     EXPECT_EQ(d.X.shape(), Shape({150, 4}));
-    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"sepal_length", "sepal_width", "petal_length", "petal_width"}));
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"sepal_length", "sepal_width",
+                                                         "petal_length", "petal_width"}));
     // Names are not integers: lexicographic order.
     EXPECT_EQ(d.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
     EXPECT_EQ(class_counts(d), (std::vector<std::size_t>{50, 50, 50}));
@@ -56,7 +57,8 @@ TEST(DataCsv, DigitsShippedFile) {
     std::vector<std::string> names;
     for (int k = 0; k < 10; ++k) names.push_back(std::to_string(k));
     EXPECT_EQ(d.class_names, names);
-    EXPECT_EQ(class_counts(d), (std::vector<std::size_t>{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}));
+    EXPECT_EQ(class_counts(d),
+              (std::vector<std::size_t>{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}));
     // First row: 0,0,5,13,9,1,0,0,... label 0; last row label 8.
     EXPECT_EQ(d.X.at(0, 2), 5.0f);
     EXPECT_EQ(d.X.at(0, 3), 13.0f);
@@ -92,9 +94,9 @@ TEST(DataCsv, FixedClassNamesFollowTheGivenOrder) {
     opt.class_names = {"virginica", "setosa", "versicolor"};
     Dataset d = read_csv(kIris, opt);
     EXPECT_EQ(d.class_names, opt.class_names);
-    EXPECT_EQ(d.labels.front(), 1);   // setosa
-    EXPECT_EQ(d.labels.back(), 0);    // virginica
-    EXPECT_EQ(d.labels[60], 2);       // row 62 of the file is versicolor
+    EXPECT_EQ(d.labels.front(), 1);  // setosa
+    EXPECT_EQ(d.labels.back(), 0);   // virginica
+    EXPECT_EQ(d.labels[60], 2);      // row 62 of the file is versicolor
     // Integer labels written differently still map to canonical names.
     CsvOptions digits;
     digits.class_names = {"0", "7"};
@@ -103,7 +105,8 @@ TEST(DataCsv, FixedClassNamesFollowTheGivenOrder) {
 }
 
 TEST(DataCsv, ToleratesCrlfWhitespaceBomAndTrailingBlankLines) {
-    const std::string text = "\xEF\xBB\xBF a , b ,label\r\n 1.5 ,\t-2e-1, cat \r\n+3,4,dog\r\n\r\n  \n\n";
+    const std::string text =
+        "\xEF\xBB\xBF a , b ,label\r\n 1.5 ,\t-2e-1, cat \r\n+3,4,dog\r\n\r\n  \n\n";
     Dataset d = parse_csv(text, "t.csv");
     EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
     ASSERT_EQ(d.X.shape(), Shape({2, 2}));
@@ -120,8 +123,11 @@ TEST(DataCsv, FeaturesOnlyForPrediction) {
     TempDir dir;
     const std::string path = dir.file("new.csv");
     // Columns in another order than the model's features, and no label column.
-    ffnn_test::write_bytes(path, "petal_width,sepal_length,petal_length,sepal_width\n0.2,5.1,1.4,3.5\n1.8,5.9,5.1,3.0\n");
-    const std::vector<std::string> features = {"sepal_length", "sepal_width", "petal_length", "petal_width"};
+    ffnn_test::write_bytes(
+        path,
+        "petal_width,sepal_length,petal_length,sepal_width\n0.2,5.1,1.4,3.5\n1.8,5.9,5.1,3.0\n");
+    const std::vector<std::string> features = {"sepal_length", "sepal_width", "petal_length",
+                                               "petal_width"};
     Dataset d = read_csv_features(path, features);
     EXPECT_FALSE(d.has_labels());
     EXPECT_EQ(d.feature_names, features);
@@ -147,15 +153,17 @@ TEST(DataCsv, FeaturesOnlyForPrediction) {
 // ---- errors: each names the file, the line (and column) and what was expected ----
 
 TEST(DataCsvErrors, EmptyFile) {
-    EXPECT_THROW_CONTAINS(parse_csv("", "data/x.csv"), std::runtime_error, "data/x.csv", "empty file",
-                          "header");
-    EXPECT_THROW_CONTAINS(parse_csv("\n \r\n\n", "data/x.csv"), std::runtime_error, "data/x.csv", "empty file");
-    EXPECT_THROW_CONTAINS(parse_csv("\na,b\n1,x\n", "data/x.csv"), std::runtime_error, "data/x.csv:1:",
-                          "blank line");
+    EXPECT_THROW_CONTAINS(parse_csv("", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "empty file", "header");
+    EXPECT_THROW_CONTAINS(parse_csv("\n \r\n\n", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "empty file");
+    EXPECT_THROW_CONTAINS(parse_csv("\na,b\n1,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "blank line");
 }
 
 TEST(DataCsvErrors, HeaderOnly) {
-    EXPECT_THROW_CONTAINS(parse_csv("a,b\n", "data/x.csv"), std::runtime_error, "data/x.csv", "no data rows");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b\n", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "no data rows");
 }
 
 TEST(DataCsvErrors, WrongFieldCount) {
@@ -171,10 +179,13 @@ TEST(DataCsvErrors, NonNumericOrNonFiniteFeature) {
         SCOPED_TRACE(bad);
         std::string text = std::string(header) + "3," + bad + ",y\n";
         if (std::string(bad) == "1,5") {  // a decimal comma makes one field too many
-            EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error, "data/x.csv:3: expected 3 fields, got 4");
+            EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error,
+                                  "data/x.csv:3: expected 3 fields, got 4");
             continue;
         }
-        std::string expected = std::string("data/x.csv:3, column 'petal_width': expected a finite number, got '") + bad + "'";
+        std::string expected =
+            std::string("data/x.csv:3, column 'petal_width': expected a finite number, got '") +
+            bad + "'";
         EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error, expected.c_str());
     }
 }
@@ -187,31 +198,32 @@ TEST(DataCsvErrors, MissingLabel) {
 TEST(DataCsvErrors, LabelColumnDoesNotExist) {
     CsvOptions opt;
     opt.label_column = "species";
-    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n", "data/x.csv", opt), std::runtime_error, "data/x.csv:1:",
-                          "no label column 'species'", "a, label");
-    EXPECT_THROW_CONTAINS(parse_csv("only\n1\n", "data/x.csv"), std::runtime_error, "data/x.csv:1:",
-                          "at least 2 columns");
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "no label column 'species'", "a, label");
+    EXPECT_THROW_CONTAINS(parse_csv("only\n1\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "at least 2 columns");
 }
 
 TEST(DataCsvErrors, UnknownLabelForFixedClasses) {
     CsvOptions opt;
     opt.class_names = {"setosa", "versicolor", "virginica"};
-    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,setosa\n2,rose\n", "data/new.csv", opt), std::runtime_error,
-                          "data/new.csv:3, column 'label'", "unknown label 'rose'", "setosa, versicolor, virginica");
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,setosa\n2,rose\n", "data/new.csv", opt),
+                          std::runtime_error, "data/new.csv:3, column 'label'",
+                          "unknown label 'rose'", "setosa, versicolor, virginica");
 }
 
 TEST(DataCsvErrors, BadHeader) {
-    EXPECT_THROW_CONTAINS(parse_csv("a,a,label\n1,2,x\n", "data/x.csv"), std::runtime_error, "data/x.csv:1:",
-                          "duplicate column name 'a'");
-    EXPECT_THROW_CONTAINS(parse_csv("a,,label\n1,2,x\n", "data/x.csv"), std::runtime_error, "data/x.csv:1:",
-                          "column 2 has an empty name");
-    EXPECT_THROW_CONTAINS(parse_csv("a,\"b\",label\n1,2,x\n", "data/x.csv"), std::runtime_error, "data/x.csv:1:",
-                          "quoted");
+    EXPECT_THROW_CONTAINS(parse_csv("a,a,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "duplicate column name 'a'");
+    EXPECT_THROW_CONTAINS(parse_csv("a,,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "column 2 has an empty name");
+    EXPECT_THROW_CONTAINS(parse_csv("a,\"b\",label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "quoted");
 }
 
 TEST(DataCsvErrors, BlankLineInsideData) {
-    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n\n2,y\n", "data/x.csv"), std::runtime_error, "data/x.csv:3:",
-                          "blank line");
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n\n2,y\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:3:", "blank line");
 }
 
 TEST(DataCsvErrors, FeatureColumnsMismatch) {
@@ -221,13 +233,13 @@ TEST(DataCsvErrors, FeatureColumnsMismatch) {
     CsvOptions opt;
     opt.feature_names = features;
     opt.label_required = false;
-    EXPECT_THROW_CONTAINS(parse_csv("a,c\n1,2\n", "data/x.csv", opt), std::runtime_error, "data/x.csv:1:",
-                          "missing feature column 'b'");
-    EXPECT_THROW_CONTAINS(parse_csv("a,b,c,d\n1,2,3,4\n", "data/x.csv", opt), std::runtime_error, "data/x.csv:1:",
-                          "unexpected column 'c'");
+    EXPECT_THROW_CONTAINS(parse_csv("a,c\n1,2\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "missing feature column 'b'");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,c,d\n1,2,3,4\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "unexpected column 'c'");
     opt.label_required = true;
-    EXPECT_THROW_CONTAINS(parse_csv("a,b\n1,2\n", "data/x.csv", opt), std::runtime_error, "data/x.csv:1:",
-                          "no label column");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b\n1,2\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "no label column");
 }
 
 TEST(DataCsvErrors, RealFileNamesPathInMessages) {

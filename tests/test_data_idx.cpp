@@ -19,7 +19,8 @@ using ffnn_test::TempDir;
 namespace {
 
 // Builds an IDX file byte by byte, independently of write_idx.
-std::string idx_bytes(std::uint8_t type, const std::vector<std::uint32_t>& dims, const std::vector<std::uint8_t>& data) {
+std::string idx_bytes(std::uint8_t type, const std::vector<std::uint32_t>& dims,
+                      const std::vector<std::uint8_t>& data) {
     std::string s = {0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
     for (std::uint32_t d : dims)
         for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>((d >> shift) & 0xFF);
@@ -30,7 +31,8 @@ std::string idx_bytes(std::uint8_t type, const std::vector<std::uint32_t>& dims,
 void write_gz(const std::string& path, const std::string& bytes) {
     gzFile f = gzopen(path.c_str(), "wb");
     ASSERT_NE(f, nullptr);
-    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
+              static_cast<int>(bytes.size()));
     ASSERT_EQ(gzclose(f), Z_OK);
 }
 
@@ -82,8 +84,8 @@ TEST(DataIdxErrors, TruncatedData) {
     write_gz(dir.file("t.idx.gz"), bytes);
     for (const char* name : {"t.idx", "t.idx.gz"}) {
         std::string path = dir.file(name);
-        EXPECT_THROW_CONTAINS(read_idx(path), std::runtime_error, path.c_str(), "truncated data", "10x4 = 40 bytes",
-                              "holds 37");
+        EXPECT_THROW_CONTAINS(read_idx(path), std::runtime_error, path.c_str(), "truncated data",
+                              "10x4 = 40 bytes", "holds 37");
     }
 }
 
@@ -92,12 +94,13 @@ TEST(DataIdxErrors, TruncatedHeaderAndEmptyFile) {
     ffnn_test::write_bytes(dir.file("e.idx"), "");
     EXPECT_THROW_CONTAINS(read_idx(dir.file("e.idx")), std::runtime_error, "e.idx", "empty file");
     ffnn_test::write_bytes(dir.file("m.idx"), std::string("\0\0", 2));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("m.idx")), std::runtime_error, "m.idx", "truncated header");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("m.idx")), std::runtime_error, "m.idx",
+                          "truncated header");
     std::string bytes = idx_bytes(0x08, {10, 4}, {});
     bytes.resize(9);  // the second dimension is cut
     ffnn_test::write_bytes(dir.file("d.idx"), bytes);
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("d.idx")), std::runtime_error, "d.idx", "truncated header",
-                          "dimension 1 of 2");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("d.idx")), std::runtime_error, "d.idx",
+                          "truncated header", "dimension 1 of 2");
 }
 
 TEST(DataIdxErrors, TruncatedGzipStream) {
@@ -125,15 +128,18 @@ TEST(DataIdxErrors, WrongMagicTypeAndRank) {
     std::string bytes = idx_bytes(0x08, {2}, {1, 2});
     bytes[0] = 0x1F;
     ffnn_test::write_bytes(dir.file("magic.idx"), bytes);
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("magic.idx")), std::runtime_error, "magic.idx", "not an IDX file",
-                          "0x1F 0x00");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("magic.idx")), std::runtime_error, "magic.idx",
+                          "not an IDX file", "0x1F 0x00");
     ffnn_test::write_bytes(dir.file("float.idx"), idx_bytes(0x0D, {1}, {0, 0, 0, 0}));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("float.idx")), std::runtime_error, "float.idx", "0x0D (float32)",
-                          "expected 0x08 (unsigned byte)");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("float.idx")), std::runtime_error, "float.idx",
+                          "0x0D (float32)", "expected 0x08 (unsigned byte)");
     ffnn_test::write_bytes(dir.file("rank0.idx"), idx_bytes(0x08, {}, {}));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("rank0.idx")), std::runtime_error, "rank0.idx", "rank 0");
-    ffnn_test::write_bytes(dir.file("rank9.idx"), idx_bytes(0x08, {1, 1, 1, 1, 1, 1, 1, 1, 1}, {7}));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("rank9.idx")), std::runtime_error, "rank9.idx", "rank 9");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("rank0.idx")), std::runtime_error, "rank0.idx",
+                          "rank 0");
+    ffnn_test::write_bytes(dir.file("rank9.idx"),
+                           idx_bytes(0x08, {1, 1, 1, 1, 1, 1, 1, 1, 1}, {7}));
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("rank9.idx")), std::runtime_error, "rank9.idx",
+                          "rank 9");
 }
 
 TEST(DataIdxErrors, TrailingBytes) {
@@ -143,7 +149,8 @@ TEST(DataIdxErrors, TrailingBytes) {
     ffnn_test::write_bytes(dir.file("tail.idx"), bytes);
     write_gz(dir.file("tail.idx.gz"), bytes);
     for (const char* name : {"tail.idx", "tail.idx.gz"})
-        EXPECT_THROW_CONTAINS(read_idx(dir.file(name)), std::runtime_error, name, "4 unexpected bytes after the data");
+        EXPECT_THROW_CONTAINS(read_idx(dir.file(name)), std::runtime_error, name,
+                              "4 unexpected bytes after the data");
 }
 
 TEST(DataIdxErrors, AbsurdDimensionsFailBeforeAllocating) {
@@ -151,16 +158,18 @@ TEST(DataIdxErrors, AbsurdDimensionsFailBeforeAllocating) {
     // Claims 4e9 x 4e9 x 4e9 bytes but holds ten: must fail on the header, not try to allocate.
     ffnn_test::write_bytes(dir.file("huge.idx"),
                            idx_bytes(0x08, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, ramp(10)));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("huge.idx")), std::runtime_error, "huge.idx", "implausible");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("huge.idx")), std::runtime_error, "huge.idx",
+                          "implausible");
     // Under the cap but far larger than the file: fails on the bytes actually read.
     ffnn_test::write_bytes(dir.file("big.idx"), idx_bytes(0x08, {60000, 28, 28}, ramp(10)));
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("big.idx")), std::runtime_error, "big.idx", "truncated data",
-                          "holds 10");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("big.idx")), std::runtime_error, "big.idx",
+                          "truncated data", "holds 10");
 }
 
 TEST(DataIdxErrors, MissingFileAndDirectory) {
     TempDir dir;
-    EXPECT_THROW_CONTAINS(read_idx(dir.file("none.idx")), std::runtime_error, "none.idx", "no such file");
+    EXPECT_THROW_CONTAINS(read_idx(dir.file("none.idx")), std::runtime_error, "none.idx",
+                          "no such file");
     EXPECT_THROW_CONTAINS(read_idx(dir.path().string()), std::runtime_error, "is a directory");
 }
 
@@ -171,12 +180,12 @@ TEST(DataFashionMnist, PairCountMismatchAndBadLabels) {
     write_gz(dir.file("lab2.gz"), idx_bytes(0x08, {2}, {9, 3}));
     write_gz(dir.file("bad.gz"), idx_bytes(0x08, {2}, {1, 10}));
     write_gz(dir.file("side.gz"), idx_bytes(0x08, {2, 27, 29}, ramp(2 * 27 * 29)));
-    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("img.gz"), dir.file("lab3.gz")), std::runtime_error,
-                          "lab3.gz", "3 labels", "2 images");
-    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("img.gz"), dir.file("bad.gz")), std::runtime_error,
-                          "bad.gz", "label 10");
-    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("side.gz"), dir.file("lab2.gz")), std::runtime_error,
-                          "side.gz", "(N, 28, 28)", "2, 27, 29");
+    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("img.gz"), dir.file("lab3.gz")),
+                          std::runtime_error, "lab3.gz", "3 labels", "2 images");
+    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("img.gz"), dir.file("bad.gz")),
+                          std::runtime_error, "bad.gz", "label 10");
+    EXPECT_THROW_CONTAINS(load_fashion_mnist_pair(dir.file("side.gz"), dir.file("lab2.gz")),
+                          std::runtime_error, "side.gz", "(N, 28, 28)", "2, 27, 29");
     Dataset d = load_fashion_mnist_pair(dir.file("img.gz"), dir.file("lab2.gz"));
     EXPECT_EQ(d.X.shape(), Shape({2, 784}));
     EXPECT_EQ(d.labels, (std::vector<int>{9, 3}));
@@ -188,8 +197,9 @@ TEST(DataFashionMnist, PairCountMismatchAndBadLabels) {
 
 TEST(DataFashionMnist, MissingDirectoryNamesThePackage) {
     TempDir dir;
-    EXPECT_THROW_CONTAINS(load_fashion_mnist(dir.file("nowhere")), std::runtime_error, "train-images-idx3-ubyte.gz",
-                          "dataset-fashion-mnist", "install-deps.sh --fashion-mnist");
+    EXPECT_THROW_CONTAINS(load_fashion_mnist(dir.file("nowhere")), std::runtime_error,
+                          "train-images-idx3-ubyte.gz", "dataset-fashion-mnist",
+                          "install-deps.sh --fashion-mnist");
 }
 
 TEST(DataFashionMnist, ScalePixels) {
@@ -204,7 +214,8 @@ TEST(DataFashionMnist, ScalePixels) {
 }
 
 TEST(DataFashionMnist, InstalledDataSet) {
-    if (!std::filesystem::exists(std::string(kFashionMnistDefaultDir) + "train-images-idx3-ubyte.gz"))
+    if (!std::filesystem::exists(std::string(kFashionMnistDefaultDir) +
+                                 "train-images-idx3-ubyte.gz"))
         GTEST_SKIP() << "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)";
     FashionMnist fm = load_fashion_mnist();
     EXPECT_EQ(fm.train.X.shape(), Shape({60000, 784}));

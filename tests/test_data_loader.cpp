@@ -25,7 +25,8 @@ Tensor<float> numbered(std::size_t n) {
 }
 
 // All rows of one epoch, in visiting order, decoded from the batches; checks rows and labels.
-std::vector<std::size_t> run_epoch(DataLoader& loader, std::size_t epoch, const std::vector<int>& labels,
+std::vector<std::size_t> run_epoch(DataLoader& loader, std::size_t epoch,
+                                   const std::vector<int>& labels,
                                    std::vector<std::size_t>* batch_sizes = nullptr) {
     loader.start_epoch(epoch);
     Tensor<float> xb;
@@ -151,7 +152,8 @@ TEST(DataLoader, UnlabelledDataAndIndicesOnly) {
     EXPECT_TRUE(yb.empty());
     EXPECT_EQ(xb.rows(), 4u);
     auto idx = loader.next_indices();
-    EXPECT_EQ(std::vector<std::size_t>(idx.begin(), idx.end()), (std::vector<std::size_t>{4, 5, 6, 7}));
+    EXPECT_EQ(std::vector<std::size_t>(idx.begin(), idx.end()),
+              (std::vector<std::size_t>{4, 5, 6, 7}));
 }
 
 TEST(DataLoader, Errors) {
@@ -159,9 +161,11 @@ TEST(DataLoader, Errors) {
     auto y = labels_for(10);
     EXPECT_THROW_CONTAINS(DataLoader(X, y, {.batch_size = 0}), std::invalid_argument, "batch size");
     auto short_labels = labels_for(9);
-    EXPECT_THROW_CONTAINS(DataLoader(X, short_labels, {.batch_size = 2}), std::invalid_argument, "9 labels", "10x3");
+    EXPECT_THROW_CONTAINS(DataLoader(X, short_labels, {.batch_size = 2}), std::invalid_argument,
+                          "9 labels", "10x3");
     std::vector<std::size_t> bad = {1, 10};
-    EXPECT_THROW_CONTAINS(DataLoader(X, y, bad, {.batch_size = 2}), std::invalid_argument, "index 10", "10x3");
+    EXPECT_THROW_CONTAINS(DataLoader(X, y, bad, {.batch_size = 2}), std::invalid_argument,
+                          "index 10", "10x3");
     Tensor<float> flat = Tensor<float>::zeros({10});
     EXPECT_THROW_CONTAINS(DataLoader(flat, y, {.batch_size = 2}), std::invalid_argument, "(N, D)");
 }

@@ -32,7 +32,8 @@ std::string float_bytes(std::initializer_list<float> values) {
 
 // Parses hand-built bytes and returns the error message (a test failure if none).
 std::string parse_error(const std::string& header, const std::string& data) {
-    return ffnn_test::message_of<std::runtime_error>([&] { parse_safetensors(assemble(header, data), "m.safetensors"); });
+    return ffnn_test::message_of<std::runtime_error>(
+        [&] { parse_safetensors(assemble(header, data), "m.safetensors"); });
 }
 
 }  // namespace
@@ -40,7 +41,8 @@ std::string parse_error(const std::string& header, const std::string& data) {
 TEST(DataSafetensors, RoundTripFloatDoubleAndMetadata) {
     TempDir dir;
     const std::string path = dir.file("model.safetensors");
-    Tensor<float> W = {{1.5f, -2.0f, 3.25f}, {0.0f, std::numeric_limits<float>::denorm_min(), -0.0f}};
+    Tensor<float> W = {{1.5f, -2.0f, 3.25f},
+                       {0.0f, std::numeric_limits<float>::denorm_min(), -0.0f}};
     Tensor<double> b = {0.1, -1e300, std::numeric_limits<double>::infinity()};
     Tensor<float> s = Tensor<float>::scalar(7.0f);
     Tensor<float> none = Tensor<float>::zeros({0, 4});
@@ -49,7 +51,8 @@ TEST(DataSafetensors, RoundTripFloatDoubleAndMetadata) {
     tensors.push_back({"layers.0.b", b.view()});
     tensors.push_back({"step", s.view()});
     tensors.push_back({"empty", none.view()});
-    const Metadata meta = {{"format", "ffnn-classifier"}, {"class_names", "[\"a\",\"b\"]"}, {"unicode", "µ ✓"}};
+    const Metadata meta = {
+        {"format", "ffnn-classifier"}, {"class_names", "[\"a\",\"b\"]"}, {"unicode", "µ ✓"}};
     write_safetensors(path, tensors, meta);
 
     SafetensorsFile f = read_safetensors(path);
@@ -106,12 +109,13 @@ TEST(DataSafetensors, ByteLayout) {
 
 TEST(DataSafetensors, HandBuiltFileIsRead) {
     // Entries in the header in another order than in the buffer, and whitespace: still valid.
-    const std::string header =
-        R"( {"b": {"shape": [1], "dtype": "F32", "data_offsets": [8, 12]},)"
-        R"( "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}} )";
+    const std::string header = R"( {"b": {"shape": [1], "dtype": "F32", "data_offsets": [8, 12]},)"
+                               R"( "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}} )";
     // A leading space is not allowed by the reference reader; ours requires '{' first.
-    EXPECT_NE(parse_error(header, float_bytes({1, 2, 3})).find("starting with '{'"), std::string::npos);
-    SafetensorsFile f = parse_safetensors(assemble(header.substr(1), float_bytes({1, 2, 3})), "hand");
+    EXPECT_NE(parse_error(header, float_bytes({1, 2, 3})).find("starting with '{'"),
+              std::string::npos);
+    SafetensorsFile f =
+        parse_safetensors(assemble(header.substr(1), float_bytes({1, 2, 3})), "hand");
     ASSERT_EQ(f.tensors.size(), 2u);
     EXPECT_EQ(f.tensors[0].name, "a");  // buffer order
     EXPECT_EQ(f.at("b").as_float()[0], 3.0f);
@@ -123,7 +127,8 @@ TEST(DataSafetensors, WriterRejectsBadNames) {
     std::vector<StoredTensor> dup;
     dup.push_back({"x", a.view()});
     dup.push_back({"x", a.view()});
-    EXPECT_THROW_CONTAINS(serialize_safetensors(dup), std::invalid_argument, "duplicate tensor name 'x'");
+    EXPECT_THROW_CONTAINS(serialize_safetensors(dup), std::invalid_argument,
+                          "duplicate tensor name 'x'");
     std::vector<StoredTensor> meta;
     meta.push_back({"__metadata__", a.view()});
     EXPECT_THROW_CONTAINS(serialize_safetensors(meta), std::invalid_argument, "__metadata__");
@@ -132,16 +137,16 @@ TEST(DataSafetensors, WriterRejectsBadNames) {
 // ---- reader errors ----
 
 TEST(DataSafetensorsErrors, HeaderLength) {
-    EXPECT_THROW_CONTAINS(parse_safetensors(std::string("\x02\0\0", 3), "m.safetensors"), std::runtime_error,
-                          "m.safetensors", "too short");
+    EXPECT_THROW_CONTAINS(parse_safetensors(std::string("\x02\0\0", 3), "m.safetensors"),
+                          std::runtime_error, "m.safetensors", "too short");
     std::string huge = assemble("{}", "");
     huge[4] = 1;  // 2^32 + 2 bytes of header
-    EXPECT_THROW_CONTAINS(parse_safetensors(huge, "m.safetensors"), std::runtime_error, "m.safetensors",
-                          "exceeds the limit of 100000000");
+    EXPECT_THROW_CONTAINS(parse_safetensors(huge, "m.safetensors"), std::runtime_error,
+                          "m.safetensors", "exceeds the limit of 100000000");
     std::string past = assemble("{}", "");
     past[0] = 40;  // 40 bytes claimed, 2 present
-    EXPECT_THROW_CONTAINS(parse_safetensors(past, "m.safetensors"), std::runtime_error, "m.safetensors",
-                          "header length 40 runs past the end");
+    EXPECT_THROW_CONTAINS(parse_safetensors(past, "m.safetensors"), std::runtime_error,
+                          "m.safetensors", "header length 40 runs past the end");
 }
 
 TEST(DataSafetensorsErrors, InvalidJson) {
@@ -149,57 +154,78 @@ TEST(DataSafetensorsErrors, InvalidJson) {
     ffnn_test::expect_contains(parse_error("[1, 2]", ""), {"m.safetensors", "'{'"});
     ffnn_test::expect_contains(parse_error("{} x", ""), {"m.safetensors", "not valid JSON"});
     ffnn_test::expect_contains(
-        parse_error(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                    float_bytes({1})),
+        parse_error(
+            R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+            float_bytes({1})),
         {"m.safetensors", "duplicate key 'a'"});
 }
 
 TEST(DataSafetensorsErrors, EntryKeys) {
-    ffnn_test::expect_contains(parse_error(R"({"w": 3})", ""), {"tensor 'w'", "expected an object"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[1]}})", float_bytes({1})),
-                               {"m.safetensors", "tensor 'w'", "missing key 'data_offsets'"});
+    ffnn_test::expect_contains(parse_error(R"({"w": 3})", ""),
+                               {"tensor 'w'", "expected an object"});
     ffnn_test::expect_contains(
-        parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}})", float_bytes({1})),
+        parse_error(R"({"w": {"dtype":"F32","shape":[1]}})", float_bytes({1})),
+        {"m.safetensors", "tensor 'w'", "missing key 'data_offsets'"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}})",
+                    float_bytes({1})),
         {"tensor 'w'", "unexpected key 'extra'"});
 }
 
 TEST(DataSafetensorsErrors, Dtype) {
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", float_bytes({1})),
-                               {"m.safetensors", "tensor 'w'", "dtype F16 is not supported", "F32 and F64"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"Q9","shape":[1],"data_offsets":[0,4]}})", float_bytes({1})),
-                               {"tensor 'w'", "unknown dtype 'Q9'"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":32,"shape":[1],"data_offsets":[0,4]}})", float_bytes({1})),
-                               {"tensor 'w'", "dtype must be a string"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", float_bytes({1})),
+        {"m.safetensors", "tensor 'w'", "dtype F16 is not supported", "F32 and F64"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"Q9","shape":[1],"data_offsets":[0,4]}})", float_bytes({1})),
+        {"tensor 'w'", "unknown dtype 'Q9'"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":32,"shape":[1],"data_offsets":[0,4]}})", float_bytes({1})),
+        {"tensor 'w'", "dtype must be a string"});
 }
 
 TEST(DataSafetensorsErrors, Shape) {
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", float_bytes({1})),
-                               {"tensor 'w'", "non-negative integers"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", float_bytes({1})),
-                               {"tensor 'w'", "non-negative integers"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":"1","data_offsets":[0,4]}})", float_bytes({1})),
-                               {"tensor 'w'", "shape must be an array"});
     ffnn_test::expect_contains(
-        parse_error(R"({"w": {"dtype":"F32","shape":[1,1,1,1,1],"data_offsets":[0,4]}})", float_bytes({1})),
+        parse_error(R"({"w": {"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})",
+                    float_bytes({1})),
+        {"tensor 'w'", "non-negative integers"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})",
+                    float_bytes({1})),
+        {"tensor 'w'", "non-negative integers"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":"1","data_offsets":[0,4]}})", float_bytes({1})),
+        {"tensor 'w'", "shape must be an array"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1,1,1,1,1],"data_offsets":[0,4]}})",
+                    float_bytes({1})),
         {"tensor 'w'", "rank 5"});
     ffnn_test::expect_contains(
-        parse_error(R"({"w": {"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", float_bytes({1})),
+        parse_error(
+            R"({"w": {"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
+            float_bytes({1})),
         {"tensor 'w'", "too large"});
 }
 
 TEST(DataSafetensorsErrors, ByteLengthAndOffsets) {
     // 2x2 F32 needs 16 bytes, the entry covers 12.
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})",
-                                           float_bytes({1, 2, 3})),
-                               {"m.safetensors", "tensor 'w'", "holds 12 bytes", "[2, 2] of F32 needs 16"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", float_bytes({1})),
-                               {"tensor 'w'", "end before they begin"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", float_bytes({1})),
-                               {"tensor 'w'", "run past the data buffer (4 bytes)"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0]}})", float_bytes({1})),
-                               {"tensor 'w'", "data_offsets must be [begin, end]"});
-    ffnn_test::expect_contains(parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0,-4]}})", float_bytes({1})),
-                               {"tensor 'w'", "data_offsets must be [begin, end]"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})",
+                    float_bytes({1, 2, 3})),
+        {"m.safetensors", "tensor 'w'", "holds 12 bytes", "[2, 2] of F32 needs 16"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", float_bytes({1})),
+        {"tensor 'w'", "end before they begin"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", float_bytes({1})),
+        {"tensor 'w'", "run past the data buffer (4 bytes)"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0]}})", float_bytes({1})),
+        {"tensor 'w'", "data_offsets must be [begin, end]"});
+    ffnn_test::expect_contains(
+        parse_error(R"({"w": {"dtype":"F32","shape":[1],"data_offsets":[0,-4]}})",
+                    float_bytes({1})),
+        {"tensor 'w'", "data_offsets must be [begin, end]"});
 }
 
 TEST(DataSafetensorsErrors, OverlapGapAndLeftover) {
@@ -214,12 +240,15 @@ TEST(DataSafetensorsErrors, OverlapGapAndLeftover) {
                     float_bytes({1, 2, 3})),
         {"m.safetensors", "tensor 'b'", "gap", "begin at 8, expected 4"});
     ffnn_test::expect_contains(
-        parse_error(R"({"a": {"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", float_bytes({1, 2})),
+        parse_error(R"({"a": {"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                    float_bytes({1, 2})),
         {"tensor 'a'", "gap", "begin at 4, expected 0"});
     ffnn_test::expect_contains(
-        parse_error(R"({"a": {"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", float_bytes({1, 2})),
+        parse_error(R"({"a": {"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                    float_bytes({1, 2})),
         {"m.safetensors", "4 bytes left over after the last tensor ('a')"});
-    ffnn_test::expect_contains(parse_error("{}", "xy"), {"m.safetensors", "2 bytes left over", "no tensors"});
+    ffnn_test::expect_contains(parse_error("{}", "xy"),
+                               {"m.safetensors", "2 bytes left over", "no tensors"});
 }
 
 TEST(DataSafetensorsErrors, Metadata) {
@@ -236,10 +265,12 @@ TEST(DataSafetensorsErrors, TruncatedFileFromWriter) {
     tensors.push_back({"a", a.view()});
     const std::string bytes = serialize_safetensors(tensors, {{"k", "v"}});
     for (std::size_t n = 0; n < bytes.size(); ++n)
-        EXPECT_THROW(parse_safetensors(bytes.substr(0, n), "cut"), std::runtime_error) << "prefix of " << n << " bytes";
+        EXPECT_THROW(parse_safetensors(bytes.substr(0, n), "cut"), std::runtime_error)
+            << "prefix of " << n << " bytes";
     EXPECT_NO_THROW(parse_safetensors(bytes, "whole"));
     TempDir dir;
-    EXPECT_THROW_CONTAINS(read_safetensors(dir.file("absent.safetensors")), std::runtime_error, "absent.safetensors");
+    EXPECT_THROW_CONTAINS(read_safetensors(dir.file("absent.safetensors")), std::runtime_error,
+                          "absent.safetensors");
 }
 
 TEST(DataSafetensorsErrors, RandomCorruptionNeverCrashes) {

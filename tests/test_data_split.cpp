@@ -18,7 +18,8 @@ namespace {
 const std::string kIris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
 const std::string kDigits = std::string(FFNN_SOURCE_DIR) + "/data/digits.csv";
 
-std::vector<std::size_t> per_class(const std::vector<std::size_t>& idx, const std::vector<int>& labels, int k) {
+std::vector<std::size_t> per_class(const std::vector<std::size_t>& idx,
+                                   const std::vector<int>& labels, int k) {
     std::vector<std::size_t> c(static_cast<std::size_t>(k), 0);
     for (std::size_t i : idx) ++c[static_cast<std::size_t>(labels[i])];
     return c;
@@ -41,7 +42,8 @@ void expect_partition(const SplitIndices& s, std::size_t n) {
 
 TEST(DataSplit, IrisDefaultFractions) {
     Dataset iris = read_csv(kIris);
-    SplitIndices s = stratified_split(iris.labels, kDefaultValidationFraction, kDefaultTestFraction, 42);
+    SplitIndices s =
+        stratified_split(iris.labels, kDefaultValidationFraction, kDefaultTestFraction, 42);
     EXPECT_EQ(s.train.size(), 105u);
     EXPECT_EQ(s.validation.size(), 15u);
     EXPECT_EQ(s.test.size(), 30u);
@@ -61,8 +63,9 @@ TEST(DataSplit, DeterministicForASeedAndDifferentAcrossSeeds) {
     EXPECT_EQ(a.test, b.test);
     EXPECT_NE(a.test, c.test);  // 30 of 150 chosen twice alike: probability ~1e-30
     // Shuffled within classes: the test part is not simply the last rows of each class.
-    EXPECT_NE(a.test, (std::vector<std::size_t>{40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 90, 91, 92, 93, 94,
-                                                95, 96, 97, 98, 99, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149}));
+    EXPECT_NE(a.test, (std::vector<std::size_t>{40,  41,  42,  43,  44,  45,  46,  47,  48,  49,
+                                                90,  91,  92,  93,  94,  95,  96,  97,  98,  99,
+                                                140, 141, 142, 143, 144, 145, 146, 147, 148, 149}));
 }
 
 TEST(DataSplit, DigitsProportionsPerClass) {
@@ -76,7 +79,8 @@ TEST(DataSplit, DigitsProportionsPerClass) {
             return all;
         }(),
         digits.labels, 10);
-    const auto tr = per_class(s.train, digits.labels, 10), va = per_class(s.validation, digits.labels, 10),
+    const auto tr = per_class(s.train, digits.labels, 10),
+               va = per_class(s.validation, digits.labels, 10),
                te = per_class(s.test, digits.labels, 10);
     for (std::size_t c = 0; c < 10; ++c) {
         // Each part gets the floor or the ceiling of its quota in every class.
@@ -109,7 +113,8 @@ TEST(DataSplit, CountsOnAwkwardClassSizes) {
     // Tiny and empty classes still place every example.
     std::vector<std::size_t> small = {1, 2, 0, 3};
     auto sc = stratified_counts(small, 0.1, 0.2);
-    for (std::size_t c = 0; c < small.size(); ++c) EXPECT_EQ(sc[c][0] + sc[c][1] + sc[c][2], small[c]);
+    for (std::size_t c = 0; c < small.size(); ++c)
+        EXPECT_EQ(sc[c][0] + sc[c][1] + sc[c][2], small[c]);
 }
 
 TEST(DataSplit, TrainValidationForSeparateTestSet) {
@@ -128,13 +133,20 @@ TEST(DataSplit, TrainValidationForSeparateTestSet) {
 
 TEST(DataSplit, FractionsAreValidated) {
     const std::vector<int> labels = {0, 1, 0, 1};
-    for (auto [v, t] : std::vector<std::pair<double, double>>{
-             {-0.1, 0.2}, {0.1, 1.0}, {1.0, 0.0}, {0.5, 0.5}, {0.6, 0.5}, {NAN, 0.1}, {0.1, INFINITY}}) {
+    for (auto [v, t] : std::vector<std::pair<double, double>>{{-0.1, 0.2},
+                                                              {0.1, 1.0},
+                                                              {1.0, 0.0},
+                                                              {0.5, 0.5},
+                                                              {0.6, 0.5},
+                                                              {NAN, 0.1},
+                                                              {0.1, INFINITY}}) {
         SCOPED_TRACE(std::to_string(v) + " " + std::to_string(t));
-        EXPECT_THROW_CONTAINS(stratified_split(labels, v, t, 1), std::invalid_argument, "stratified_split",
-                              "fraction", "[0, 1)");
+        EXPECT_THROW_CONTAINS(stratified_split(labels, v, t, 1), std::invalid_argument,
+                              "stratified_split", "fraction", "[0, 1)");
     }
     const std::vector<int> negative = {0, -1};
-    EXPECT_THROW_CONTAINS(stratified_split(negative, 0.1, 0.2, 1), std::invalid_argument, "label -1");
-    EXPECT_THROW_CONTAINS(stratified_split(std::vector<int>{}, 0.1, 0.2, 1), std::invalid_argument, "no examples");
+    EXPECT_THROW_CONTAINS(stratified_split(negative, 0.1, 0.2, 1), std::invalid_argument,
+                          "label -1");
+    EXPECT_THROW_CONTAINS(stratified_split(std::vector<int>{}, 0.1, 0.2, 1), std::invalid_argument,
+                          "no examples");
 }

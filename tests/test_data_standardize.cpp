@@ -14,8 +14,8 @@ using namespace ffnn;
 namespace {
 
 // Column mean and population std over the listed rows, in double: an independent check.
-void column_stats(const Tensor<float>& X, const std::vector<std::size_t>& rows, std::size_t j, double& mean,
-                  double& sd) {
+void column_stats(const Tensor<float>& X, const std::vector<std::size_t>& rows, std::size_t j,
+                  double& mean, double& sd) {
     double s = 0, q = 0;
     for (std::size_t i : rows) s += X.at(i, j);
     mean = s / static_cast<double>(rows.size());
@@ -86,7 +86,8 @@ TEST(DataStandardize, RestoreFromSavedStatisticsAndInverse) {
     restored.transform(b);
     EXPECT_EQ(a.to_vector(), b.to_vector());  // the same arithmetic on the same numbers
     restored.inverse_transform(b);
-    for (std::size_t i = 0; i < X.size(); ++i) EXPECT_NEAR(b[i], X[i], 1e-5 * std::max(1.0f, std::abs(X[i])));
+    for (std::size_t i = 0; i < X.size(); ++i)
+        EXPECT_NEAR(b[i], X[i], 1e-5 * std::max(1.0f, std::abs(X[i])));
 }
 
 TEST(DataStandardize, Errors) {
@@ -100,7 +101,8 @@ TEST(DataStandardize, Errors) {
     st.fit(X);
     Tensor<float> wrong = {{1.0f, 2.0f, 3.0f}};
     EXPECT_THROW_CONTAINS(st.transform(wrong), std::invalid_argument, "1x3", "2 features");
-    EXPECT_THROW_CONTAINS(Standardizer(Tensor<float>{0.0f, 1.0f}, Tensor<float>{1.0f}), std::invalid_argument,
-                          "(D)");
-    EXPECT_THROW_CONTAINS(Standardizer(Tensor<float>{0.0f}, Tensor<float>{0.0f}), std::invalid_argument, "scale > 0");
+    EXPECT_THROW_CONTAINS(Standardizer(Tensor<float>{0.0f, 1.0f}, Tensor<float>{1.0f}),
+                          std::invalid_argument, "(D)");
+    EXPECT_THROW_CONTAINS(Standardizer(Tensor<float>{0.0f}, Tensor<float>{0.0f}),
+                          std::invalid_argument, "scale > 0");
 }

@@ -17,15 +17,16 @@ namespace ffnn_test {
 
 // A fresh directory under the system's temporary directory, removed with its content.
 class TempDir {
-public:
+  public:
     TempDir() {
         static std::atomic<int> counter{0};
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         std::string tag = info ? std::string(info->test_suite_name()) + "_" + info->name() : "ffnn";
         for (char& c : tag)
             if (c == '/') c = '_';
-        path_ = std::filesystem::temp_directory_path() /
-                ("ffnn_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        path_ =
+            std::filesystem::temp_directory_path() /
+            ("ffnn_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }
@@ -38,7 +39,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -70,7 +71,8 @@ std::string message_of(F&& f) {
 
 inline void expect_contains(const std::string& message, std::initializer_list<const char*> parts) {
     for (const char* part : parts)
-        EXPECT_NE(message.find(part), std::string::npos) << "message: " << message << "\nexpected to contain: " << part;
+        EXPECT_NE(message.find(part), std::string::npos)
+            << "message: " << message << "\nexpected to contain: " << part;
 }
 
 }  // namespace ffnn_test
@@ -78,9 +80,9 @@ inline void expect_contains(const std::string& message, std::initializer_list<co
 // EXPECT_THROW, then checks that the message contains each of the given strings.
 // (Braced initialisers with commas must be hoisted into variables: the preprocessor would
 // split them.)
-#define EXPECT_THROW_CONTAINS(statement, exception_type, ...)                                    \
-    do {                                                                                         \
-        EXPECT_THROW(statement, exception_type);                                                 \
+#define EXPECT_THROW_CONTAINS(statement, exception_type, ...)                                     \
+    do {                                                                                          \
+        EXPECT_THROW(statement, exception_type);                                                  \
         ::ffnn_test::expect_contains(::ffnn_test::message_of<exception_type>([&] { statement; }), \
-                                     {__VA_ARGS__});                                             \
+                                     {__VA_ARGS__});                                              \
     } while (0)

@@ -116,7 +116,8 @@ TEST(FullyConnected, FusedActivationPassesMatchSeparateSteps) {
                     Tensor<float> z = zc.rows(1, N + 1);  // unaligned when H % 16 != 0
                     Tensor<float> y, dz, db = db0.clone();
                     const Tensor<float>& yo = act->apply_bias(z, b, y);
-                    const Tensor<float>& dzo = act->apply_backward_bias(z, yo, dy, dz, db, accumulate);
+                    const Tensor<float>& dzo =
+                        act->apply_backward_bias(z, yo, dy, dz, db, accumulate);
                     const std::string where = std::string(name) + " " + std::to_string(N) + "x" +
                                               std::to_string(H) + " threads " +
                                               std::to_string(threads) +

@@ -14,7 +14,7 @@ namespace {
 // y = x * x element-wise, with a backward that is wrong at exactly one element (flat index
 // kBadIndex) when `broken` is set.
 class Square final : public Module<double> {
-public:
+  public:
     static constexpr std::size_t kBadIndex = 7;
     explicit Square(bool broken) : broken_(broken) {}
     const Tensor<double>& forward(const Tensor<double>& x) override {
@@ -31,7 +31,7 @@ public:
     }
     std::string name() const override { return "square"; }
 
-private:
+  private:
     bool broken_;
     Tensor<double> x_, y_, dx_;
 };

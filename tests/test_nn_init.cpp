@@ -48,7 +48,8 @@ TEST(Init, XavierUniformBoundsAndMoments) {
         // U(-a, a): mean 0, variance a^2 / 3; SE(mean) = sqrt(a^2/3 / n),
         // SE(var) = sqrt((E x^4 - var^2) / n) = sqrt((a^4/5 - a^4/9) / n).
         EXPECT_NEAR(m.mean, 0.0, kSigmas * std::sqrt(a * a / 3 / kN));
-        EXPECT_NEAR(m.var, a * a / 3, kSigmas * std::sqrt((a * a * a * a * (1.0 / 5 - 1.0 / 9)) / kN));
+        EXPECT_NEAR(m.var, a * a / 3,
+                    kSigmas * std::sqrt((a * a * a * a * (1.0 / 5 - 1.0 / 9)) / kN));
     }
 }
 

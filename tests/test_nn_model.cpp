@@ -51,8 +51,13 @@ class ModelGradTest : public ::testing::TestWithParam<ModelCase> {};
 
 TEST_P(ModelGradTest, EveryParameterAndInputMatchCentralDifferences) {
     const ModelCase& c = GetParam();
-    ModelSpec spec{.n_inputs = 5, .hidden = c.hidden, .activation = c.activation,
-                   .n_classes = 3, .init = "xavier_uniform", .seed = 17, .loss = c.loss};
+    ModelSpec spec{.n_inputs = 5,
+                   .hidden = c.hidden,
+                   .activation = c.activation,
+                   .n_classes = 3,
+                   .init = "xavier_uniform",
+                   .seed = 17,
+                   .loss = c.loss};
     Model<double> model(spec);
     Rng rng(4);
     // Non-zero biases so that the bias gradients are checked at a generic point.
@@ -71,27 +76,31 @@ TEST_P(ModelGradTest, EveryParameterAndInputMatchCentralDifferences) {
     EXPECT_LE(r.max_rel_error(), kGradTol) << r.to_string();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    TwoAndThreeLayers, ModelGradTest,
-    ::testing::Values(ModelCase{{7}, "tanh", "cross_entropy"},
-                      ModelCase{{7}, "relu", "cross_entropy"},
-                      ModelCase{{7}, "sigmoid", "mse"},
-                      ModelCase{{6, 5}, "tanh", "cross_entropy"},
-                      ModelCase{{6, 5}, "relu", "cross_entropy"},
-                      ModelCase{{6, 5}, "gelu", "cross_entropy"},
-                      ModelCase{{6, 5}, "elu", "bce"},
-                      ModelCase{{6, 5}, "leaky_relu:0.1", "cross_entropy"}),
-    [](const auto& info) {
-        std::string s = std::to_string(info.param.hidden.size() + 1) + "layers_" +
-                        info.param.activation + "_" + info.param.loss;
-        for (char& ch : s)
-            if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-        return s;
-    });
+INSTANTIATE_TEST_SUITE_P(TwoAndThreeLayers, ModelGradTest,
+                         ::testing::Values(ModelCase{{7}, "tanh", "cross_entropy"},
+                                           ModelCase{{7}, "relu", "cross_entropy"},
+                                           ModelCase{{7}, "sigmoid", "mse"},
+                                           ModelCase{{6, 5}, "tanh", "cross_entropy"},
+                                           ModelCase{{6, 5}, "relu", "cross_entropy"},
+                                           ModelCase{{6, 5}, "gelu", "cross_entropy"},
+                                           ModelCase{{6, 5}, "elu", "bce"},
+                                           ModelCase{{6, 5}, "leaky_relu:0.1", "cross_entropy"}),
+                         [](const auto& info) {
+                             std::string s = std::to_string(info.param.hidden.size() + 1) +
+                                             "layers_" + info.param.activation + "_" +
+                                             info.param.loss;
+                             for (char& ch : s)
+                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return s;
+                         });
 
 TEST(Model, ArchitectureAndParameterNames) {
-    Model<float> m(ModelSpec{.n_inputs = 4, .hidden = {8, 6}, .activation = "ReLU",
-                             .n_classes = 3, .init = "he_normal", .seed = 1});
+    Model<float> m(ModelSpec{.n_inputs = 4,
+                             .hidden = {8, 6},
+                             .activation = "ReLU",
+                             .n_classes = 3,
+                             .init = "he_normal",
+                             .seed = 1});
     EXPECT_EQ(m.layer_sizes(), (std::vector<std::size_t>{4, 8, 6, 3}));
     EXPECT_EQ(m.activation_names(), (std::vector<std::string>{"relu", "relu", "identity"}));
     EXPECT_EQ(m.spec().activation, "relu");
@@ -112,7 +121,8 @@ TEST(Model, SameSeedSameWeights) {
     auto pa = a.parameters(), pb = b.parameters();
     for (std::size_t i = 0; i < pa.size(); ++i)
         EXPECT_EQ(std::memcmp(pa[i].value->data(), pb[i].value->data(),
-                              pa[i].value->size() * sizeof(float)), 0);
+                              pa[i].value->size() * sizeof(float)),
+                  0);
     spec.seed = 100;
     Model<float> c(spec);
     EXPECT_NE((*c.parameters()[0].value)[0], (*pa[0].value)[0]);
@@ -120,8 +130,8 @@ TEST(Model, SameSeedSameWeights) {
 
 TEST(Model, TrainsToFullAccuracyOnSeparableData) {
     Blobs data = make_blobs(20, 3);
-    Model<float> m(ModelSpec{.n_inputs = 2, .hidden = {16}, .activation = "relu",
-                             .n_classes = 3, .seed = 42});
+    Model<float> m(
+        ModelSpec{.n_inputs = 2, .hidden = {16}, .activation = "relu", .n_classes = 3, .seed = 42});
     OptimizerConfig oc;
     oc.kind = OptimizerKind::Adam;
     oc.lr = 0.05;
@@ -148,8 +158,8 @@ TEST(Model, BitIdenticalWeightsWithOneAndTwoThreads) {
     std::vector<int> y = random_labels(512, 3, 9);
     auto train = [&](int threads) {
         set_threads(threads);
-        Model<float> m(ModelSpec{.n_inputs = 16, .hidden = {256}, .activation = "gelu",
-                                 .n_classes = 3, .seed = 5});
+        Model<float> m(ModelSpec{
+            .n_inputs = 16, .hidden = {256}, .activation = "gelu", .n_classes = 3, .seed = 5});
         OptimizerConfig oc;
         oc.kind = OptimizerKind::Adam;
         oc.lr = 0.01;
@@ -230,15 +240,19 @@ TEST(Model, ErrorPaths) {
         EXPECT_NE(msg.find("2x4"), std::string::npos) << msg;
         EXPECT_NE(msg.find("3x4"), std::string::npos) << msg;
     }
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 0}), std::invalid_argument);
+    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 0}),
+                 std::invalid_argument);
     EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {4, 0}, .n_classes = 2}),
                  std::invalid_argument);
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .activation = "swish", .n_classes = 2}),
-                 std::invalid_argument);
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .init = "orthogonal"}),
-                 std::invalid_argument);
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .loss = "hinge"}),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .activation = "swish", .n_classes = 2}),
+        std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .init = "orthogonal"}),
+        std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .loss = "hinge"}),
+        std::invalid_argument);
 }
 
 }  // namespace

@@ -7,13 +7,12 @@
 #include <string>
 
 #include "tensor/random.hpp"
-#include "test_helpers.hpp"
 #include "tensor/tensor.hpp"
+#include "test_helpers.hpp"
 
 using ffnn::Rng;
 using ffnn::Shape;
 using ffnn::Tensor;
-
 
 template <class T>
 class TensorCore : public ::testing::Test {};
@@ -45,7 +44,8 @@ TYPED_TEST(TensorCore, FactoriesShapeAndAlignment) {
     EXPECT_EQ(b[3], T(1.75));
     auto v = Tensor<T>::from_vector({1, 2, 3, 4, 5, 6}, Shape{2, 3});
     EXPECT_EQ(v(1, 2), T(6));
-    EXPECT_THROW_CONTAINS(Tensor<T>::from_vector({1, 2, 3}, Shape{2, 3}), std::invalid_argument, "2x3");
+    EXPECT_THROW_CONTAINS(Tensor<T>::from_vector({1, 2, 3}, Shape{2, 3}), std::invalid_argument,
+                          "2x3");
     EXPECT_THROW_CONTAINS((Shape{1, 2, 3, 4, 5}), std::invalid_argument, "rank 5");
 }
 
@@ -80,7 +80,8 @@ TYPED_TEST(TensorCore, ReshapeAndRowsAreViews) {
     EXPECT_EQ(r.data(), t.data());
     r(0, 0) = T(100);
     EXPECT_EQ(t(0, 0), T(100));
-    EXPECT_THROW_CONTAINS(t.reshape(Shape{5, 3}), std::invalid_argument, "4x3 (12 elements) as 5x3");
+    EXPECT_THROW_CONTAINS(t.reshape(Shape{5, 3}), std::invalid_argument,
+                          "4x3 (12 elements) as 5x3");
 
     auto rows = t.rows(1, 3);  // a mini-batch: no copy
     EXPECT_EQ(rows.shape(), (Shape{2, 3}));

@@ -16,7 +16,6 @@ using ffnn::Rng;
 using ffnn::Shape;
 using ffnn::Tensor;
 
-
 template <class T>
 class TensorOps : public ::testing::Test {};
 using Types = ::testing::Types<float, double>;
@@ -68,7 +67,8 @@ TYPED_TEST(TensorOps, UnaryMatchesStdMath) {
             EXPECT_EQ(e[i], std::exp(a[i]));
             EXPECT_EQ(t[i], std::tanh(a[i]));
             // Two algebraically equal forms of the logistic differ by a few ulps.
-            EXPECT_NEAR(s[i], T(1) / (T(1) + std::exp(-a[i])), T(4) * std::numeric_limits<T>::epsilon());
+            EXPECT_NEAR(s[i], T(1) / (T(1) + std::exp(-a[i])),
+                        T(4) * std::numeric_limits<T>::epsilon());
             EXPECT_EQ(r[i], a[i] > 0 ? a[i] : T(0));
             EXPECT_EQ(l[i], std::log(p[i]));
             EXPECT_EQ(q[i], std::sqrt(p[i]));
@@ -192,8 +192,10 @@ TYPED_TEST(TensorOps, ShapeErrorsNameTheOperationAndBothShapes) {
     EXPECT_THROW_CONTAINS(a + b, std::invalid_argument, "add: shapes 3x4 and 4x3");
     EXPECT_THROW_CONTAINS(a * v, std::invalid_argument, "mul: shapes 3x4 and 3");
     EXPECT_THROW_CONTAINS(a -= b, std::invalid_argument, "sub: shapes 3x4 and 4x3");
-    EXPECT_THROW_CONTAINS(ffnn::axpy(T(1), a, b), std::invalid_argument, "axpy: x is 3x4 but y is 4x3");
-    EXPECT_THROW_CONTAINS(ffnn::sum(v, 0), std::invalid_argument, "sum: expected a rank-2 tensor, got shape 3");
+    EXPECT_THROW_CONTAINS(ffnn::axpy(T(1), a, b), std::invalid_argument,
+                          "axpy: x is 3x4 but y is 4x3");
+    EXPECT_THROW_CONTAINS(ffnn::sum(v, 0), std::invalid_argument,
+                          "sum: expected a rank-2 tensor, got shape 3");
     EXPECT_THROW_CONTAINS(ffnn::sum(a, 2), std::invalid_argument, "axis must be 0 or 1, got 2");
     EXPECT_THROW_CONTAINS(ffnn::transpose(v), std::invalid_argument, "transpose");
     auto empty = Tensor<T>::zeros(Shape{0});

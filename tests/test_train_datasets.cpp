@@ -89,7 +89,8 @@ TEST(TrainDatasets, SameSeedSameWeightsWithOneAndTwoThreads) {
     TrainOutcome o2 = train(c, &m2);
     set_threads(saved);
     ASSERT_EQ(o1.history.size(), o2.history.size());
-    for (std::size_t e = 0; e < o1.history.size(); ++e) EXPECT_EQ(o1.history[e].train_loss, o2.history[e].train_loss);
+    for (std::size_t e = 0; e < o1.history.size(); ++e)
+        EXPECT_EQ(o1.history[e].train_loss, o2.history[e].train_loss);
     const auto& p1 = m1.parameters();
     const auto& p2 = m2.parameters();
     ASSERT_EQ(p1.size(), p2.size());
@@ -107,7 +108,8 @@ TEST(TrainDatasets, BadConfigurationsNameTheFlag) {
             try {
                 c.validate();
             } catch (const std::invalid_argument& e) {
-                EXPECT_NE(std::string(e.what()).find("--val-split + --test-split"), std::string::npos);
+                EXPECT_NE(std::string(e.what()).find("--val-split + --test-split"),
+                          std::string::npos);
                 throw;
             }
         },
