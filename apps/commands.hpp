@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "nn/trainer.hpp"
+#include "ffnn/train/trainer.hpp"
 
 namespace ffnn::app {
 

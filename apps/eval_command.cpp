@@ -7,11 +7,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "apps/commands.hpp"
-#include "nn/atomic_file.hpp"
-#include "nn/checkpoint.hpp"
-#include "nn/csv.hpp"
-#include "nn/metrics.hpp"
+#include "commands.hpp"
+#include "ffnn/io/atomic_file.hpp"
+#include "ffnn/io/checkpoint.hpp"
+#include "ffnn/io/csv.hpp"
+#include "ffnn/train/metrics.hpp"
 
 namespace ffnn::app {
 

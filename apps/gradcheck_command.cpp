@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "apps/commands.hpp"
-#include "nn/gradcheck.hpp"
-#include "tensor/random.hpp"
+#include "commands.hpp"
+#include "ffnn/nn/gradcheck.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace ffnn::app {
 

@@ -1,5 +1,5 @@
 // JSON configuration files turned into command-line flags; see json_config.hpp.
-#include "apps/json_config.hpp"
+#include "json_config.hpp"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "apps/commands.hpp"
-#include "apps/json_config.hpp"
+#include "commands.hpp"
+#include "ffnn/version.hpp"
+#include "json_config.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"ffnn: feed-forward neural networks from scratch"};

@@ -1,10 +1,11 @@
 // metrics.csv and summary.json of a training run; see run_files.hpp.
-#include "apps/run_files.hpp"
+#include "run_files.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-#include "nn/atomic_file.hpp"
+#include "ffnn/io/atomic_file.hpp"
+#include "ffnn/version.hpp"
 
 namespace ffnn::app {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/trainer.hpp"
+#include "ffnn/train/trainer.hpp"
 
 namespace ffnn::app {
 

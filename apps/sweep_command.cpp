@@ -17,14 +17,14 @@
 #include <memory>
 #include <thread>
 
-#include "apps/commands.hpp"
-#include "apps/report.hpp"
-#include "apps/report_plots.hpp"
-#include "apps/run_files.hpp"
-#include "apps/sweep_grid.hpp"
-#include "apps/sweep_results.hpp"
-#include "apps/sweep_runner.hpp"
-#include "nn/atomic_file.hpp"
+#include "commands.hpp"
+#include "ffnn/io/atomic_file.hpp"
+#include "ffnn/train/sweep.hpp"
+#include "ffnn/train/sweep_results.hpp"
+#include "report/plots.hpp"
+#include "report/report.hpp"
+#include "run_files.hpp"
+#include "sweep_grid.hpp"
 
 namespace ffnn::app {
 

@@ -3,7 +3,7 @@
 // A settings entry is applied by parsing it as the command line of `ffnn train` (the same
 // add_train_flags, bound to a copy of the base configuration), so every train flag, its
 // checks and its error text work in a settings file exactly as on the command line.
-#include "apps/sweep_grid.hpp"
+#include "sweep_grid.hpp"
 
 #include <cstdio>
 #include <map>
@@ -11,9 +11,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "apps/commands.hpp"
-#include "apps/json_config.hpp"
-#include "nn/atomic_file.hpp"
+#include "commands.hpp"
+#include "ffnn/io/atomic_file.hpp"
+#include "json_config.hpp"
 
 namespace ffnn::app {
 
@@ -178,13 +178,6 @@ constexpr const char* kDigitsDefaults = R"([
 ])";
 
 }  // namespace
-
-std::string hidden_label(const std::vector<std::size_t>& hidden) {
-    if (hidden.empty()) return "none";
-    std::string s;
-    for (std::size_t w : hidden) s += (s.empty() ? "" : "x") + std::to_string(w);
-    return s;
-}
 
 std::vector<SweepSetting> grid_from_lists(const TrainConfig& base, const std::vector<double>& lrs,
                                           const std::vector<std::string>& hiddens) {

@@ -18,18 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/trainer.hpp"
+#include "ffnn/train/sweep.hpp"
 
 namespace ffnn::app {
-
-struct SweepSetting {
-    std::string name;    // unique in the sweep; letters, digits, '.', '-', '_'
-    TrainConfig config;  // config.seed is replaced by each run's seed
-    std::string why;     // why the setting is in the grid (may be empty)
-};
-
-// "16", "64x32", "none" for no hidden layer.
-std::string hidden_label(const std::vector<std::size_t>& hidden);
 
 // The cross product of learning rates and hidden-layer alternatives over `base`.
 std::vector<SweepSetting> grid_from_lists(const TrainConfig& base, const std::vector<double>& lrs,

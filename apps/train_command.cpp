@@ -17,16 +17,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "apps/commands.hpp"
-#include "apps/run_files.hpp"
-#include "nn/activations.hpp"
-#include "nn/atomic_file.hpp"
-#include "nn/checkpoint.hpp"
-#include "nn/init.hpp"
-#include "nn/metrics.hpp"
-#include "nn/optim.hpp"
-#include "nn/schedule.hpp"
-#include "tensor/parallel.hpp"
+#include "commands.hpp"
+#include "ffnn/io/atomic_file.hpp"
+#include "ffnn/io/checkpoint.hpp"
+#include "ffnn/nn/activations.hpp"
+#include "ffnn/nn/init.hpp"
+#include "ffnn/nn/optim.hpp"
+#include "ffnn/nn/schedule.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/train/metrics.hpp"
+#include "run_files.hpp"
 
 namespace ffnn::app {
 

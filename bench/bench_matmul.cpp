@@ -30,9 +30,9 @@
 #include <cblas.h>
 #endif
 
-#include "tensor/matmul.hpp"
-#include "tensor/parallel.hpp"
-#include "tensor/random.hpp"
+#include "ffnn/tensor/matmul.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace {
 

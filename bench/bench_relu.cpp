@@ -14,9 +14,9 @@
 #include <cstring>
 #include <vector>
 
-#include "tensor/kernels.hpp"
-#include "tensor/parallel.hpp"
-#include "tensor/random.hpp"
+#include "ffnn/tensor/kernels.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace {
 

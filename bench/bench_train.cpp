@@ -13,9 +13,9 @@
 
 #include <vector>
 
-#include "nn/model.hpp"
-#include "tensor/parallel.hpp"
-#include "tensor/random.hpp"
+#include "ffnn/nn/model.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 // (omp parallel for simd from kParallelThreshold elements, a plain simd loop below) and
 // give the same bits for any thread count. SoftMax works row by row: each row is one
 // max-subtract, exp, normalise, and its backward one dot product and one axpy.
-#include "nn/activations.hpp"
+#include "ffnn/nn/activations.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "tensor/kernels.hpp"
+#include "ffnn/tensor/kernels.hpp"
 
 namespace ffnn {
 

@@ -2,11 +2,11 @@
 //
 // Every workspace is a member resized in place, and every product goes to matmul with the
 // transpose flags, so that after the first step a forward/backward pair allocates nothing.
-#include "nn/fully_connected.hpp"
+#include "ffnn/nn/fully_connected.hpp"
 
 #include <stdexcept>
 
-#include "tensor/matmul.hpp"
+#include "ffnn/tensor/matmul.hpp"
 
 namespace ffnn {
 

@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 
-#include "nn/activations.hpp"
-#include "nn/init.hpp"
-#include "nn/module.hpp"
+#include "ffnn/nn/activations.hpp"
+#include "ffnn/nn/init.hpp"
+#include "ffnn/nn/module.hpp"
 
 namespace ffnn {
 

@@ -2,14 +2,14 @@
 //
 // Deliberately simple and slow: two objective evaluations per element, each a full forward.
 // It runs in double on small shapes (tests, and the CLI's gradcheck command).
-#include "nn/gradcheck.hpp"
+#include "ffnn/nn/gradcheck.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <stdexcept>
 
-#include "tensor/random.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace ffnn {
 

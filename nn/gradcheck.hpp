@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/loss.hpp"
-#include "nn/model.hpp"
-#include "nn/module.hpp"
+#include "ffnn/nn/loss.hpp"
+#include "ffnn/nn/model.hpp"
+#include "ffnn/nn/module.hpp"
 
 namespace ffnn {
 

@@ -1,5 +1,5 @@
 // Weight initialisers (see init.hpp for the formulas and their sources).
-#include "nn/init.hpp"
+#include "ffnn/nn/init.hpp"
 
 #include <cctype>
 #include <charconv>

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tensor/random.hpp"
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/random.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

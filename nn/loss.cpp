@@ -4,15 +4,15 @@
 // the row of the gradient. Rows are independent, so the row loop may run in parallel; the
 // terms are then summed serially in row order, which keeps the value identical for any
 // thread count.
-#include "nn/loss.hpp"
+#include "ffnn/nn/loss.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
 
-#include "tensor/kernels.hpp"
-#include "tensor/parallel.hpp"
+#include "ffnn/tensor/kernels.hpp"
+#include "ffnn/tensor/parallel.hpp"
 
 namespace ffnn {
 

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

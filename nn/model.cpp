@@ -1,12 +1,12 @@
 // Model<T>: the module sequence, its loss and optimiser, and the training / evaluation loop
 // over one batch (see model.hpp).
-#include "nn/model.hpp"
+#include "ffnn/nn/model.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "nn/init.hpp"
-#include "tensor/random.hpp"
+#include "ffnn/nn/init.hpp"
+#include "ffnn/tensor/random.hpp"
 
 namespace ffnn {
 

@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "nn/activations.hpp"
-#include "nn/fully_connected.hpp"
-#include "nn/loss.hpp"
-#include "nn/module.hpp"
-#include "nn/optim.hpp"
+#include "ffnn/nn/activations.hpp"
+#include "ffnn/nn/fully_connected.hpp"
+#include "ffnn/nn/loss.hpp"
+#include "ffnn/nn/module.hpp"
+#include "ffnn/nn/optim.hpp"
 
 namespace ffnn {
 

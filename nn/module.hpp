@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

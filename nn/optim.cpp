@@ -3,13 +3,13 @@
 // Each update is one flat loop per parameter over raw pointers (`omp simd`, `omp parallel
 // for simd` above kParallelThreshold elements): every element is independent, so the result
 // does not depend on the thread count.
-#include "nn/optim.hpp"
+#include "ffnn/nn/optim.hpp"
 
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
 
-#include "tensor/parallel.hpp"
+#include "ffnn/tensor/parallel.hpp"
 
 namespace ffnn {
 

@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nn/module.hpp"
+#include "ffnn/nn/module.hpp"
 
 namespace ffnn {
 

@@ -1,5 +1,5 @@
 // Learning-rate schedules (see schedule.hpp for the formulas).
-#include "nn/schedule.hpp"
+#include "ffnn/nn/schedule.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -21,7 +21,7 @@
 #include <omp.h>
 #endif
 
-#include "tensor/parallel.hpp"
+#include "ffnn/tensor/parallel.hpp"
 
 namespace ffnn {
 

@@ -55,7 +55,7 @@
 //
 // Pack buffers are thread_local and only grow, so repeated calls (a training loop) do not
 // allocate after the first call of each size.
-#include "tensor/matmul.hpp"
+#include "ffnn/tensor/matmul.hpp"
 
 #include <omp.h>
 
@@ -68,7 +68,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "tensor/kernels/gemm_config.hpp"
+#include "ffnn/tensor/kernels/gemm_config.hpp"
 
 namespace ffnn {
 

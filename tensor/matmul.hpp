@@ -16,7 +16,7 @@
 
 #include <cstddef>
 
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

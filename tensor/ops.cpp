@@ -2,7 +2,7 @@
 //
 // Layer 3 of the element-wise design: each public function checks shapes at the API boundary,
 // then runs a loop from tensor/kernels.hpp.
-#include "tensor/ops.hpp"
+#include "ffnn/tensor/ops.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "tensor/kernels.hpp"
-#include "tensor/parallel.hpp"
+#include "ffnn/tensor/kernels.hpp"
+#include "ffnn/tensor/parallel.hpp"
 
 namespace ffnn {
 

@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

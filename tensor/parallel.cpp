@@ -1,5 +1,5 @@
 // Thread count control; see parallel.hpp.
-#include "tensor/parallel.hpp"
+#include "ffnn/tensor/parallel.hpp"
 
 #include <omp.h>
 

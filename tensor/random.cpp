@@ -1,5 +1,5 @@
 // Rng implementation: xoshiro256** over splitmix64 seeding, see random.hpp.
-#include "tensor/random.hpp"
+#include "ffnn/tensor/random.hpp"
 
 #include <cmath>
 #include <numbers>

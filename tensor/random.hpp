@@ -15,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 

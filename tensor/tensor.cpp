@@ -1,5 +1,5 @@
 // Tensor<T> storage, factories, views and checked access. See tensor.hpp for the design.
-#include "tensor/tensor.hpp"
+#include "ffnn/tensor/tensor.hpp"
 
 #include <algorithm>
 #include <cmath>

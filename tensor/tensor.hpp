@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/shape.hpp"
+#include "ffnn/tensor/shape.hpp"
 
 namespace ffnn {
 

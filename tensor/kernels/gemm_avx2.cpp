@@ -10,7 +10,7 @@
 //
 // Compiled only when the compiler targets AVX2 and FMA (FFNN_GEMM_AVX2); otherwise this file
 // is empty and gemm uses ukernel_portable.
-#include "tensor/kernels/gemm_config.hpp"
+#include "ffnn/tensor/kernels/gemm_config.hpp"
 
 #if FFNN_GEMM_AVX2
 

@@ -7,7 +7,7 @@
 // (4x8 fp32 or 4x4 fp64 = 8 SSE registers).
 #include <cstddef>
 
-#include "tensor/kernels/gemm_config.hpp"
+#include "ffnn/tensor/kernels/gemm_config.hpp"
 
 namespace ffnn::gemm_detail {
 namespace {

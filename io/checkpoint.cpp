@@ -1,0 +1,162 @@
+// Model checkpoints in safetensors; see checkpoint.hpp.
+#include "ffnn/io/checkpoint.hpp"
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "ffnn/io/safetensors.hpp"
+#include "ffnn/version.hpp"
+
+namespace ffnn {
+
+namespace {
+
+constexpr const char* kFormat = "ffnn-classifier";
+
+std::vector<std::string> json_list(const std::string& file, const Metadata& meta,
+                                   const std::string& key) {
+    auto it = meta.find(key);
+    if (it == meta.end()) throw std::runtime_error(file + ": metadata has no '" + key + "'");
+    try {
+        auto j = nlohmann::json::parse(it->second);
+        std::vector<std::string> out;
+        for (const auto& v : j) {
+            if (v.is_string())
+                out.push_back(v.get<std::string>());
+            else if (v.is_number_unsigned())
+                out.push_back(std::to_string(v.get<std::size_t>()));
+            else
+                throw std::runtime_error("element is neither a string nor a count");
+        }
+        if (!j.is_array()) throw std::runtime_error("not an array");
+        return out;
+    } catch (const std::exception& e) {
+        throw std::runtime_error(file + ": metadata '" + key + "' must be a JSON array, got '" +
+                                 it->second + "' (" + e.what() + ")");
+    }
+}
+
+std::string meta_string(const std::string& file, const Metadata& meta, const std::string& key) {
+    auto it = meta.find(key);
+    if (it == meta.end()) throw std::runtime_error(file + ": metadata has no '" + key + "'");
+    return it->second;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, Model<float>& model, const Standardizer& standardizer,
+                     const std::vector<std::string>& class_names,
+                     const std::vector<std::string>& feature_names, const std::string& label_column,
+                     const std::map<std::string, std::string>& extra) {
+    std::vector<StoredTensor> tensors;
+    for (const Param<float>& p : model.parameters()) tensors.push_back({p.name, p.value->view()});
+    if (standardizer.fitted()) {
+        tensors.push_back({"standardize.mean", standardizer.mean().view()});
+        tensors.push_back({"standardize.scale", standardizer.scale().view()});
+    }
+    std::vector<std::size_t> sizes = model.layer_sizes();
+    std::string arch;
+    for (std::size_t s : sizes) {
+        if (!arch.empty()) arch += '-';
+        arch += std::to_string(s);
+    }
+    Metadata meta{
+        {"format", kFormat},
+        {"ffnn_version", FFNN_VERSION},
+        {"architecture", arch},
+        {"layer_sizes", nlohmann::json(sizes).dump()},
+        {"activations", nlohmann::json(model.activation_names()).dump()},
+        {"loss", model.loss().name()},
+        {"class_names", nlohmann::json(class_names).dump()},
+        {"feature_names", nlohmann::json(feature_names).dump()},
+        {"label_column", label_column},
+    };
+    for (const auto& [k, v] : extra) {
+        if (meta.count(k))
+            throw std::invalid_argument("save_checkpoint: extra metadata reuses the key '" + k +
+                                        "'");
+        meta[k] = v;
+    }
+    write_safetensors(path, tensors, meta);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+    SafetensorsFile file = read_safetensors(path);
+    const Metadata& meta = file.metadata;
+    std::string format = meta.count("format") ? meta.at("format") : "";
+    if (format != kFormat)
+        throw std::runtime_error(path + ": not an ffnn model (metadata 'format' is '" + format +
+                                 "', expected '" + kFormat + "')");
+    std::vector<std::string> size_text = json_list(path, meta, "layer_sizes");
+    std::vector<std::string> activations = json_list(path, meta, "activations");
+    std::vector<std::size_t> sizes;
+    for (const auto& s : size_text) sizes.push_back(std::stoul(s));
+    if (sizes.size() < 2 || activations.size() != sizes.size() - 1)
+        throw std::runtime_error(path + ": metadata has " + std::to_string(sizes.size()) +
+                                 " layer sizes and " + std::to_string(activations.size()) +
+                                 " activations; expected one activation per layer");
+    for (std::size_t i = 0; i + 1 < activations.size(); ++i)
+        if (activations[i] != activations[0])
+            throw std::runtime_error(
+                path + ": hidden layers with different activations are not supported");
+    if (activations.back() != "identity")
+        throw std::runtime_error(path + ": the output layer must be linear (identity), got '" +
+                                 activations.back() + "'");
+
+    ModelSpec spec;
+    spec.n_inputs = sizes.front();
+    spec.hidden.assign(sizes.begin() + 1, sizes.end() - 1);
+    spec.n_classes = sizes.back();
+    spec.activation = activations.size() > 1 ? activations[0] : "relu";
+    spec.loss = meta.count("loss") ? meta.at("loss") : "cross_entropy";
+    Checkpoint ck{Model<float>(spec), Standardizer(), {}, {}, {}, meta};
+
+    // Every tensor the architecture needs, with the shape it implies, and nothing else.
+    std::size_t expected = 0;
+    for (Param<float>& p : ck.model.parameters()) {
+        const StoredTensor* t = file.find(p.name);
+        if (!t) throw std::runtime_error(path + ": tensor '" + p.name + "' is missing");
+        if (!(t->shape() == p.value->shape()))
+            throw std::runtime_error(path + ": tensor '" + p.name + "' is " +
+                                     t->shape().to_string() + " but the architecture " +
+                                     meta_string(path, meta, "architecture") + " needs " +
+                                     p.value->shape().to_string());
+        p.value->copy_from(t->as_float());
+        ++expected;
+    }
+    const StoredTensor* mean = file.find("standardize.mean");
+    const StoredTensor* scale = file.find("standardize.scale");
+    if ((mean == nullptr) != (scale == nullptr))
+        throw std::runtime_error(path +
+                                 ": standardize.mean and standardize.scale must come together");
+    if (mean) {
+        Shape d{spec.n_inputs};
+        if (!(mean->shape() == d) || !(scale->shape() == d))
+            throw std::runtime_error(
+                path + ": standardize.mean and .scale must be (" + std::to_string(spec.n_inputs) +
+                "), got " + mean->shape().to_string() + " and " + scale->shape().to_string());
+        ck.standardizer = Standardizer(mean->as_float(), scale->as_float());
+        expected += 2;
+    }
+    if (file.tensors.size() != expected) {
+        for (const auto& t : file.tensors) {
+            bool known = t.name == "standardize.mean" || t.name == "standardize.scale";
+            for (const Param<float>& p : ck.model.parameters()) known = known || p.name == t.name;
+            if (!known)
+                throw std::runtime_error(path + ": unexpected tensor '" + t.name +
+                                         "' for this architecture");
+        }
+    }
+    ck.class_names = json_list(path, meta, "class_names");
+    ck.feature_names = json_list(path, meta, "feature_names");
+    ck.label_column = meta.count("label_column") ? meta.at("label_column") : "";
+    if (ck.class_names.size() != spec.n_classes)
+        throw std::runtime_error(path + ": " + std::to_string(ck.class_names.size()) +
+                                 " class names for " + std::to_string(spec.n_classes) + " outputs");
+    if (ck.feature_names.size() != spec.n_inputs)
+        throw std::runtime_error(path + ": " + std::to_string(ck.feature_names.size()) +
+                                 " feature names for " + std::to_string(spec.n_inputs) + " inputs");
+    return ck;
+}
+
+}  // namespace ffnn

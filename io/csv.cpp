@@ -1,0 +1,334 @@
+// CSV reader: header, strict numeric features, labels mapped to class ids. See csv.hpp.
+#include "ffnn/io/csv.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+#include "ffnn/io/atomic_file.hpp"
+
+namespace ffnn {
+namespace {
+
+// At most this many class names are listed in an "unknown label" message.
+constexpr std::size_t kMaxNamesInMessage = 20;
+
+std::string_view trim(std::string_view s) {
+    auto is_space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    };
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Splits one line on commas into trimmed fields (views into the line).
+void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
+    fields.clear();
+    std::size_t start = 0;
+    while (true) {
+        std::size_t comma = line.find(',', start);
+        if (comma == std::string_view::npos) {
+            fields.push_back(trim(line.substr(start)));
+            return;
+        }
+        fields.push_back(trim(line.substr(start, comma - start)));
+        start = comma + 1;
+    }
+}
+
+// A finite float, the whole field, or nothing. One leading '+' is accepted (from_chars
+// does not take it). inf/nan parse but are rejected as non-finite.
+std::optional<float> parse_float(std::string_view s) {
+    if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+    float v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+    if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+    std::string s;
+    for (std::size_t i = 0; i < names.size() && i < kMaxNamesInMessage; ++i)
+        s += (i ? ", " : "") + names[i];
+    if (names.size() > kMaxNamesInMessage)
+        s += ", ... (" + std::to_string(names.size()) + " in all)";
+    return s;
+}
+
+// Lines of the text with their 1-based numbers; strips '\r' before '\n'.
+class LineReader {
+  public:
+    explicit LineReader(std::string_view text) : text_(text) {
+        // A UTF-8 byte-order mark is not part of the first column's name.
+        if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
+    }
+    bool next(std::string_view& line) {
+        if (pos_ >= text_.size()) return false;
+        std::size_t nl = text_.find('\n', pos_);
+        std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
+        line = text_.substr(pos_, end - pos_);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos_ = nl == std::string_view::npos ? text_.size() : nl + 1;
+        ++number_;
+        return true;
+    }
+    std::size_t number() const { return number_; }
+
+  private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    std::size_t number_ = 0;
+};
+
+struct Columns {
+    std::vector<std::size_t> features;  // header index of feature j, j = 0..D-1
+    std::optional<std::size_t> label;   // header index of the label column
+};
+
+Columns choose_columns(const std::vector<std::string>& header, const std::string& name,
+                       const CsvOptions& opt) {
+    const std::string where = name + ":1: ";
+    auto find = [&](const std::string& col) -> std::optional<std::size_t> {
+        auto it = std::find(header.begin(), header.end(), col);
+        if (it == header.end()) return std::nullopt;
+        return static_cast<std::size_t>(it - header.begin());
+    };
+    auto is_feature = [&](const std::string& col) {
+        return std::find(opt.feature_names.begin(), opt.feature_names.end(), col) !=
+               opt.feature_names.end();
+    };
+
+    Columns c;
+    if (!opt.label_column.empty()) {
+        c.label = find(opt.label_column);
+        if (!c.label && opt.label_required)
+            throw std::runtime_error(where + "no label column '" + opt.label_column +
+                                     "' (columns: " + join_names(header) + ")");
+    } else if (!opt.feature_names.empty()) {
+        std::vector<std::size_t> extra;
+        for (std::size_t i = 0; i < header.size(); ++i)
+            if (!is_feature(header[i])) extra.push_back(i);
+        if (extra.size() == 1) c.label = extra[0];
+        if (extra.empty() && opt.label_required)
+            throw std::runtime_error(
+                where +
+                "no label column: every column is a feature (columns: " + join_names(header) + ")");
+    } else if (opt.label_required) {
+        if (header.size() < 2)
+            throw std::runtime_error(where +
+                                     "expected at least 2 columns (features and a label), got " +
+                                     std::to_string(header.size()));
+        c.label = header.size() - 1;
+    }
+
+    if (!opt.feature_names.empty()) {
+        for (const std::string& f : opt.feature_names) {
+            auto i = find(f);
+            if (!i)
+                throw std::runtime_error(where + "missing feature column '" + f +
+                                         "' (columns: " + join_names(header) + ")");
+            if (c.label && *i == *c.label)
+                throw std::runtime_error(where + "column '" + f +
+                                         "' cannot be both a feature and the label");
+            c.features.push_back(*i);
+        }
+        for (std::size_t i = 0; i < header.size(); ++i)
+            if (!is_feature(header[i]) && !(c.label && *c.label == i))
+                throw std::runtime_error(
+                    where + "unexpected column '" + header[i] + "': expected the features (" +
+                    join_names(opt.feature_names) + ")" +
+                    (opt.label_column.empty()
+                         ? " and at most one label column"
+                         : " and the label column '" + opt.label_column + "'"));
+    } else {
+        for (std::size_t i = 0; i < header.size(); ++i)
+            if (!(c.label && *c.label == i)) c.features.push_back(i);
+    }
+    if (c.features.empty()) throw std::runtime_error(where + "no feature columns");
+    return c;
+}
+
+// Maps label strings to class ids (see csv.hpp for the order) and fills class_names.
+void map_labels(const std::vector<std::string>& raw, const std::vector<std::size_t>& lines,
+                const std::string& name, const std::string& label_col, const CsvOptions& opt,
+                Dataset& out) {
+    out.labels.resize(raw.size());
+    if (!opt.class_names.empty()) {
+        std::map<std::string, int> id;
+        for (std::size_t k = 0; k < opt.class_names.size(); ++k)
+            if (!id.emplace(opt.class_names[k], static_cast<int>(k)).second)
+                throw std::invalid_argument("read_csv: duplicate class name '" +
+                                            opt.class_names[k] + "'");
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            auto it = id.find(raw[i]);
+            if (it == id.end())
+                if (auto v = parse_int(raw[i])) it = id.find(std::to_string(*v));
+            if (it == id.end())
+                throw std::runtime_error(
+                    name + ":" + std::to_string(lines[i]) + ", column '" + label_col +
+                    "': unknown label '" + raw[i] +
+                    "' (expected one of the classes: " + join_names(opt.class_names) + ")");
+            out.labels[i] = it->second;
+        }
+        out.class_names = opt.class_names;
+        return;
+    }
+
+    std::vector<std::int64_t> ints(raw.size());
+    bool all_int = true;
+    for (std::size_t i = 0; i < raw.size() && all_int; ++i) {
+        auto v = parse_int(raw[i]);
+        if (v)
+            ints[i] = *v;
+        else
+            all_int = false;
+    }
+    if (all_int) {
+        std::map<std::int64_t, int> id;  // ordered: numeric ascending
+        for (std::int64_t v : ints) id.emplace(v, 0);
+        int k = 0;
+        for (auto& [v, slot] : id) {
+            slot = k++;
+            out.class_names.push_back(std::to_string(v));
+        }
+        for (std::size_t i = 0; i < raw.size(); ++i) out.labels[i] = id[ints[i]];
+    } else {
+        std::map<std::string, int> id;  // ordered: lexicographic, byte-wise
+        for (const std::string& s : raw) id.emplace(s, 0);
+        int k = 0;
+        for (auto& [s, slot] : id) {
+            slot = k++;
+            out.class_names.push_back(s);
+        }
+        for (std::size_t i = 0; i < raw.size(); ++i) out.labels[i] = id[raw[i]];
+    }
+}
+
+}  // namespace
+
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opt) {
+    LineReader lines(text);
+    std::string_view line;
+    std::vector<std::string_view> fields;
+
+    // Header: the first line. A file of blank lines is as empty as an empty file.
+    const std::string empty_msg = name + ": empty file: expected a header row of column names";
+    if (!lines.next(line)) throw std::runtime_error(empty_msg);
+    if (trim(line).empty()) {
+        std::string_view rest;
+        while (lines.next(rest))
+            if (!trim(rest).empty())
+                throw std::runtime_error(
+                    name + ":1: expected a header row of column names, got a blank line");
+        throw std::runtime_error(empty_msg);
+    }
+
+    split_fields(line, fields);
+    std::vector<std::string> header;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        std::string col(fields[i]);
+        if (col.empty())
+            throw std::runtime_error(name + ":1: column " + std::to_string(i + 1) +
+                                     " has an empty name");
+        if (col.find('"') != std::string::npos)
+            throw std::runtime_error(name + ":1: quoted fields are not supported (column " +
+                                     std::to_string(i + 1) + " is " + col + ")");
+        for (std::size_t j = 0; j < header.size(); ++j)
+            if (header[j] == col)
+                throw std::runtime_error(name + ":1: duplicate column name '" + col +
+                                         "' (columns " + std::to_string(j + 1) + " and " +
+                                         std::to_string(i + 1) + ")");
+        header.push_back(std::move(col));
+    }
+    const Columns cols = choose_columns(header, name, opt);
+    const std::size_t d = cols.features.size();
+
+    std::vector<float> values;
+    std::vector<std::string> raw_labels;
+    std::vector<std::size_t> label_lines;
+    std::size_t n = 0;
+    std::size_t blank_line = 0;  // first blank line seen after the header, 0 if none
+    while (lines.next(line)) {
+        if (trim(line).empty()) {
+            if (!blank_line) blank_line = lines.number();
+            continue;
+        }
+        const std::string where = name + ":" + std::to_string(lines.number());
+        if (blank_line)
+            throw std::runtime_error(
+                name + ":" + std::to_string(blank_line) +
+                ": blank line inside the data (only trailing blank lines are allowed)");
+        split_fields(line, fields);
+        if (fields.size() != header.size())
+            throw std::runtime_error(where + ": expected " + std::to_string(header.size()) +
+                                     " fields, got " + std::to_string(fields.size()));
+        for (std::size_t j = 0; j < d; ++j) {
+            std::string_view f = fields[cols.features[j]];
+            auto v = parse_float(f);
+            if (!v)
+                throw std::runtime_error(where + ", column '" + header[cols.features[j]] +
+                                         "': expected a finite number, got '" + std::string(f) +
+                                         "'");
+            values.push_back(*v);
+        }
+        if (cols.label) {
+            std::string_view f = fields[*cols.label];
+            if (f.empty())
+                throw std::runtime_error(where + ", column '" + header[*cols.label] +
+                                         "': missing label (empty field)");
+            if (f.find('"') != std::string_view::npos)
+                throw std::runtime_error(where + ", column '" + header[*cols.label] +
+                                         "': quoted fields are not supported, got " +
+                                         std::string(f));
+            raw_labels.emplace_back(f);
+            label_lines.push_back(lines.number());
+        }
+        ++n;
+    }
+    if (n == 0) throw std::runtime_error(name + ": no data rows after the header");
+
+    Dataset out;
+    out.X = Tensor<float>::from_vector(std::move(values), {n, d});
+    for (std::size_t j : cols.features) out.feature_names.push_back(header[j]);
+    if (cols.label)
+        map_labels(raw_labels, label_lines, name, header[*cols.label], opt, out);
+    else
+        out.class_names = opt.class_names;
+    out.source = name;
+    return out;
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& options) {
+    return parse_csv(read_file_bytes(path), path, options);
+}
+
+Dataset read_csv_features(const std::string& path, const std::vector<std::string>& feature_names,
+                          const std::vector<std::string>& class_names,
+                          const std::string& label_column) {
+    if (feature_names.empty())
+        throw std::invalid_argument("read_csv_features: " + path + ": no feature names given");
+    CsvOptions opt;
+    opt.label_column = label_column;
+    opt.label_required = false;
+    opt.class_names = class_names;
+    opt.feature_names = feature_names;
+    return read_csv(path, opt);
+}
+
+}  // namespace ffnn

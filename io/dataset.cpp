@@ -1,0 +1,146 @@
+// Dataset checks and row selection, pixel scaling and the Fashion-MNIST loader.
+#include "ffnn/io/dataset.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "ffnn/io/idx.hpp"
+
+namespace ffnn {
+
+void check_dataset(const Dataset& data, const std::string& what) {
+    if (data.X.rank() != 2)
+        throw std::invalid_argument(what + ": X must be (N, D), got shape " +
+                                    data.X.shape().to_string());
+    const std::size_t n = data.X.rows(), d = data.X.cols();
+    if (!data.labels.empty() && data.labels.size() != n)
+        throw std::invalid_argument(what + ": " + std::to_string(data.labels.size()) +
+                                    " labels for " + std::to_string(n) + " rows");
+    if (!data.feature_names.empty() && data.feature_names.size() != d)
+        throw std::invalid_argument(what + ": " + std::to_string(data.feature_names.size()) +
+                                    " feature names for " + std::to_string(d) + " columns");
+    const int k = static_cast<int>(data.class_names.size());
+    for (std::size_t i = 0; i < data.labels.size(); ++i)
+        if (data.labels[i] < 0 || data.labels[i] >= k)
+            throw std::invalid_argument(what + ": label " + std::to_string(data.labels[i]) +
+                                        " of row " + std::to_string(i) +
+                                        " is not a class id in [0, " + std::to_string(k) + ")");
+}
+
+Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
+    const std::size_t n = data.size();
+    for (std::size_t i : index)
+        if (i >= n)
+            throw std::out_of_range("select_rows: row " + std::to_string(i) + " out of range for " +
+                                    std::to_string(n) + " rows");
+    Dataset out;
+    out.X = data.X.gather_rows(index);
+    if (data.has_labels()) {
+        out.labels.reserve(index.size());
+        for (std::size_t i : index) out.labels.push_back(data.labels[i]);
+    }
+    out.class_names = data.class_names;
+    out.feature_names = data.feature_names;
+    out.source = data.source;
+    return out;
+}
+
+void scale_pixels(std::span<const std::uint8_t> in, std::span<float> out) {
+    if (out.size() != in.size())
+        throw std::invalid_argument("scale_pixels: " + std::to_string(in.size()) +
+                                    " pixels but room for " + std::to_string(out.size()));
+    // Divide (not multiply by 1/255) so 255 maps to exactly 1.0f.
+    constexpr float kMaxGrey = 255.0f;
+    for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<float>(in[i]) / kMaxGrey;
+}
+
+const std::vector<std::string>& fashion_mnist_class_names() {
+    static const std::vector<std::string> names = {
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    return names;
+}
+
+namespace {
+std::string dims_string(const std::vector<std::size_t>& dims) {
+    std::string s;
+    for (std::size_t d : dims) {
+        if (!s.empty()) s += ", ";
+        s += std::to_string(d);
+    }
+    return s;
+}
+}  // namespace
+
+Dataset load_fashion_mnist_pair(const std::string& images_path, const std::string& labels_path) {
+    IdxArray images = read_idx(images_path);
+    IdxArray labels = read_idx(labels_path);
+    if (images.dims.size() != 3 || images.dims[1] != kFashionMnistSide ||
+        images.dims[2] != kFashionMnistSide)
+        throw std::runtime_error(images_path + ": expected images of shape (N, 28, 28), got (" +
+                                 dims_string(images.dims) + ")");
+    if (labels.dims.size() != 1)
+        throw std::runtime_error(labels_path + ": expected labels of shape (N), got (" +
+                                 dims_string(labels.dims) + ")");
+    const std::size_t n = images.dims[0];
+    if (labels.dims[0] != n)
+        throw std::runtime_error(labels_path + ": " + std::to_string(labels.dims[0]) +
+                                 " labels but " + images_path + " holds " + std::to_string(n) +
+                                 " images");
+    if (n == 0) throw std::runtime_error(images_path + ": no images");
+
+    const std::size_t d = kFashionMnistSide * kFashionMnistSide;
+    Dataset out;
+    out.X = Tensor<float>::empty({n, d});
+    scale_pixels(images.data, out.X.span());
+    out.labels.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (labels.data[i] >= kFashionMnistClasses)
+            throw std::runtime_error(labels_path + ": label " + std::to_string(labels.data[i]) +
+                                     " of item " + std::to_string(i) +
+                                     " is not a class id in [0, 10)");
+        out.labels[i] = labels.data[i];
+    }
+    out.class_names = fashion_mnist_class_names();
+    out.feature_names.reserve(d);
+    for (std::size_t r = 0; r < kFashionMnistSide; ++r)
+        for (std::size_t c = 0; c < kFashionMnistSide; ++c)
+            out.feature_names.push_back("px_" + std::to_string(r) + "_" + std::to_string(c));
+    out.source = images_path;
+    return out;
+}
+
+namespace {
+
+// The .gz file, or the uncompressed one if only that exists; a clear message if neither.
+std::string find_fashion_file(const std::filesystem::path& dir, const std::string& gz_name) {
+    std::error_code ec;
+    std::filesystem::path gz = dir / gz_name;
+    if (std::filesystem::exists(gz, ec)) return gz.string();
+    std::filesystem::path plain = dir / gz_name.substr(0, gz_name.size() - 3);
+    if (std::filesystem::exists(plain, ec)) return plain.string();
+    throw std::runtime_error(
+        "Fashion-MNIST: missing file " + gz.string() +
+        "; install the Debian package dataset-fashion-mnist "
+        "(scripts/install-deps.sh --fashion-mnist), or pass the directory that "
+        "holds the four IDX files");
+}
+
+}  // namespace
+
+FashionMnist load_fashion_mnist(const std::string& dir) {
+    const std::filesystem::path base(dir);
+    std::string train_images = find_fashion_file(base, "train-images-idx3-ubyte.gz");
+    std::string train_labels = find_fashion_file(base, "train-labels-idx1-ubyte.gz");
+    std::string test_images = find_fashion_file(base, "t10k-images-idx3-ubyte.gz");
+    std::string test_labels = find_fashion_file(base, "t10k-labels-idx1-ubyte.gz");
+    FashionMnist out;
+    out.train = load_fashion_mnist_pair(train_images, train_labels);
+    out.test = load_fashion_mnist_pair(test_images, test_labels);
+    out.train.source = "Fashion-MNIST train (" + train_images + ")";
+    out.test.source = "Fashion-MNIST test (" + test_images + ")";
+    return out;
+}
+
+}  // namespace ffnn

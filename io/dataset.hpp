@@ -1,0 +1,72 @@
+// Dataset: a labelled (or unlabelled) table of features, and the Fashion-MNIST loader.
+//
+// Dimension letters as everywhere in nn/: N examples, D features, K classes.
+//   X              (N, D) float, row-major: one example per row
+//   labels         (N) class ids 0..K-1, or empty for unlabelled data (prediction input)
+//   class_names    (K) the name of each class id; the id is the index in this list
+//   feature_names  (D)
+//   source         where the data came from, for messages and summaries
+//
+// Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) is read from the Debian package
+// dataset-fashion-mnist: 28x28 grey-level images as IDX files, 60000 train and 10000 test.
+// Pixels are scaled to [0, 1] by dividing by 255, so D = 784 and K = 10.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ffnn/tensor/tensor.hpp"
+
+namespace ffnn {
+
+struct Dataset {
+    Tensor<float> X;                         // (N, D)
+    std::vector<int> labels;                 // (N) or empty
+    std::vector<std::string> class_names;    // (K)
+    std::vector<std::string> feature_names;  // (D)
+    std::string source;
+
+    std::size_t size() const { return X.rank() >= 1 ? X.rows() : 0; }          // N
+    std::size_t num_features() const { return X.rank() == 2 ? X.cols() : 0; }  // D
+    std::size_t num_classes() const { return class_names.size(); }             // K
+    bool has_labels() const { return !labels.empty(); }
+};
+
+// Throws std::invalid_argument (naming `what` and the sizes) unless X is (N, D), labels are
+// empty or N long with every id in [0, K), and feature_names is empty or D long.
+void check_dataset(const Dataset& data, const std::string& what);
+
+// A new dataset with the rows listed in `index`, in that order (X and labels copied; names
+// and source kept). Throws if an index is out of range.
+Dataset select_rows(const Dataset& data, std::span<const std::size_t> index);
+
+// ---- Fashion-MNIST ----
+
+inline constexpr const char* kFashionMnistDefaultDir = "/usr/share/datasets/fashion-mnist/";
+inline constexpr std::size_t kFashionMnistSide = 28;  // images are 28x28
+inline constexpr std::size_t kFashionMnistClasses = 10;
+
+// T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot.
+const std::vector<std::string>& fashion_mnist_class_names();
+
+struct FashionMnist {
+    Dataset train;  // 60000 examples
+    Dataset test;   // 10000 examples
+};
+
+// Reads train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
+// and t10k-labels-idx1-ubyte.gz from `dir` (the uncompressed names without .gz are accepted
+// too). A missing file throws std::runtime_error telling to install the Debian package
+// dataset-fashion-mnist (scripts/install-deps.sh --fashion-mnist).
+FashionMnist load_fashion_mnist(const std::string& dir = kFashionMnistDefaultDir);
+
+// Reads one images/labels pair: images (N, 28, 28) and labels (N) with ids below 10.
+Dataset load_fashion_mnist_pair(const std::string& images_path, const std::string& labels_path);
+
+// Grey levels 0..255 to floats in [0, 1]: out[i] = in[i] / 255. out must hold in.size().
+void scale_pixels(std::span<const std::uint8_t> in, std::span<float> out);
+
+}  // namespace ffnn

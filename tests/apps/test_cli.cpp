@@ -1,0 +1,177 @@
+// The ffnn program as a user runs it: exit codes, messages and the files it writes.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "app_runner.hpp"
+#include "ffnn/version.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using ffnn::test::contains;
+using ffnn::test::Result;
+using ffnn::test::run;
+
+class Cli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir = fs::path(FFNN_BINARY_DIR) / "tests" / "cli" /
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(dir / name) << text;
+    }
+    fs::path dir;
+    const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
+};
+
+}  // namespace
+
+TEST_F(Cli, TrainWithNoFlagsTrainsIrisAndWritesTheRun) {
+    // Run from the test directory: the shipped data is found without flags.
+    Result r = run("train --out " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "105 train, 15 validation, 30 test")) << r.output;
+    EXPECT_TRUE(contains(r.output, "epoch 100/100")) << r.output;
+    EXPECT_TRUE(contains(r.output, "confusion matrix")) << r.output;
+    EXPECT_TRUE(contains(r.output, "virginica")) << r.output;
+    std::ifstream s(path("run/summary.json"));
+    nlohmann::json j = nlohmann::json::parse(s);
+    EXPECT_GE(j["test_accuracy"].get<double>(), 0.93);
+    EXPECT_EQ(j["config"]["hidden"][0], 16);
+    EXPECT_EQ(j["ffnn_version"], FFNN_VERSION);
+    std::ifstream m(path("run/metrics.csv"));
+    std::string header;
+    std::getline(m, header);
+    EXPECT_EQ(header, "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds");
+    int rows = 0;
+    for (std::string line; std::getline(m, line);) ++rows;
+    EXPECT_EQ(rows, 100);
+    EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
+    // Nothing temporary is left behind by the atomic writes.
+    for (const auto& e : fs::directory_iterator(path("run")))
+        EXPECT_TRUE(e.path().extension() != ".tmp") << e.path();
+}
+
+TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
+    ASSERT_EQ(run("train --epochs 30 --out " + path("run")).code, 0);
+    Result e = run("eval --model " + path("run/model.safetensors") + " --data " + iris);
+    ASSERT_EQ(e.code, 0) << e.output;
+    EXPECT_TRUE(contains(e.output, "150 examples")) << e.output;
+    EXPECT_TRUE(contains(e.output, "precision")) << e.output;
+    Result p = run("predict --model " + path("run/model.safetensors") + " --data " + iris +
+                   " --out " + path("p.csv"));
+    ASSERT_EQ(p.code, 0) << p.output;
+    std::ifstream f(path("p.csv"));
+    std::string header;
+    std::getline(f, header);
+    EXPECT_EQ(header, "row,predicted,label,p_setosa,p_versicolor,p_virginica");
+    // Rows without a label column, features in another order.
+    write("x.csv",
+          "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.4,3.0,6.2\n");
+    Result q = run("predict --model " + path("run/model.safetensors") + " --data " + path("x.csv"));
+    ASSERT_EQ(q.code, 0) << q.output;
+    EXPECT_TRUE(contains(q.output, "row,predicted,p_setosa")) << q.output;
+    EXPECT_TRUE(contains(q.output, "0,setosa,")) << q.output;
+    EXPECT_TRUE(contains(q.output, "1,virginica,")) << q.output;
+}
+
+TEST_F(Cli, JsonConfigSetsFlagsAndTheCommandLineWins) {
+    write(
+        "c.json",
+        R"({"hidden": [8, 4], "epochs": 7, "lr": 0.1, "activation": "tanh", "no_standardize": true})");
+    Result r = run("train --config " + path("c.json") + " --epochs 3 --out " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "4 -> 8 (tanh) -> 4 (tanh) -> 3")) << r.output;
+    EXPECT_TRUE(contains(r.output, "epoch   3/3")) << r.output;
+    std::ifstream s(path("run/summary.json"));
+    nlohmann::json j = nlohmann::json::parse(s);
+    EXPECT_EQ(j["config"]["standardize"], false);
+    EXPECT_EQ(j["config"]["lr"], 0.1);
+
+    write("bad.json", R"({"hiden": [8]})");
+    Result b = run("train --config " + path("bad.json"));
+    EXPECT_EQ(b.code, 2);
+    EXPECT_TRUE(contains(b.output, "bad.json: unknown key 'hiden'")) << b.output;
+    write("broken.json", "{\"lr\": ");
+    Result c = run("train --config " + path("broken.json"));
+    EXPECT_EQ(c.code, 2);
+    EXPECT_TRUE(contains(c.output, "broken.json: not valid JSON")) << c.output;
+}
+
+TEST_F(Cli, BadFlagsExitWithUsageErrors) {
+    Result r = run("train --bogus");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(contains(r.output, "--bogus")) << r.output;
+    Result o = run("train --optimizer rmsprop");
+    EXPECT_EQ(o.code, 2);
+    EXPECT_TRUE(contains(o.output, "rmsprop")) << o.output;
+    Result h = run("train --hidden 4,x --out " + path("run"));
+    EXPECT_EQ(h.code, 1);
+    EXPECT_TRUE(contains(h.output, "--hidden: expected positive layer widths")) << h.output;
+    Result a = run("train --activation swish --out " + path("run"));
+    EXPECT_EQ(a.code, 1);
+    EXPECT_TRUE(contains(a.output, "swish")) << a.output;
+    EXPECT_EQ(run("").code, 2);
+    EXPECT_EQ(run("train --help").code, 0);
+    EXPECT_EQ(run("gradcheck --help").code, 0);
+}
+
+TEST_F(Cli, MalformedCsvNamesFileLineAndColumn) {
+    write("short.csv", "a,b,label\n1,2,x\n3,y\n");
+    Result r = run("train --data " + path("short.csv") + " --out " + path("run"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "short.csv:3")) << r.output;
+    EXPECT_TRUE(contains(r.output, "expected 3 fields, got 2")) << r.output;
+    write("nan.csv", "a,b,label\n1,2,x\n3,abc,y\n");
+    Result n = run("train --data " + path("nan.csv") + " --out " + path("run"));
+    EXPECT_EQ(n.code, 1);
+    EXPECT_TRUE(contains(n.output, "nan.csv:3")) << n.output;
+    EXPECT_TRUE(contains(n.output, "'b'")) << n.output;
+    Result m = run("train --data " + path("missing.csv"));
+    EXPECT_EQ(m.code, 1);
+    EXPECT_TRUE(contains(m.output, "missing.csv")) << m.output;
+    Result l = run("train --label species --data " + iris + " --out " + path("run"));
+    EXPECT_EQ(l.code, 1);
+    EXPECT_TRUE(contains(l.output, "species")) << l.output;
+}
+
+TEST_F(Cli, DivergenceStopsWithTheEpoch) {
+    Result r = run("train --lr 100 --out " + path("run"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "diverged at epoch")) << r.output;
+    EXPECT_TRUE(contains(r.output, "learning rate 100")) << r.output;
+    EXPECT_FALSE(fs::exists(path("run/model.safetensors")));
+    std::ifstream s(path("run/summary.json"));
+    nlohmann::json j = nlohmann::json::parse(s);
+    EXPECT_EQ(j["diverged"], true);
+    EXPECT_TRUE(j["test_accuracy"].is_null());
+}
+
+TEST_F(Cli, CorruptModelIsAClearError) {
+    write("junk.safetensors", "this is not a model");
+    Result r = run("eval --model " + path("junk.safetensors") + " --data " + iris);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "junk.safetensors")) << r.output;
+}
+
+TEST_F(Cli, GradcheckPassesAndFailsByTolerance) {
+    Result r = run("gradcheck --hidden 5,7 --activation tanh");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "layers.0.W")) << r.output;
+    EXPECT_TRUE(contains(r.output, "PASS")) << r.output;
+    // An absurd tolerance must make the same check fail: the exit code follows the numbers.
+    Result f = run("gradcheck --hidden 5 --activation sigmoid --tolerance 1e-30");
+    EXPECT_EQ(f.code, 1) << f.output;
+    EXPECT_TRUE(contains(f.output, "FAIL")) << f.output;
+}

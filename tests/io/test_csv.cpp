@@ -1,0 +1,252 @@
+// CSV reader: the shipped Iris and digits files, label mapping orders, line-ending and
+// whitespace tolerance, prediction input without labels, and every error path with the
+// file, line and column in the message.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "ffnn/io/csv.hpp"
+#include "test_helpers.hpp"
+
+using namespace ffnn;
+using ffnn_test::TempDir;
+
+namespace {
+
+const std::string kIris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
+const std::string kDigits = std::string(FFNN_SOURCE_DIR) + "/data/digits.csv";
+
+std::vector<std::size_t> class_counts(const Dataset& d) {
+    std::vector<std::size_t> c(d.num_classes(), 0);
+    for (int y : d.labels) ++c[static_cast<std::size_t>(y)];
+    return c;
+}
+
+}  // namespace
+
+TEST(DataCsv, IrisShippedFile) {
+    Dataset d = read_csv(kIris);
+    EXPECT_EQ(d.size(), 150u);
+    EXPECT_EQ(d.num_features(), 4u);
+    EXPECT_EQ(d.X.shape(), Shape({150, 4}));
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"sepal_length", "sepal_width",
+                                                         "petal_length", "petal_width"}));
+    // Names are not integers: lexicographic order.
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+    EXPECT_EQ(class_counts(d), (std::vector<std::size_t>{50, 50, 50}));
+    // First row "5.1,3.5,1.4,0.2,setosa", last "5.9,3.0,5.1,1.8,virginica": from_chars
+    // rounds correctly, so the values equal the float literals exactly.
+    EXPECT_EQ(d.X.at(0, 0), 5.1f);
+    EXPECT_EQ(d.X.at(0, 1), 3.5f);
+    EXPECT_EQ(d.X.at(0, 2), 1.4f);
+    EXPECT_EQ(d.X.at(0, 3), 0.2f);
+    EXPECT_EQ(d.labels.front(), 0);
+    EXPECT_EQ(d.X.at(149, 2), 5.1f);
+    EXPECT_EQ(d.labels.back(), 2);
+    EXPECT_EQ(d.source, kIris);
+    EXPECT_NO_THROW(check_dataset(d, "iris"));
+}
+
+TEST(DataCsv, DigitsShippedFile) {
+    Dataset d = read_csv(kDigits);
+    EXPECT_EQ(d.X.shape(), Shape({1797, 64}));
+    EXPECT_EQ(d.feature_names.front(), "p0");
+    EXPECT_EQ(d.feature_names.back(), "p63");
+    // Integer labels: numeric order, names are the integer strings.
+    std::vector<std::string> names;
+    for (int k = 0; k < 10; ++k) names.push_back(std::to_string(k));
+    EXPECT_EQ(d.class_names, names);
+    EXPECT_EQ(class_counts(d),
+              (std::vector<std::size_t>{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}));
+    // First row: 0,0,5,13,9,1,0,0,... label 0; last row label 8.
+    EXPECT_EQ(d.X.at(0, 2), 5.0f);
+    EXPECT_EQ(d.X.at(0, 3), 13.0f);
+    EXPECT_EQ(d.labels.front(), 0);
+    EXPECT_EQ(d.labels.back(), 8);
+}
+
+TEST(DataCsv, IntegerLabelsSortNumericallyAndCanonically) {
+    Dataset d = parse_csv("x,y\n1,10\n2,2\n3,07\n4,7\n5,-1\n", "t.csv");
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{"-1", "2", "7", "10"}));
+    EXPECT_EQ(d.labels, (std::vector<int>{3, 1, 2, 2, 0}));
+}
+
+TEST(DataCsv, NameLabelsSortLexicographically) {
+    // "10" is not a name among integers here ("b" is not an integer), so byte order rules.
+    Dataset d = parse_csv("x,y\n1,b\n2,a\n3,10\n4,B\n5,a\n", "t.csv");
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{"10", "B", "a", "b"}));
+    EXPECT_EQ(d.labels, (std::vector<int>{3, 2, 0, 1, 2}));
+}
+
+TEST(DataCsv, LabelColumnByName) {
+    CsvOptions opt;
+    opt.label_column = "kind";
+    Dataset d = parse_csv("a,kind,b\n1,x,2\n3,y,4\n", "t.csv", opt);
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(d.X.at(1, 0), 3.0f);
+    EXPECT_EQ(d.X.at(1, 1), 4.0f);
+    EXPECT_EQ(d.labels, (std::vector<int>{0, 1}));
+}
+
+TEST(DataCsv, FixedClassNamesFollowTheGivenOrder) {
+    CsvOptions opt;
+    opt.class_names = {"virginica", "setosa", "versicolor"};
+    Dataset d = read_csv(kIris, opt);
+    EXPECT_EQ(d.class_names, opt.class_names);
+    EXPECT_EQ(d.labels.front(), 1);  // setosa
+    EXPECT_EQ(d.labels.back(), 0);   // virginica
+    EXPECT_EQ(d.labels[60], 2);      // row 62 of the file is versicolor
+    // Integer labels written differently still map to canonical names.
+    CsvOptions digits;
+    digits.class_names = {"0", "7"};
+    Dataset e = parse_csv("x,y\n1,07\n2,0\n", "t.csv", digits);
+    EXPECT_EQ(e.labels, (std::vector<int>{1, 0}));
+}
+
+TEST(DataCsv, ToleratesCrlfWhitespaceBomAndTrailingBlankLines) {
+    const std::string text =
+        "\xEF\xBB\xBF a , b ,label\r\n 1.5 ,\t-2e-1, cat \r\n+3,4,dog\r\n\r\n  \n\n";
+    Dataset d = parse_csv(text, "t.csv");
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(d.X.shape(), Shape({2, 2}));
+    EXPECT_EQ(d.X.at(0, 0), 1.5f);
+    EXPECT_EQ(d.X.at(0, 1), -0.2f);
+    EXPECT_EQ(d.X.at(1, 0), 3.0f);
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{"cat", "dog"}));
+    // No trailing newline at all.
+    Dataset e = parse_csv("a,label\n1,x", "t.csv");
+    EXPECT_EQ(e.size(), 1u);
+}
+
+TEST(DataCsv, FeaturesOnlyForPrediction) {
+    TempDir dir;
+    const std::string path = dir.file("new.csv");
+    // Columns in another order than the model's features, and no label column.
+    ffnn_test::write_bytes(
+        path,
+        "petal_width,sepal_length,petal_length,sepal_width\n0.2,5.1,1.4,3.5\n1.8,5.9,5.1,3.0\n");
+    const std::vector<std::string> features = {"sepal_length", "sepal_width", "petal_length",
+                                               "petal_width"};
+    Dataset d = read_csv_features(path, features);
+    EXPECT_FALSE(d.has_labels());
+    EXPECT_EQ(d.feature_names, features);
+    ASSERT_EQ(d.X.shape(), Shape({2, 4}));
+    EXPECT_EQ(d.X.at(0, 0), 5.1f);
+    EXPECT_EQ(d.X.at(0, 3), 0.2f);
+    EXPECT_EQ(d.X.at(1, 1), 3.0f);
+
+    // The training file itself: the one extra column is read as labels, mapped to the
+    // model's classes.
+    Dataset e = read_csv_features(kIris, features, {"setosa", "versicolor", "virginica"});
+    EXPECT_TRUE(e.has_labels());
+    EXPECT_EQ(e.labels.back(), 2);
+
+    // label_required = false without feature names: every column is a feature.
+    CsvOptions opt;
+    opt.label_required = false;
+    Dataset f = parse_csv("a,b\n1,2\n", "t.csv", opt);
+    EXPECT_EQ(f.num_features(), 2u);
+    EXPECT_FALSE(f.has_labels());
+}
+
+// ---- errors: each names the file, the line (and column) and what was expected ----
+
+TEST(DataCsvErrors, EmptyFile) {
+    EXPECT_THROW_CONTAINS(parse_csv("", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "empty file", "header");
+    EXPECT_THROW_CONTAINS(parse_csv("\n \r\n\n", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "empty file");
+    EXPECT_THROW_CONTAINS(parse_csv("\na,b\n1,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "blank line");
+}
+
+TEST(DataCsvErrors, HeaderOnly) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,b\n", "data/x.csv"), std::runtime_error, "data/x.csv",
+                          "no data rows");
+}
+
+TEST(DataCsvErrors, WrongFieldCount) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,label\n1,2,x\n1,2\n", "data/iris.csv"), std::runtime_error,
+                          "data/iris.csv:3: expected 3 fields, got 2");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,label\n1,2,x,4\n", "data/iris.csv"), std::runtime_error,
+                          "data/iris.csv:2: expected 3 fields, got 4");
+}
+
+TEST(DataCsvErrors, NonNumericOrNonFiniteFeature) {
+    const char* header = "sepal_length,petal_width,label\n1,2,x\n";
+    for (const char* bad : {"abc", "nan", "inf", "-inf", "1e50", "", "1.5x", "0x10", "1,5"}) {
+        SCOPED_TRACE(bad);
+        std::string text = std::string(header) + "3," + bad + ",y\n";
+        if (std::string(bad) == "1,5") {  // a decimal comma makes one field too many
+            EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error,
+                                  "data/x.csv:3: expected 3 fields, got 4");
+            continue;
+        }
+        std::string expected =
+            std::string("data/x.csv:3, column 'petal_width': expected a finite number, got '") +
+            bad + "'";
+        EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error, expected.c_str());
+    }
+}
+
+TEST(DataCsvErrors, MissingLabel) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n2, \n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:3, column 'label'", "missing label");
+}
+
+TEST(DataCsvErrors, LabelColumnDoesNotExist) {
+    CsvOptions opt;
+    opt.label_column = "species";
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "no label column 'species'", "a, label");
+    EXPECT_THROW_CONTAINS(parse_csv("only\n1\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "at least 2 columns");
+}
+
+TEST(DataCsvErrors, UnknownLabelForFixedClasses) {
+    CsvOptions opt;
+    opt.class_names = {"setosa", "versicolor", "virginica"};
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,setosa\n2,rose\n", "data/new.csv", opt),
+                          std::runtime_error, "data/new.csv:3, column 'label'",
+                          "unknown label 'rose'", "setosa, versicolor, virginica");
+}
+
+TEST(DataCsvErrors, BadHeader) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,a,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "duplicate column name 'a'");
+    EXPECT_THROW_CONTAINS(parse_csv("a,,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "column 2 has an empty name");
+    EXPECT_THROW_CONTAINS(parse_csv("a,\"b\",label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "quoted");
+}
+
+TEST(DataCsvErrors, BlankLineInsideData) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n\n2,y\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:3:", "blank line");
+}
+
+TEST(DataCsvErrors, FeatureColumnsMismatch) {
+    const std::vector<std::string> features = {"a", "b"};
+    EXPECT_THROW_CONTAINS(read_csv_features("/nonexistent/dir/x.csv", features), std::runtime_error,
+                          "/nonexistent/dir/x.csv");
+    CsvOptions opt;
+    opt.feature_names = features;
+    opt.label_required = false;
+    EXPECT_THROW_CONTAINS(parse_csv("a,c\n1,2\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "missing feature column 'b'");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,c,d\n1,2,3,4\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "unexpected column 'c'");
+    opt.label_required = true;
+    EXPECT_THROW_CONTAINS(parse_csv("a,b\n1,2\n", "data/x.csv", opt), std::runtime_error,
+                          "data/x.csv:1:", "no label column");
+}
+
+TEST(DataCsvErrors, RealFileNamesPathInMessages) {
+    TempDir dir;
+    const std::string path = dir.file("bad.csv");
+    ffnn_test::write_bytes(path, "x,y,label\r\n1,2,a\r\n1,abc,b\r\n");
+    const std::string expected = path + ":3, column 'y': expected a finite number, got 'abc'";
+    EXPECT_THROW_CONTAINS(read_csv(path), std::runtime_error, expected.c_str());
+    EXPECT_THROW_CONTAINS(read_csv(dir.file("missing.csv")), std::runtime_error, "missing.csv");
+}

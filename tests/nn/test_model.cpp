@@ -1,0 +1,259 @@
+// Model: whole-model gradient checks (2 and 3 layers), naming and architecture, training to
+// 100% on a separable set, thread-count determinism, prediction and evaluation, errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "ffnn/nn/gradcheck.hpp"
+#include "ffnn/nn/model.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/random.hpp"
+
+namespace ffnn {
+namespace {
+
+// See test_nn_activations.cpp: a correct backward gives ~1e-9 with h = 1e-6 in double.
+constexpr double kGradTol = 1e-7;
+
+std::vector<int> random_labels(std::size_t n, int k, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<int> y(n);
+    for (auto& v : y) v = static_cast<int>(rng.below(static_cast<std::uint64_t>(k)));
+    return y;
+}
+
+// Three well-separated Gaussian blobs in 2-D (centres 5 apart, std 0.4).
+struct Blobs {
+    Tensor<float> X;
+    std::vector<int> y;
+};
+Blobs make_blobs(std::size_t per_class, std::uint64_t seed) {
+    const float centres[3][2] = {{0.f, 3.f}, {-3.f, -2.f}, {3.f, -2.f}};
+    Rng rng(seed);
+    Blobs b{Tensor<float>::empty(Shape{3 * per_class, 2}), {}};
+    for (std::size_t i = 0; i < 3 * per_class; ++i) {
+        const int c = static_cast<int>(i % 3);
+        b.X(i, 0) = centres[c][0] + 0.4f * static_cast<float>(rng.normal());
+        b.X(i, 1) = centres[c][1] + 0.4f * static_cast<float>(rng.normal());
+        b.y.push_back(c);
+    }
+    return b;
+}
+
+struct ModelCase {
+    std::vector<std::size_t> hidden;
+    std::string activation;
+    std::string loss;
+};
+
+class ModelGradTest : public ::testing::TestWithParam<ModelCase> {};
+
+TEST_P(ModelGradTest, EveryParameterAndInputMatchCentralDifferences) {
+    const ModelCase& c = GetParam();
+    ModelSpec spec{.n_inputs = 5,
+                   .hidden = c.hidden,
+                   .activation = c.activation,
+                   .n_classes = 3,
+                   .init = "xavier_uniform",
+                   .seed = 17,
+                   .loss = c.loss};
+    Model<double> model(spec);
+    Rng rng(4);
+    // Non-zero biases so that the bias gradients are checked at a generic point.
+    for (auto& p : model.parameters())
+        if (p.name.back() == 'b') fill_uniform(*p.value, -0.3, 0.3, rng);
+    Tensor<double> x = normal<double>(Shape{4, 5}, 0.0, 1.0, rng);
+    std::vector<int> labels = random_labels(4, 3, 5);
+    GradCheckReport r = gradcheck(model, x, labels);
+    // Kinked activations: every hidden pre-activation is > 1e-3 away from 0 for these seeds,
+    // asserted so that a change of data cannot silently cross a kink.
+    for (auto* fc : model.layers())
+        for (double z : fc->z()) ASSERT_GT(std::abs(z), 1e-3);
+    ASSERT_EQ(r.entries.size(), 2 * (c.hidden.size() + 1) + 1);
+    EXPECT_EQ(r.entries.front().name, "layers.0.W");
+    EXPECT_EQ(r.entries.back().name, "input");
+    EXPECT_LE(r.max_rel_error(), kGradTol) << r.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(TwoAndThreeLayers, ModelGradTest,
+                         ::testing::Values(ModelCase{{7}, "tanh", "cross_entropy"},
+                                           ModelCase{{7}, "relu", "cross_entropy"},
+                                           ModelCase{{7}, "sigmoid", "mse"},
+                                           ModelCase{{6, 5}, "tanh", "cross_entropy"},
+                                           ModelCase{{6, 5}, "relu", "cross_entropy"},
+                                           ModelCase{{6, 5}, "gelu", "cross_entropy"},
+                                           ModelCase{{6, 5}, "elu", "bce"},
+                                           ModelCase{{6, 5}, "leaky_relu:0.1", "cross_entropy"}),
+                         [](const auto& info) {
+                             std::string s = std::to_string(info.param.hidden.size() + 1) +
+                                             "layers_" + info.param.activation + "_" +
+                                             info.param.loss;
+                             for (char& ch : s)
+                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return s;
+                         });
+
+TEST(Model, ArchitectureAndParameterNames) {
+    Model<float> m(ModelSpec{.n_inputs = 4,
+                             .hidden = {8, 6},
+                             .activation = "ReLU",
+                             .n_classes = 3,
+                             .init = "he_normal",
+                             .seed = 1});
+    EXPECT_EQ(m.layer_sizes(), (std::vector<std::size_t>{4, 8, 6, 3}));
+    EXPECT_EQ(m.activation_names(), (std::vector<std::string>{"relu", "relu", "identity"}));
+    EXPECT_EQ(m.spec().activation, "relu");
+    EXPECT_EQ(m.spec().init, "he_normal");
+    EXPECT_EQ(m.summary(), "4 -> 8 (relu) -> 6 (relu) -> 3 (identity), loss cross_entropy");
+    auto ps = m.parameters();
+    std::vector<std::string> names;
+    for (auto& p : ps) names.push_back(p.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"layers.0.W", "layers.0.b", "layers.1.W",
+                                               "layers.1.b", "layers.2.W", "layers.2.b"}));
+    EXPECT_EQ(ps[2].value->shape(), (Shape{8, 6}));
+    EXPECT_EQ(m.num_parameters(), 4u * 8 + 8 + 8 * 6 + 6 + 6 * 3 + 3);
+}
+
+TEST(Model, SameSeedSameWeights) {
+    ModelSpec spec{.n_inputs = 3, .hidden = {5}, .n_classes = 2, .seed = 99};
+    Model<float> a(spec), b(spec);
+    auto pa = a.parameters(), pb = b.parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        EXPECT_EQ(std::memcmp(pa[i].value->data(), pb[i].value->data(),
+                              pa[i].value->size() * sizeof(float)),
+                  0);
+    spec.seed = 100;
+    Model<float> c(spec);
+    EXPECT_NE((*c.parameters()[0].value)[0], (*pa[0].value)[0]);
+}
+
+TEST(Model, TrainsToFullAccuracyOnSeparableData) {
+    Blobs data = make_blobs(20, 3);
+    Model<float> m(
+        ModelSpec{.n_inputs = 2, .hidden = {16}, .activation = "relu", .n_classes = 3, .seed = 42});
+    OptimizerConfig oc;
+    oc.kind = OptimizerKind::Adam;
+    oc.lr = 0.05;
+    m.set_optimizer(oc);
+    const float first = m.train_step(data.X, data.y);
+    float last = first;
+    for (int step = 0; step < 200; ++step) last = m.train_step(data.X, data.y);
+    EXPECT_LT(last, first);
+    EvalResult r = m.evaluate(data.X, data.y, 7);  // 7: batches that do not divide 60
+    EXPECT_EQ(r.n, 60u);
+    EXPECT_EQ(r.correct, 60u);
+    EXPECT_EQ(r.accuracy, 1.0);
+    // evaluate's batched loss equals the full-batch loss: float sums of 60 terms of O(0.01).
+    EXPECT_NEAR(r.loss, m.compute_loss(data.X, data.y), 1e-5);
+    std::vector<int> pred = m.predict(data.X);
+    EXPECT_EQ(pred, data.y);
+}
+
+TEST(Model, BitIdenticalWeightsWithOneAndTwoThreads) {
+    // Large enough that the element-wise, softmax and loss loops cross kParallelThreshold
+    // (512 x 256 = 131072 elements) and so run in parallel with two threads.
+    Rng rng(8);
+    Tensor<float> X = normal<float>(Shape{512, 16}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(512, 3, 9);
+    auto train = [&](int threads) {
+        set_threads(threads);
+        Model<float> m(ModelSpec{
+            .n_inputs = 16, .hidden = {256}, .activation = "gelu", .n_classes = 3, .seed = 5});
+        OptimizerConfig oc;
+        oc.kind = OptimizerKind::Adam;
+        oc.lr = 0.01;
+        m.set_optimizer(oc);
+        m.set_clip_grad_norm(1.0);
+        for (int s = 0; s < 4; ++s) m.train_step(X, y);
+        std::vector<float> w;
+        for (auto& p : m.parameters()) w.insert(w.end(), p.value->begin(), p.value->end());
+        return w;
+    };
+    const int saved = max_threads();
+    std::vector<float> w1 = train(1), w2 = train(2);
+    set_threads(saved);
+    ASSERT_EQ(w1.size(), w2.size());
+    EXPECT_EQ(std::memcmp(w1.data(), w2.data(), w1.size() * sizeof(float)), 0);
+}
+
+TEST(Model, PredictProbaRowsSumToOne) {
+    Model<float> m(ModelSpec{.n_inputs = 3, .hidden = {4}, .n_classes = 5, .seed = 2});
+    Rng rng(1);
+    Tensor<float> x = normal<float>(Shape{6, 3}, 0.f, 10.f, rng);
+    const Tensor<float>& p = m.predict_proba(x);
+    ASSERT_EQ(p.shape(), (Shape{6, 5}));
+    std::vector<int> pred = m.predict(x);
+    for (std::size_t r = 0; r < 6; ++r) {
+        float s = 0;
+        std::size_t best = 0;
+        for (std::size_t k = 0; k < 5; ++k) {
+            s += p(r, k);
+            if (p(r, k) > p(r, best)) best = k;
+        }
+        EXPECT_NEAR(s, 1.0f, 1e-6f);  // five float terms
+        EXPECT_EQ(pred[r], static_cast<int>(best));
+    }
+}
+
+TEST(Model, SetParameterChecksNameAndShape) {
+    Model<float> m(ModelSpec{.n_inputs = 3, .hidden = {4}, .n_classes = 2});
+    m.set_parameter("layers.1.b", Tensor<float>{0.5f, -0.5f});
+    EXPECT_EQ((*m.parameter("layers.1.b").value)[1], -0.5f);
+    try {
+        m.set_parameter("layers.0.W", Tensor<float>::zeros(Shape{4, 3}));
+        FAIL() << "expected an exception";
+    } catch (const std::invalid_argument& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("3x4"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("4x3"), std::string::npos) << msg;
+    }
+    try {
+        m.set_parameter("layers.7.W", Tensor<float>::zeros(Shape{1, 1}));
+        FAIL() << "expected an exception";
+    } catch (const std::invalid_argument& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("layers.7.W"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("layers.1.b"), std::string::npos) << msg;
+    }
+}
+
+TEST(Model, ErrorPaths) {
+    Model<float> m(ModelSpec{.n_inputs = 3, .hidden = {4}, .n_classes = 2});
+    std::vector<int> y = {0, 1};
+    EXPECT_THROW(m.train_step(Tensor<float>::zeros(Shape{2, 3}), y), std::logic_error);
+    m.set_optimizer(OptimizerConfig{});
+    std::vector<int> bad = {0, 2};
+    try {
+        m.train_step(Tensor<float>::zeros(Shape{2, 3}), bad);
+        FAIL() << "expected an exception";
+    } catch (const std::invalid_argument& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("label 2"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("2x2"), std::string::npos) << msg;
+    }
+    try {
+        m.forward(Tensor<float>::zeros(Shape{2, 4}));
+        FAIL() << "expected an exception";
+    } catch (const std::invalid_argument& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("2x4"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("3x4"), std::string::npos) << msg;
+    }
+    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 0}),
+                 std::invalid_argument);
+    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {4, 0}, .n_classes = 2}),
+                 std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .activation = "swish", .n_classes = 2}),
+        std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .init = "orthogonal"}),
+        std::invalid_argument);
+    EXPECT_THROW(
+        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .loss = "hinge"}),
+        std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ffnn

@@ -1,0 +1,441 @@
+// Tests of gemm / matmul (tensor/matmul.cpp) against an independent product computed in
+// double precision in this file.
+//
+// Shapes straddle every blocking boundary of the table in tensor/kernels/gemm_config.hpp
+// (1, MR-1, MR+1, NR+1, KC+1, MC+1, NC+1, primes 127 and 257, the tall-skinny 1000x4 * 4x16),
+// for the four transpose combinations, several alpha/beta pairs (including beta == 0 over a C
+// full of NaN), in float and double; on the packed path, the unpacked path for tiny products
+// and with two threads. Products stay below ~20 million multiply-adds (K <= 385) so that the
+// suite is quick under AddressSanitizer at -O1 as well.
+//
+// Tolerance. With entries of A, B, C in [-1, 1], any order of summation, with or without
+// FMA, satisfies the classical bound (Higham, "Accuracy and Stability of Numerical
+// Algorithms", 2nd ed., section 3.5) for each element:
+//   |c - ref| <= gamma(K + 3) * (|alpha| * sum_p |a_ip b_pj| + |beta * c0_ij|),
+//   gamma(n) = n u / (1 - n u),  u = epsilon / 2 (unit roundoff),
+// where K + 3 counts the K products and additions plus the roundings of alpha *, beta * and
+// the final sum. That is the atol of each element; rtol = 2u adds the rounding of the double
+// reference to T. A wrong or missing term moves c by about |a b| ~ 0.25, orders of magnitude
+// above this bound (at most ~2e-3 for K = 385 in float, typically far below).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ffnn/tensor/kernels/gemm_config.hpp"
+#include "ffnn/tensor/matmul.hpp"
+#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/random.hpp"
+
+namespace ffnn {
+namespace {
+
+// Dense row-major storage of a (rows, cols) matrix with row stride ld >= cols.
+template <class T>
+struct Mat {
+    std::size_t rows = 0, cols = 0, ld = 0;
+    std::vector<T> v;
+    Mat(std::size_t r, std::size_t c, std::size_t ld_, Rng& rng) : rows(r), cols(c), ld(ld_) {
+        v.resize(r * ld_ + 1);  // never empty, so data() is a valid pointer for 0 rows
+        for (auto& x : v) x = static_cast<T>(2 * rng.uniform01() - 1);  // in [-1, 1)
+    }
+    T* data() { return v.data(); }
+    const T* data() const { return v.data(); }
+};
+
+// The reference: op(A) (M, K), op(B) (K, N), C (M, N), every operation in double.
+// Also returns the element-wise error bound described at the top of the file.
+template <class T>
+void reference(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha,
+               const Mat<T>& A, const Mat<T>& B, T beta, const Mat<T>& C0, std::vector<double>& ref,
+               std::vector<double>& bound) {
+    const double u = std::numeric_limits<T>::epsilon() / 2;
+    const double n = static_cast<double>(K + 3);
+    const double gamma = n * u / (1 - n * u);
+    ref.assign(M * N, 0.0);
+    bound.assign(M * N, 0.0);
+    for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t j = 0; j < N; ++j) {
+            double acc = 0, abs_acc = 0;
+            for (std::size_t p = 0; p < K; ++p) {
+                double a = ta == Trans::No ? A.v[i * A.ld + p] : A.v[p * A.ld + i];
+                double b = tb == Trans::No ? B.v[p * B.ld + j] : B.v[j * B.ld + p];
+                acc += a * b;
+                abs_acc += std::abs(a * b);
+            }
+            double c0 = beta == T(0) ? 0.0 : double(C0.v[i * C0.ld + j]);
+            double r = double(alpha) * acc + double(beta) * c0;
+            ref[i * N + j] = r;
+            bound[i * N + j] =
+                gamma * (std::abs(double(alpha)) * abs_acc + std::abs(double(beta) * c0)) +
+                2 * u * std::abs(r);
+        }
+}
+
+struct Case {
+    std::size_t M, N, K;
+};
+
+std::string describe(Trans ta, Trans tb, const Case& c, double alpha, double beta) {
+    return std::string("op(A)=") + (ta == Trans::No ? "A" : "A^T") +
+           " op(B)=" + (tb == Trans::No ? "B" : "B^T") + " M=" + std::to_string(c.M) +
+           " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
+           " alpha=" + std::to_string(alpha) + " beta=" + std::to_string(beta);
+}
+
+// Runs gemm on one case with padded strides (pad extra elements per row) and checks every
+// element of C against the reference, and that the padding of C is left untouched.
+template <class T>
+void check_gemm(Trans ta, Trans tb, const Case& c, T alpha, T beta, std::size_t pad, bool nan_in_c,
+                Rng& rng) {
+    const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
+    const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
+    Mat<T> A(ar, ac, ac + pad, rng), B(br, bc, bc + pad, rng), C(c.M, c.N, c.N + pad, rng);
+    if (nan_in_c)
+        for (std::size_t i = 0; i < c.M; ++i)
+            for (std::size_t j = 0; j < c.N; ++j)
+                C.v[i * C.ld + j] = std::numeric_limits<T>::quiet_NaN();
+    const std::vector<T> before = C.v;
+    std::vector<double> ref, bound;
+    reference(ta, tb, c.M, c.N, c.K, alpha, A, B, beta, C, ref, bound);
+
+    gemm<T>(ta, tb, c.M, c.N, c.K, alpha, A.data(), A.ld, B.data(), B.ld, beta, C.data(), C.ld);
+
+    const std::string what = describe(ta, tb, c, alpha, beta) + " pad=" + std::to_string(pad);
+    std::size_t failures = 0;
+    for (std::size_t i = 0; i < c.M && failures < 5; ++i) {
+        for (std::size_t j = 0; j < c.N && failures < 5; ++j) {
+            const double got = C.v[i * C.ld + j], want = ref[i * c.N + j];
+            if (!(std::abs(got - want) <= bound[i * c.N + j])) {
+                ADD_FAILURE() << what << ": C(" << i << "," << j << ") = " << got << ", reference "
+                              << want << ", bound " << bound[i * c.N + j];
+                ++failures;
+            }
+        }
+        for (std::size_t j = c.N; j < C.ld; ++j)  // padding must be untouched (bitwise)
+            if (std::memcmp(&C.v[i * C.ld + j], &before[i * C.ld + j], sizeof(T)) != 0) {
+                ADD_FAILURE() << what << ": padding C(" << i << "," << j << ") was written";
+                ++failures;
+            }
+    }
+}
+
+constexpr Trans kTrans[] = {Trans::No, Trans::Yes};
+
+template <class T>
+class GemmTest : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(GemmTest, Types);
+
+// Every blocking boundary in each of M, N and K, for all four transpose combinations, with
+// beta = 0 (over NaN) and a general alpha/beta. The other two sizes are chosen so that the
+// work M N K stays above kSmallWork: these cases all run the packed path.
+TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
+    using T = TypeParam;
+    using Bk = gemm_detail::Blocking<T>;
+    const std::size_t packed = gemm_detail::kSmallWork + 1;  // least work of the packed path
+    const std::size_t values[] = {1,          Bk::MR - 1, Bk::MR + 1, Bk::NR + 1,
+                                  Bk::KC + 1, Bk::MC + 1, 127,        257};
+    auto other = [&](std::size_t v, std::size_t fixed, std::size_t least) {
+        return std::max(least, (packed + v * fixed - 1) / (v * fixed));  // v*fixed*other >= packed
+    };
+    std::vector<Case> cases;
+    for (std::size_t v : values) {  // K never grows here: it would loosen the bound
+        cases.push_back({v, other(v, 37, 19), 37});
+        cases.push_back({other(v, 37, 13), v, 37});
+        cases.push_back({13, other(v, 13, 19), v});
+    }
+    cases.push_back({Bk::MR, Bk::NR * 43, Bk::KC});  // full tiles only, one K block
+    cases.push_back({Bk::MC + 1, Bk::NR + 1, Bk::KC + 1});
+    cases.push_back({127, 127, 127});  // above kParallelWork: 2 threads, C split by columns
+    cases.push_back({301, 37, 97});    // above kParallelWork and narrow: C split by rows
+    Rng rng(42);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans)
+            for (const Case& c : cases) {
+                ASSERT_GE(c.M * c.N * c.K, packed);
+                check_gemm<T>(ta, tb, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(ta, tb, c, T(0.75), T(-1.5), 0, false, rng);
+            }
+}
+
+// Products below kSmallWork (the unpacked path when op(B) = B), around the vector width:
+// the Iris network's products forward and backward, the tall-skinny (N, D) x (D, H) shape,
+// widths 1 .. 2 NR + 3 (full vectors and masked tails), fewer rows than the 4-row block.
+TYPED_TEST(GemmTest, SmallProductsAllTransposes) {
+    using T = TypeParam;
+    using Bk = gemm_detail::Blocking<T>;
+    std::vector<Case> cases = {{1, 1, 1},     {32, 16, 4}, {32, 3, 16},
+                               {4, 16, 32},   {16, 3, 32}, {32, 16, 3},
+                               {1000, 16, 4}, {3, 7, 5},   {Bk::MR - 1, 19, 37}};
+    for (std::size_t n = 1; n <= 2 * Bk::NR + 3; ++n) cases.push_back({7, n, 9});
+    Rng rng(43);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans)
+            for (const Case& c : cases) {
+                check_gemm<T>(ta, tb, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(ta, tb, c, T(0.75), T(-1.5), 0, false, rng);
+                check_gemm<T>(ta, tb, c, T(-1), T(1), 3, false, rng);  // strided
+            }
+}
+
+// One big prime cube, in every transpose combination (multi-threaded, several IC blocks).
+TYPED_TEST(GemmTest, PrimeCube257) {
+    using T = TypeParam;
+    Rng rng(7);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans)
+            check_gemm<T>(ta, tb, {257, 257, 257}, T(-2), T(0.5), 0, false, rng);
+}
+
+// More columns than one NC block: the JC loop runs twice.
+TYPED_TEST(GemmTest, WiderThanNC) {
+    using T = TypeParam;
+    using Bk = gemm_detail::Blocking<T>;
+    Rng rng(3);
+    for (Trans tb : kTrans)
+        check_gemm<T>(Trans::No, tb, {7, Bk::NC + 1, 5}, T(1), T(1), 0, false, rng);
+}
+
+// Row strides larger than the widths: gemm on submatrices, padding of C untouched.
+TYPED_TEST(GemmTest, StridesLargerThanWidth) {
+    using T = TypeParam;
+    Rng rng(11);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans) {
+            check_gemm<T>(ta, tb, {37, 29, 41}, T(1), T(0), 5, true, rng);
+            check_gemm<T>(ta, tb, {131, 67, 300}, T(0.5), T(2), 3, false, rng);
+            check_gemm<T>(ta, tb, {20, 10, 3}, T(1), T(1), 7, false, rng);  // small path
+        }
+}
+
+// alpha == 0 and K == 0 only scale C by beta; beta == 0 then writes zeros over NaN.
+TYPED_TEST(GemmTest, AlphaZeroAndEmptyK) {
+    using T = TypeParam;
+    Rng rng(5);
+    check_gemm<T>(Trans::No, Trans::No, {9, 21, 0}, T(1), T(-0.5), 0, false, rng);
+    check_gemm<T>(Trans::No, Trans::No, {9, 21, 0}, T(1), T(0), 0, true, rng);
+    check_gemm<T>(Trans::Yes, Trans::No, {9, 21, 13}, T(0), T(3), 0, false, rng);
+    check_gemm<T>(Trans::No, Trans::Yes, {9, 21, 13}, T(0), T(0), 0, true, rng);
+    // M == 0 or N == 0: nothing to do, nothing touched.
+    check_gemm<T>(Trans::No, Trans::No, {0, 21, 13}, T(1), T(0), 0, false, rng);
+    check_gemm<T>(Trans::No, Trans::No, {9, 0, 13}, T(1), T(0), 0, false, rng);
+}
+
+// The result does not depend on the thread count: same bits with 1 and 2 threads, on shapes
+// above kParallelWork, so that they are split between the threads.
+TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
+    using T = TypeParam;
+    const int saved = max_threads();
+    // Split by columns, by columns with few rows, by rows (narrow C).
+    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}};
+    for (const Case& c : shapes)
+        for (Trans ta : kTrans)
+            for (Trans tb : kTrans) {
+                Rng rng(99);
+                const std::size_t ar = ta == Trans::No ? c.M : c.K,
+                                  ac = ta == Trans::No ? c.K : c.M;
+                const std::size_t br = tb == Trans::No ? c.K : c.N,
+                                  bc = tb == Trans::No ? c.N : c.K;
+                Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
+                ASSERT_GE(c.M * c.N * c.K, gemm_detail::kParallelWork);
+                std::vector<std::vector<T>> results;
+                for (int threads : {1, 2}) {
+                    set_threads(threads);
+                    std::vector<T> C = C0.v;
+                    gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld, T(0.25),
+                            C.data(), c.N);
+                    results.push_back(std::move(C));
+                }
+                EXPECT_EQ(0, std::memcmp(results[0].data(), results[1].data(),
+                                         results[0].size() * sizeof(T)))
+                    << describe(ta, tb, c, 0.5, 0.25) << ": 1 and 2 threads differ";
+            }
+    set_threads(saved);
+}
+
+// Pack buffers only grow: once a shape has been seen, calling gemm again with it (a training
+// step) allocates nothing. Counted through the replaceable global operator new below.
+std::atomic<long> g_allocations{0};
+
+TYPED_TEST(GemmTest, NoAllocationAfterFirstCall) {
+    using T = TypeParam;
+    Rng rng(23);
+    const Case shapes[] = {{200, 150, 300}, {128, 10, 128}, {32, 16, 4}};
+    for (const Case& c : shapes)
+        for (Trans ta : kTrans)
+            for (Trans tb : kTrans) {
+                const std::size_t ar = ta == Trans::No ? c.M : c.K,
+                                  ac = ta == Trans::No ? c.K : c.M;
+                const std::size_t br = tb == Trans::No ? c.K : c.N,
+                                  bc = tb == Trans::No ? c.N : c.K;
+                Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C(c.M, c.N, c.N, rng);
+                auto run = [&] {
+                    gemm<T>(ta, tb, c.M, c.N, c.K, T(1), A.data(), A.ld, B.data(), B.ld, T(0),
+                            C.data(), C.ld);
+                };
+                run();  // first call: the buffers may grow
+                const long before = g_allocations.load();
+                run();
+                run();
+                EXPECT_EQ(g_allocations.load(), before) << describe(ta, tb, c, 1, 0);
+            }
+}
+
+// ---- Tensor interface ----
+
+template <class T>
+Tensor<T> random_tensor(std::size_t r, std::size_t c, Rng& rng) {
+    return uniform<T>(Shape{r, c}, T(-1), T(1), rng);
+}
+
+template <class T>
+Mat<T> as_mat(const Tensor<T>& t) {
+    Rng unused(0);
+    Mat<T> m(t.dim(0), t.dim(1), t.dim(1), unused);
+    std::copy(t.begin(), t.end(), m.v.begin());
+    return m;
+}
+
+template <class T>
+void expect_close(const Tensor<T>& C, const std::vector<double>& ref,
+                  const std::vector<double>& bound, const std::string& what) {
+    ASSERT_EQ(C.size(), ref.size()) << what;
+    for (std::size_t i = 0; i < ref.size(); ++i)
+        ASSERT_LE(std::abs(double(C[i]) - ref[i]), bound[i]) << what << " at flat index " << i;
+}
+
+TYPED_TEST(GemmTest, TensorMatmulMatchesReference) {
+    using T = TypeParam;
+    Rng rng(17);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans)
+            for (Case c : {Case{1000, 16, 4}, Case{33, 71, 130}, Case{32, 16, 4}}) {
+                Tensor<T> A = ta == Trans::No ? random_tensor<T>(c.M, c.K, rng)
+                                              : random_tensor<T>(c.K, c.M, rng);
+                Tensor<T> B = tb == Trans::No ? random_tensor<T>(c.K, c.N, rng)
+                                              : random_tensor<T>(c.N, c.K, rng);
+                Tensor<T> C0 = random_tensor<T>(c.M, c.N, rng);
+                std::vector<double> ref, bound;
+                reference(ta, tb, c.M, c.N, c.K, T(0.5), as_mat(A), as_mat(B), T(-1), as_mat(C0),
+                          ref, bound);
+                const std::string what = describe(ta, tb, c, 0.5, -1);
+                Tensor<T> C = C0.clone();
+                matmul(A, ta, B, tb, C, T(0.5), T(-1));
+                expect_close(C, ref, bound, what + " (matmul)");
+                Tensor<T> Cn = C0.clone();
+                matmul_naive(A, ta, B, tb, Cn, T(0.5), T(-1));
+                expect_close(Cn, ref, bound, what + " (matmul_naive)");
+
+                // beta == 0 resizes C to (M, N) whatever it was.
+                Tensor<T> D = Tensor<T>::full(Shape{3, 2}, std::numeric_limits<T>::quiet_NaN());
+                matmul(A, ta, B, tb, D);
+                reference(ta, tb, c.M, c.N, c.K, T(1), as_mat(A), as_mat(B), T(0), as_mat(C0), ref,
+                          bound);
+                EXPECT_EQ(D.shape(), (Shape{c.M, c.N}));
+                expect_close(D, ref, bound, what + " (matmul, beta = 0)");
+            }
+    Tensor<T> A = random_tensor<T>(45, 23, rng), B = random_tensor<T>(23, 18, rng);
+    Tensor<T> C = matmul(A, B);
+    std::vector<double> ref, bound;
+    reference(Trans::No, Trans::No, 45, 18, 23, T(1), as_mat(A), as_mat(B), T(0), as_mat(A), ref,
+              bound);
+    expect_close(C, ref, bound, "matmul(A, B)");
+    expect_close(matmul_naive(A, B), ref, bound, "matmul_naive(A, B)");
+}
+
+// The message of the exception thrown by f, or "" when it throws nothing.
+template <class F>
+std::string invalid_argument_message(F f) {
+    try {
+        f();
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
+    using T = TypeParam;
+    Tensor<T> A = Tensor<T>::zeros(Shape{32, 4}), B = Tensor<T>::zeros(Shape{3, 8});
+    EXPECT_THROW(matmul(A, B), std::invalid_argument);
+    EXPECT_THROW(matmul_naive(A, B), std::invalid_argument);
+    std::string msg = invalid_argument_message([&] { matmul(A, B); });
+    EXPECT_NE(msg.find("matmul"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("32x4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("3x8"), std::string::npos) << msg;
+
+    // Transposed: A^T is 4x32, B (4, 8) would fit A but not A^T.
+    Tensor<T> B2 = Tensor<T>::zeros(Shape{4, 8}), C;
+    msg = invalid_argument_message([&] { matmul(A, Trans::Yes, B2, Trans::No, C); });
+    EXPECT_NE(msg.find("A^T is 4x32"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("4x8"), std::string::npos) << msg;
+
+    // beta != 0 needs C already (M, N).
+    Tensor<T> Bok = Tensor<T>::zeros(Shape{4, 8}), Cbad = Tensor<T>::zeros(Shape{32, 7});
+    msg = invalid_argument_message([&] { matmul(A, Trans::No, Bok, Trans::No, Cbad, T(1), T(1)); });
+    EXPECT_NE(msg.find("32x7"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("32x8"), std::string::npos) << msg;
+
+    // The raw interface checks the row strides against the stored widths.
+    std::vector<T> a(32 * 4), b(4 * 8), c(32 * 8);
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::No, 32, 8, 4, T(1), a.data(), 3, b.data(), 8, T(0), c.data(), 8);
+    });
+    EXPECT_NE(msg.find("lda is 3 but A is stored 32x4"), std::string::npos) << msg;
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::Yes, 32, 8, 4, T(1), a.data(), 4, b.data(), 2, T(0), c.data(), 8);
+    });
+    EXPECT_NE(msg.find("ldb is 2 but B is stored 8x4"), std::string::npos) << msg;
+    msg = invalid_argument_message([&] {
+        gemm<T>(Trans::No, Trans::No, 32, 8, 4, T(1), a.data(), 4, b.data(), 8, T(0), c.data(), 7);
+    });
+    EXPECT_NE(msg.find("ldc is 7 but C is stored 32x8"), std::string::npos) << msg;
+
+    // Rank 1 operands are rejected.
+    Tensor<T> v = Tensor<T>::zeros(Shape{4});
+    msg = invalid_argument_message([&] { matmul(A, v); });
+    EXPECT_NE(msg.find("rank 2"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace ffnn
+
+// Counting replacements of the global allocation functions (used by NoAllocationAfterFirstCall).
+// The aligned forms are the ones the pack buffers use. The release functions go through
+// release() so that GCC does not inline free() into the callers of new, which its
+// -Wmismatched-new-delete check would flag.
+[[gnu::noinline]] static void release(void* p) noexcept {
+    std::free(p);
+}
+void* operator new(std::size_t n) {
+    ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    release(p);
+}
+void* operator new(std::size_t n, std::align_val_t al) {
+    ffnn::g_allocations.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t a = static_cast<std::size_t>(al);
+    if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    release(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    release(p);
+}

@@ -1,0 +1,56 @@
+// Running the runs of a sweep: every setting over every seed, on a pool of std::thread workers.
+//
+// Iris and digits are far too small for the kernels' OpenMP threads to pay off (a batch of 16
+// rows is microseconds of work), so a sweep parallelises across runs instead: `jobs` workers
+// each take the next run of the grid and train it with config.threads OpenMP threads
+// (1 by default in a sweep). A run is fully determined by its configuration and seed (the
+// split, the initialisation and the batch order all derive from the seed, and the kernels
+// give the same result for any thread count), so the results do not depend on the number of
+// workers or the order in which runs finish; they are returned in grid order (setting-major,
+// then seed).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ffnn/train/trainer.hpp"
+
+namespace ffnn {
+
+// One setting of a sweep: a full training configuration (the seed aside) and its name.
+struct SweepSetting {
+    std::string name;    // unique in the sweep; letters, digits, '.', '-', '_'
+    TrainConfig config;  // config.seed is replaced by each run's seed
+    std::string why;     // why the setting is in the grid (may be empty)
+};
+
+// "16", "64x32", "none" for no hidden layer.
+std::string hidden_label(const std::vector<std::size_t>& hidden);
+
+struct SweepRun {
+    std::size_t setting = 0;  // index into the settings
+    std::uint64_t seed = 0;
+    TrainOutcome outcome;  // history, final metrics, divergence
+    double seconds = 0;    // wall time of the run: data preparation, training, evaluation
+    // The data as this run saw it (the split depends on the seed, the sizes do not).
+    std::size_t n_train = 0, n_val = 0, n_test = 0, n_features = 0, n_classes = 0;
+    std::size_t n_parameters = 0;
+};
+
+// Called after each run finishes (from the worker thread, one call at a time): the run, the
+// number finished so far and the total.
+using RunDone = std::function<void(const SweepRun&, std::size_t, std::size_t)>;
+
+// Trains every (setting, seed) pair; `jobs` >= 1 workers. A run that diverges is a result, not
+// an error. Any other error (an unreadable data file) stops the sweep: the workers finish their
+// current run and the first error in grid order is rethrown.
+std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
+                                const std::vector<std::uint64_t>& seeds, int jobs,
+                                const RunDone& on_done = {});
+
+// One run, in the calling thread (what each worker does).
+SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed);
+
+}  // namespace ffnn
