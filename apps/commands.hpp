@@ -18,11 +18,11 @@ Command add_predict(CLI::App& app);
 Command add_gradcheck(CLI::App& app);
 Command add_sweep(CLI::App& app);
 
-// The flags of `ffnn train` bound to `config` (sweep reuses them; it takes lists for some).
-// `hidden_text` receives --hidden unparsed.
-void add_train_flags(CLI::App& cmd, TrainConfig& config, std::string& hidden_text,
-                     bool for_sweep = false);
-
+// The flags of `ffnn train` bound to the fields of `config` (sweep reuses them; with
+// for_sweep, --hidden, --lr and --seed are left out: the sweep takes lists of them).
+void add_train_flags(CLI::App& cmd, TrainConfig& config, bool for_sweep = false);
+// The flag that sets a configuration field: "optimizer.lr" -> "--lr" (ConfigError::field).
+std::string flag_of_field(const std::string& field);
 // "runs/<name>-<YYYYmmdd-HHMMSS>" in local time.
 std::string default_run_dir(const std::string& name);
 

@@ -46,9 +46,9 @@ Command add_gradcheck(CLI::App& cmd) {
         ModelSpec spec;
         spec.n_inputs = f->inputs;
         spec.hidden = parse_hidden(f->hidden);
-        spec.activation = f->activation;
+        spec.activation = parse_activation(f->activation);
         spec.n_classes = f->classes;
-        spec.init = f->init;
+        spec.init = parse_init(f->init);
         spec.seed = f->seed;
         Model<double> model(spec);
         Rng rng(f->seed + 1);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "ffnn/nn/config_error.hpp"
 #include "ffnn/version.hpp"
 #include "json_config.hpp"
 
@@ -62,6 +63,12 @@ int main(int argc, char** argv) {
         if (!sub->parsed()) continue;
         try {
             return run();
+        } catch (const ffnn::ConfigError& e) {
+            // A value out of range: a bad flag, named as the user wrote it.
+            std::cerr << "ffnn " << sub->get_name()
+                      << ": error: " << ffnn::app::flag_of_field(e.field()) << ": " << e.what()
+                      << "\n";
+            return 2;
         } catch (const std::exception& e) {
             std::cerr << "ffnn " << sub->get_name() << ": error: " << e.what() << "\n";
             return 1;

@@ -32,6 +32,7 @@ namespace {
 
 struct SweepOptions {
     TrainConfig base;
+    std::string out;
     std::string lrs, hiddens, settings_file, report, note;
     std::size_t seeds = 5;
     std::uint64_t seed_base = 1;
@@ -118,9 +119,10 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
         settings = settings_from_file(o.settings_file, o.base);
         source = o.settings_file;
     } else if (!o.lrs.empty() || !o.hiddens.empty()) {
-        std::vector<double> lrs = o.lrs.empty() ? std::vector<double>{o.base.lr} : parse_lrs(o.lrs);
+        std::vector<double> lrs =
+            o.lrs.empty() ? std::vector<double>{o.base.optimizer.lr} : parse_lrs(o.lrs);
         std::vector<std::string> hiddens =
-            o.hiddens.empty() ? std::vector<std::string>{hidden_label(o.base.hidden)}
+            o.hiddens.empty() ? std::vector<std::string>{hidden_label(o.base.model.hidden)}
                               : split_commas(o.hiddens);
         settings = grid_from_lists(o.base, lrs, hiddens);
         source = "--lr/--hidden";
@@ -132,8 +134,7 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     for (std::size_t k = 0; k < o.seeds; ++k) seeds.push_back(o.seed_base + k);
     const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
 
-    const std::string dir =
-        o.base.out.empty() ? default_run_dir("sweep-" + o.base.data_name()) : o.base.out;
+    const std::string dir = o.out.empty() ? default_run_dir("sweep-" + o.base.data.name()) : o.out;
     std::filesystem::create_directories(dir);
     std::printf(
         "sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; "
@@ -199,8 +200,8 @@ Command add_sweep(CLI::App& cmd) {
     auto o = std::make_shared<SweepOptions>();
     o->base.threads =
         1;  // Iris and digits are too small to thread one run: parallelise runs instead
-    std::string unused_hidden;
-    add_train_flags(cmd, o->base, unused_hidden, /*for_sweep=*/true);
+    add_train_flags(cmd, o->base, /*for_sweep=*/true);
+    cmd.add_option("--out", o->out, "Sweep directory (default: runs/sweep-<data>-<timestamp>)");
     auto* lr = cmd.add_option(
         "--lr", o->lrs,
         "Learning rates to try, separated by commas: 0.001,0.01,0.1 (default: the train default; "

@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "ffnn/io/atomic_file.hpp"
+#include "ffnn/nn/config_error.hpp"
 #include "json_config.hpp"
 
 namespace ffnn::app {
@@ -42,7 +43,7 @@ std::string safe_name(std::string s) {
 }
 
 std::string default_name(const TrainConfig& c) {
-    return "lr" + number_text(c.lr) + "-h" + hidden_label(c.hidden);
+    return "lr" + number_text(c.optimizer.lr) + "-h" + hidden_label(c.model.hidden);
 }
 
 void check_unique(const std::vector<SweepSetting>& settings, const std::string& source) {
@@ -65,9 +66,8 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where,
             ": expected an object of train flags, for example {\"lr\": 0.1, \"hidden\": \"16\"}");
     SweepSetting s;
     s.config = base;
-    std::string hidden_text = hidden_label(base.hidden);
     CLI::App parser{"settings entry", "ffnn train"};
-    add_train_flags(parser, s.config, hidden_text, /*for_sweep=*/false);
+    add_train_flags(parser, s.config, /*for_sweep=*/false);
 
     std::vector<std::string> args{"settings-entry"};
     std::string name_suffix;  // the overridden keys other than lr and hidden, for the default name
@@ -101,9 +101,9 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where,
             if (v.get<bool>()) {
                 args.push_back("--" + key);
             } else if (key == "nesterov") {
-                s.config.nesterov = false;
+                s.config.optimizer.nesterov = false;
             } else if (key == "no-standardize") {
-                s.config.standardize = true;
+                s.config.data.standardize = true;
             }
         } else {
             if (opt->get_items_expected_min() == 0)
@@ -126,10 +126,11 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where,
     for (const auto& a : args) argv.push_back(a.c_str());
     try {
         parser.parse(static_cast<int>(argv.size()), argv.data());
-        s.config.hidden = parse_hidden(hidden_text);
         s.config.validate();
     } catch (const CLI::ParseError& e) {
         throw std::runtime_error(where + ": " + e.what());
+    } catch (const ConfigError& e) {
+        throw std::runtime_error(where + ": " + flag_of_field(e.field()) + ": " + e.what());
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(where + ": " + e.what());
     }
@@ -186,9 +187,13 @@ std::vector<SweepSetting> grid_from_lists(const TrainConfig& base, const std::ve
         for (const std::string& h : hiddens) {
             SweepSetting s;
             s.config = base;
-            s.config.lr = lr;
+            s.config.optimizer.lr = lr;
             // Within one alternative, 'x' and ',' both separate layers.
-            s.config.hidden = parse_hidden(h);
+            try {
+                s.config.model.hidden = parse_hidden(h);
+            } catch (const std::invalid_argument& e) {
+                throw std::invalid_argument(std::string("--hidden: ") + e.what());
+            }
             s.config.validate();
             s.name = safe_name(default_name(s.config));
             out.push_back(std::move(s));
@@ -230,7 +235,8 @@ std::vector<SweepSetting> settings_from_file(const std::string& path, const Trai
 
 std::vector<SweepSetting> default_settings(const TrainConfig& base) {
     const bool digits_like =
-        base.data.empty() && (base.dataset == "digits" || base.dataset == "fashion-mnist");
+        base.data.csv.empty() && (base.data.dataset == NamedDataset::Digits ||
+                                  base.data.dataset == NamedDataset::FashionMnist);
     return settings_from_json(digits_like ? kDigitsDefaults : kIrisDefaults,
                               "the built-in default grid", base);
 }

@@ -20,10 +20,6 @@
 #include "commands.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
-#include "ffnn/nn/activations.hpp"
-#include "ffnn/nn/init.hpp"
-#include "ffnn/nn/optim.hpp"
-#include "ffnn/nn/schedule.hpp"
 #include "ffnn/tensor/parallel.hpp"
 #include "ffnn/train/metrics.hpp"
 #include "run_files.hpp"
@@ -82,92 +78,142 @@ std::string default_run_dir(const std::string& name) {
     return "runs/" + name + "-" + buf;
 }
 
-void add_train_flags(CLI::App& cmd, TrainConfig& c, std::string& hidden_text, bool for_sweep) {
-    auto* data = cmd.add_option("--data", c.data,
-                                "CSV file: a header row, numeric features, a label column");
-    cmd.add_option("--dataset", c.dataset, "Shipped or installed data set when --data is not given")
-        ->check(CLI::IsMember({"iris", "digits", "fashion-mnist"}))
-        ->capture_default_str();
-    (void)data;
-    cmd.add_option("--label", c.label, "Name of the label column (default: the last column)");
+namespace {
+
+// An option whose text is parsed into a library type at this edge: parse(text) may throw
+// std::invalid_argument, reported by CLI11 as a bad value of `flag` (exit 2).
+template <class F>
+CLI::Option* add_parsed(CLI::App& cmd, const std::string& flag, const std::string& help,
+                        const std::string& default_text, F parse) {
+    return cmd
+        .add_option_function<std::string>(
+            flag,
+            [flag, parse](const std::string& text) {
+                try {
+                    parse(text);
+                } catch (const std::invalid_argument& e) {
+                    throw CLI::ValidationError(flag, e.what());
+                }
+            },
+            help)
+        ->default_str(default_text);
+}
+
+template <class E>
+std::string names(std::span<const NamedValue<E>> table) {
+    return name_list(table);
+}
+
+}  // namespace
+
+void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
+    DataConfig& d = c.data;
+    ModelSpec& m = c.model;
+    OptimizerConfig& o = c.optimizer;
+    ScheduleConfig& s = c.schedule;
+    cmd.add_option("--data", d.csv, "CSV file: a header row, numeric features, a label column");
+    add_parsed(cmd, "--dataset",
+               "Shipped or installed data set when --data is not given: " +
+                   names<NamedDataset>(kDatasetNames),
+               to_string(d.dataset), [&d](const std::string& t) {
+                   d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
+               });
+    cmd.add_option("--label", d.label, "Name of the label column (default: the last column)");
     if (!for_sweep) {
-        cmd.add_option("--hidden", hidden_text, "Hidden layer widths, one per layer: 16, or 64,32")
-            ->capture_default_str();
-        cmd.add_option("--lr", c.lr, "Learning rate")->capture_default_str();
+        add_parsed(cmd, "--hidden",
+                   "Hidden layer widths, one per layer: 16, or 64,32 (none: no "
+                   "hidden layer)",
+                   hidden_label(m.hidden),
+                   [&m](const std::string& t) { m.hidden = parse_hidden(t); });
+        cmd.add_option("--lr", o.lr, "Learning rate")->capture_default_str();
     }
-    cmd.add_option("--activation", c.activation,
-                   "Hidden activation: " + join(activation_names()) +
-                       " (leaky_relu:0.1, elu:0.5 set the slope)")
+    add_parsed(cmd, "--activation",
+               "Hidden activation: " + names<ActivationKind>(kActivationNames) +
+                   " (leaky_relu:0.1, elu:0.5 set the slope)",
+               to_string(m.activation),
+               [&m](const std::string& t) { m.activation = parse_activation(t); });
+    add_parsed(cmd, "--init",
+               "Weight initialiser: " + names<InitKind>(kInitNames) + " (constant:<value>)",
+               to_string(m.init), [&m](const std::string& t) { m.init = parse_init(t); });
+    add_parsed(cmd, "--optimizer", "Optimiser: " + names<OptimizerKind>(kOptimizerNames),
+               to_string(o.kind), [&o](const std::string& t) {
+                   o.kind = parse_name<OptimizerKind>(kOptimizerNames, t, "optimizer");
+               });
+    cmd.add_option("--momentum", o.momentum,
+                   "SGD momentum (v = mu v + g; p -= lr v); ignored by adam and adamw unless given")
         ->capture_default_str();
-    cmd.add_option("--init", c.init, "Weight initialiser: " + join(init_names()))
+    cmd.add_flag("--nesterov", o.nesterov, "Nesterov momentum (SGD)");
+    cmd.add_option("--beta1", o.beta1, "Adam's first-moment decay")->capture_default_str();
+    cmd.add_option("--beta2", o.beta2, "Adam's second-moment decay")->capture_default_str();
+    cmd.add_option("--eps", o.eps, "Adam's denominator constant")->capture_default_str();
+    cmd.add_option("--weight-decay", o.weight_decay, "L2 weight decay (decoupled for adamw)")
         ->capture_default_str();
-    cmd.add_option("--optimizer", c.optimizer, "Optimiser")
-        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+    cmd.add_option("--clip-norm", o.clip_norm, "Clip gradients to this global norm (0: off)")
         ->capture_default_str();
-    cmd.add_option("--momentum", c.momentum, "SGD momentum (v = mu v + g; p -= lr v)")
+    add_parsed(cmd, "--schedule",
+               "Learning-rate schedule over epochs: " + names<ScheduleKind>(kScheduleNames),
+               to_string(s.kind), [&s](const std::string& t) {
+                   s.kind = parse_name<ScheduleKind>(kScheduleNames, t, "schedule");
+               });
+    cmd.add_option("--gamma", s.gamma, "Decay factor of the step and exponential schedules")
         ->capture_default_str();
-    cmd.add_flag("--nesterov", c.nesterov, "Nesterov momentum (SGD)");
-    cmd.add_option("--weight-decay", c.weight_decay, "L2 weight decay (decoupled for adamw)")
+    cmd.add_option("--step-size", s.step_size, "Epochs between decays of the step schedule")
         ->capture_default_str();
-    cmd.add_option("--schedule", c.schedule,
-                   "Learning-rate schedule over epochs: " + join(schedule_names()))
-        ->capture_default_str();
-    cmd.add_option("--gamma", c.gamma, "Decay factor of the step and exponential schedules")
-        ->capture_default_str();
-    cmd.add_option("--step-size", c.step_size, "Epochs between decays of the step schedule")
-        ->capture_default_str();
-    cmd.add_option("--clip-norm", c.clip_norm, "Clip gradients to this global norm (0: off)")
-        ->capture_default_str();
-    cmd.add_option("--batch-size", c.batch_size, "Mini-batch size")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    cmd.add_option("--epochs", c.epochs, "Training epochs")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    cmd.add_option("--batch-size", c.batch_size, "Mini-batch size")->capture_default_str();
+    cmd.add_option("--epochs", c.epochs, "Training epochs")->capture_default_str();
     if (!for_sweep)
         cmd.add_option("--seed", c.seed, "Seed of the split, the initialisation and the shuffling")
             ->capture_default_str();
-    cmd.add_option("--threads", c.threads, "OpenMP threads (0: every core)")
-        ->check(CLI::NonNegativeNumber)
+    cmd.add_option("--threads", c.threads, "OpenMP threads (0: every core)")->capture_default_str();
+    cmd.add_option("--val-split", d.val_split, "Fraction of the data for validation")
         ->capture_default_str();
-    cmd.add_option("--val-split", c.val_split, "Fraction of the data for validation")
-        ->check(CLI::Range(0.0, 0.99))
+    cmd.add_option("--test-split", d.test_split, "Fraction of the data for testing (CSV data only)")
         ->capture_default_str();
-    cmd.add_option("--test-split", c.test_split, "Fraction of the data for testing (CSV data only)")
-        ->check(CLI::Range(0.0, 0.99))
-        ->capture_default_str();
-    cmd.add_flag("--no-standardize{false}", c.standardize, "Do not standardise the features");
-    cmd.add_option("--out", c.out, "Run directory (default: runs/<data>-<timestamp>)");
+    cmd.add_flag("--no-standardize{false}", d.standardize, "Do not standardise the features");
+    // SGD's momentum default (0.9) is not an Adam setting: drop it unless it was asked for,
+    // so that --optimizer adam alone is valid and --optimizer adam --momentum 0.9 is an error.
+    cmd.parse_complete_callback([&cmd, &o]() {
+        if (o.kind != OptimizerKind::SGD && cmd.count("--momentum") == 0) o.momentum = 0.0;
+    });
+}
+
+std::string flag_of_field(const std::string& field) {
+    std::string leaf = field.substr(field.find('.') + 1);
+    for (char& ch : leaf)
+        if (ch == '_') ch = '-';
+    return "--" + leaf;
 }
 
 Command add_train(CLI::App& cmd) {
     auto config = std::make_shared<TrainConfig>();
-    auto hidden = std::make_shared<std::string>("16");
-    add_train_flags(cmd, *config, *hidden);
-    return [config, hidden]() -> int {
+    auto out_dir = std::make_shared<std::string>();
+    add_train_flags(cmd, *config);
+    cmd.add_option("--out", *out_dir, "Run directory (default: runs/<data>-<timestamp>)");
+    return [config, out_dir]() -> int {
         TrainConfig& c = *config;
-        c.hidden = parse_hidden(*hidden);
         c.validate();
         if (c.threads > 0) set_threads(c.threads);
         const auto wall0 = std::chrono::steady_clock::now();
 
         PreparedData data = prepare_data(c);
-        std::cout << "data: " << (c.data.empty() ? c.dataset : c.data) << ": " << data.train.size()
-                  << " train, " << data.val.size() << " validation, " << data.test.size()
-                  << " test examples; " << data.train.num_features() << " features, "
-                  << data.train.num_classes() << " classes (" << join(data.train.class_names) << ")"
-                  << (c.standardize ? "; standardised on the training part" : "") << "\n";
+        const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
+        std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
+                  << data.val.size() << " validation, " << data.test.size() << " test examples; "
+                  << data.train.num_features() << " features, " << data.train.num_classes()
+                  << " classes (" << join(data.train.class_names) << ")"
+                  << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
         std::cout << "model: " << model.summary() << "; " << model.num_parameters()
                   << " parameters\n";
-        std::cout << "optimiser: " << c.optimizer << " lr " << c.lr;
-        if (c.optimizer == "sgd")
-            std::cout << " momentum " << c.momentum << (c.nesterov ? " (nesterov)" : "");
-        std::cout << ", schedule " << c.schedule << ", batch " << c.batch_size << ", " << c.epochs
-                  << " epochs, seed " << c.seed << ", " << max_threads() << " thread"
-                  << (max_threads() == 1 ? "" : "s") << "\n";
+        const OptimizerConfig& o = c.optimizer;
+        std::cout << "optimiser: " << to_string(o.kind) << " lr " << o.lr;
+        if (o.kind == OptimizerKind::SGD)
+            std::cout << " momentum " << o.momentum << (o.nesterov ? " (nesterov)" : "");
+        std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
+                  << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
+                  << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
 
-        std::string dir = c.out.empty() ? default_run_dir(data.name) : c.out;
+        std::string dir = out_dir->empty() ? default_run_dir(data.name) : *out_dir;
         std::filesystem::create_directories(dir);
 
         ProgressBar bar;
@@ -188,7 +234,7 @@ Command add_train(CLI::App& cmd) {
         bar.clear();
         write_metrics_csv(dir + "/metrics.csv", out.history);
         if (out.diverged) {
-            std::cerr << "ffnn train: " << out.message << "\n";
+            std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
             write_summary_json(
                 dir + "/summary.json", c, out, data, max_threads(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
@@ -207,7 +253,7 @@ Command add_train(CLI::App& cmd) {
         save_checkpoint(dir + "/model.safetensors", model, data.standardizer,
                         data.train.class_names, data.train.feature_names, data.label_column,
                         {{"created_by", "ffnn train"},
-                         {"data", c.data.empty() ? c.dataset : c.data},
+                         {"data", data_source},
                          {"seed", std::to_string(c.seed)}});
         double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

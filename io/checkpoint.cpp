@@ -42,6 +42,12 @@ std::string meta_string(const std::string& file, const Metadata& meta, const std
     return it->second;
 }
 
+std::vector<std::string> activation_texts(const Model<float>& model) {
+    std::vector<std::string> out;
+    for (const ActivationSpec& a : model.layer_activations()) out.push_back(to_string(a));
+    return out;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, Model<float>& model, const Standardizer& standardizer,
@@ -65,7 +71,7 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
         {"ffnn_version", FFNN_VERSION},
         {"architecture", arch},
         {"layer_sizes", nlohmann::json(sizes).dump()},
-        {"activations", nlohmann::json(model.activation_names()).dump()},
+        {"activations", nlohmann::json(activation_texts(model)).dump()},
         {"loss", model.loss().name()},
         {"class_names", nlohmann::json(class_names).dump()},
         {"feature_names", nlohmann::json(feature_names).dump()},
@@ -107,8 +113,13 @@ Checkpoint load_checkpoint(const std::string& path) {
     spec.n_inputs = sizes.front();
     spec.hidden.assign(sizes.begin() + 1, sizes.end() - 1);
     spec.n_classes = sizes.back();
-    spec.activation = activations.size() > 1 ? activations[0] : "relu";
-    spec.loss = meta.count("loss") ? meta.at("loss") : "cross_entropy";
+    try {
+        if (activations.size() > 1) spec.activation = parse_activation(activations[0]);
+        if (meta.count("loss"))
+            spec.loss = parse_name<LossKind>(kLossNames, meta.at("loss"), "loss");
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path + ": metadata: " + e.what());
+    }
     Checkpoint ck{Model<float>(spec), Standardizer(), {}, {}, {}, meta};
 
     // Every tensor the architecture needs, with the shape it implies, and nothing else.

@@ -8,8 +8,6 @@
 #include "ffnn/nn/activations.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -110,13 +108,6 @@ void column_sum(const Tensor<T>& g, Tensor<T>& db, bool accumulate) {
     for_column_bands(N, H, [=](std::size_t c0, std::size_t c1) {
         column_sum_band(gp, dbp, N, H, c0, c1, accumulate);
     });
-}
-
-// Shortest decimal form that reads back to the same double ("0.01", not "0.010000").
-std::string shortest(double v) {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
 }
 
 template <class T>
@@ -329,11 +320,6 @@ double LeakyReLU<T>::gain() const {
     return std::sqrt(2.0 / (1.0 + slope_ * slope_));
 }
 
-template <class T>
-std::string LeakyReLU<T>::spec() const {
-    return "leaky_relu:" + shortest(slope_);
-}
-
 // ---- ELU ----
 
 template <class T>
@@ -357,11 +343,6 @@ void ELU<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor
     const T a = static_cast<T>(alpha_);
     elementwise_backward("elu backward", z, y, dy, dz,
                          [a](T zi, T yi, T g) { return zi > T(0) ? g : g * (yi + a); });
-}
-
-template <class T>
-std::string ELU<T>::spec() const {
-    return "elu:" + shortest(alpha_);
 }
 
 // ---- SELU ----
@@ -494,83 +475,50 @@ void SoftMax<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Te
 
 // ---- names ----
 
-const std::vector<std::string>& activation_names() {
-    static const std::vector<std::string> names = {
-        "identity", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softmax"};
-    return names;
+ActivationSpec parse_activation(std::string_view text) {
+    const NameAndParameter np = split_parameter(text, "activation");
+    ActivationSpec spec(parse_name<ActivationKind>(kActivationNames, np.name, "activation"),
+                        np.parameter);
+    // Built once to reject a parameter the kind does not take; its spec has the default
+    // parameter filled in ("leaky_relu" -> leaky_relu:0.01).
+    return make_activation<double>(spec)->spec();
 }
 
-namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+std::string to_string(const ActivationSpec& spec) {
+    std::string s(name_of<ActivationKind>(kActivationNames, spec.kind));
+    if (spec.parameter) s += ":" + format_number(*spec.parameter);
+    return s;
 }
-
-std::string joined_names() {
-    std::string all;
-    for (const auto& n : activation_names()) all += (all.empty() ? "" : ", ") + n;
-    return all;
-}
-
-// Splits "leaky_relu:0.2" into the base name and an optional parameter.
-struct ActivationSpec {
-    std::string base;
-    bool has_param = false;
-    double param = 0.0;
-};
-
-ActivationSpec split_spec(std::string_view spec) {
-    ActivationSpec out;
-    std::string s = lower(spec);
-    auto colon = s.find(':');
-    out.base = s.substr(0, colon);
-    if (colon != std::string::npos) {
-        std::string p = s.substr(colon + 1);
-        std::size_t used = 0;
-        try {
-            out.param = std::stod(p, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (p.empty() || used != p.size())
-            throw std::invalid_argument("activation '" + std::string(spec) +
-                                        "': the parameter after ':' must be a number");
-        out.has_param = true;
-    }
-    return out;
-}
-
-}  // namespace
 
 template <class T>
-std::unique_ptr<Activation<T>> make_activation(std::string_view spec) {
-    ActivationSpec s = split_spec(spec);
-    auto no_param = [&](std::unique_ptr<Activation<T>> a) -> std::unique_ptr<Activation<T>> {
-        if (s.has_param)
-            throw std::invalid_argument("activation '" + std::string(spec) + "': " + s.base +
-                                        " takes no parameter");
-        return a;
-    };
-    if (s.base == "identity" || s.base == "linear")
-        return no_param(std::make_unique<Identity<T>>());
-    if (s.base == "relu") return no_param(std::make_unique<ReLU<T>>());
-    if (s.base == "leaky_relu")
-        return std::make_unique<LeakyReLU<T>>(s.has_param ? s.param : LeakyReLU<T>::kDefaultSlope);
-    if (s.base == "elu")
-        return std::make_unique<ELU<T>>(s.has_param ? s.param : ELU<T>::kDefaultAlpha);
-    if (s.base == "selu") return no_param(std::make_unique<SELU<T>>());
-    if (s.base == "gelu") return no_param(std::make_unique<GELU<T>>());
-    if (s.base == "sigmoid") return no_param(std::make_unique<Sigmoid<T>>());
-    if (s.base == "tanh") return no_param(std::make_unique<TanH<T>>());
-    if (s.base == "softmax") return no_param(std::make_unique<SoftMax<T>>());
-    throw std::invalid_argument("unknown activation '" + std::string(spec) + "'; valid: " +
-                                joined_names() + " (leaky_relu and elu take an optional ':value')");
-}
-
-std::string parse_activation(std::string_view spec) {
-    return make_activation<double>(spec)->spec();
+std::unique_ptr<Activation<T>> make_activation(const ActivationSpec& spec) {
+    using K = ActivationKind;
+    if (spec.parameter && spec.kind != K::LeakyReLU && spec.kind != K::ELU)
+        throw std::invalid_argument("activation " + to_string(spec) + ": " +
+                                    std::string(name_of<K>(kActivationNames, spec.kind)) +
+                                    " takes no parameter (only leaky_relu and elu do)");
+    switch (spec.kind) {
+        case K::Identity:
+            return std::make_unique<Identity<T>>();
+        case K::ReLU:
+            return std::make_unique<ReLU<T>>();
+        case K::LeakyReLU:
+            return std::make_unique<LeakyReLU<T>>(
+                spec.parameter.value_or(LeakyReLU<T>::kDefaultSlope));
+        case K::ELU:
+            return std::make_unique<ELU<T>>(spec.parameter.value_or(ELU<T>::kDefaultAlpha));
+        case K::SELU:
+            return std::make_unique<SELU<T>>();
+        case K::GELU:
+            return std::make_unique<GELU<T>>();
+        case K::Sigmoid:
+            return std::make_unique<Sigmoid<T>>();
+        case K::TanH:
+            return std::make_unique<TanH<T>>();
+        case K::SoftMax:
+            return std::make_unique<SoftMax<T>>();
+    }
+    throw std::invalid_argument("make_activation: not an ActivationKind");
 }
 
 #define FFNN_INSTANTIATE(T)       \
@@ -584,7 +532,7 @@ std::string parse_activation(std::string_view spec) {
     template class Sigmoid<T>;    \
     template class TanH<T>;       \
     template class SoftMax<T>;    \
-    template std::unique_ptr<Activation<T>> make_activation<T>(std::string_view);
+    template std::unique_ptr<Activation<T>> make_activation<T>(const ActivationSpec&);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)
 #undef FFNN_INSTANTIATE

@@ -14,18 +14,52 @@
 // tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)), selu 3/4. PyTorch defines
 // no gain for ELU, GELU or softmax; ffnn uses 1 for them.
 //
-// Names accepted by make_activation / parse (an optional parameter after a colon):
+// Activations are chosen by type (ReLU<float>) or by an ActivationSpec, an enum and the
+// optional parameter of LeakyReLU (slope) and ELU (alpha): make_activation<T>(spec). Their
+// names, for the CLI and checkpoints (kActivationNames; an optional parameter after a colon):
 //   identity, relu, leaky_relu[:slope=0.01], elu[:alpha=1], selu, gelu, sigmoid, tanh, softmax
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ffnn/nn/module.hpp"
+#include "ffnn/nn/names.hpp"
 
 namespace ffnn {
+
+enum class ActivationKind { Identity, ReLU, LeakyReLU, ELU, SELU, GELU, Sigmoid, TanH, SoftMax };
+
+inline constexpr NamedValue<ActivationKind> kActivationNames[] = {
+    {ActivationKind::Identity, "identity"}, {ActivationKind::Identity, "linear", true},
+    {ActivationKind::ReLU, "relu"},         {ActivationKind::LeakyReLU, "leaky_relu"},
+    {ActivationKind::ELU, "elu"},           {ActivationKind::SELU, "selu"},
+    {ActivationKind::GELU, "gelu"},         {ActivationKind::Sigmoid, "sigmoid"},
+    {ActivationKind::TanH, "tanh"},         {ActivationKind::SoftMax, "softmax"},
+};
+
+// An activation by kind, with the parameter of LeakyReLU (the negative slope) or ELU (alpha);
+// no parameter means the default (0.01, 1). Converts from a kind: FullyConnected(16,
+// ActivationKind::ReLU).
+struct ActivationSpec {
+    ActivationKind kind = ActivationKind::Identity;
+    std::optional<double> parameter;
+
+    ActivationSpec() = default;
+    ActivationSpec(ActivationKind k, std::optional<double> p = std::nullopt)
+        : kind(k), parameter(p) {}
+    bool operator==(const ActivationSpec&) const = default;
+};
+
+// "leaky_relu:0.2" -> {LeakyReLU, 0.2}. Throws std::invalid_argument listing the valid names
+// on an unknown name, a parameter that is not a number, or a parameter on an activation that
+// takes none.
+ActivationSpec parse_activation(std::string_view text);
+// The text parse_activation reads back: "relu", "leaky_relu:0.2".
+std::string to_string(const ActivationSpec& spec);
 
 template <class T>
 class Activation : public Module<T> {
@@ -48,8 +82,12 @@ class Activation : public Module<T> {
                                                  bool accumulate) const;
     // Initialisation gain (torch.nn.init.calculate_gain).
     virtual double gain() const { return 1.0; }
-    // The string make_activation accepts to rebuild this activation ("leaky_relu:0.2").
-    virtual std::string spec() const { return this->name(); }
+    // What make_activation takes to rebuild this activation.
+    virtual ActivationSpec spec() const = 0;
+    // The kind's name in kActivationNames ("relu").
+    std::string name() const override {
+        return std::string(name_of<ActivationKind>(kActivationNames, spec().kind));
+    }
     virtual std::unique_ptr<Activation<T>> clone() const = 0;
 
     // x (N, H) -> y (N, H).
@@ -75,7 +113,7 @@ class Identity final : public Activation<T> {
     const Tensor<T>& apply_backward_bias(const Tensor<T>& z, const Tensor<T>& y,
                                          const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
                                          bool accumulate) const override;
-    std::string name() const override { return "identity"; }
+    ActivationSpec spec() const override { return ActivationKind::Identity; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<Identity>(); }
 };
 
@@ -91,7 +129,7 @@ class ReLU final : public Activation<T> {
                                          const Tensor<T>& dy, Tensor<T>& dz, Tensor<T>& db,
                                          bool accumulate) const override;
     double gain() const override;
-    std::string name() const override { return "relu"; }
+    ActivationSpec spec() const override { return ActivationKind::ReLU; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ReLU>(); }
 };
 
@@ -105,8 +143,7 @@ class LeakyReLU final : public Activation<T> {
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
     double gain() const override;
-    std::string name() const override { return "leaky_relu"; }
-    std::string spec() const override;
+    ActivationSpec spec() const override { return {ActivationKind::LeakyReLU, slope_}; }
     std::unique_ptr<Activation<T>> clone() const override {
         return std::make_unique<LeakyReLU>(slope_);
     }
@@ -125,8 +162,7 @@ class ELU final : public Activation<T> {
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
-    std::string name() const override { return "elu"; }
-    std::string spec() const override;
+    ActivationSpec spec() const override { return {ActivationKind::ELU, alpha_}; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<ELU>(alpha_); }
     double alpha() const { return alpha_; }
 
@@ -144,7 +180,7 @@ class SELU final : public Activation<T> {
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
     double gain() const override { return 0.75; }
-    std::string name() const override { return "selu"; }
+    ActivationSpec spec() const override { return ActivationKind::SELU; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<SELU>(); }
 };
 
@@ -156,7 +192,7 @@ class GELU final : public Activation<T> {
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
-    std::string name() const override { return "gelu"; }
+    ActivationSpec spec() const override { return ActivationKind::GELU; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<GELU>(); }
 };
 
@@ -167,7 +203,7 @@ class Sigmoid final : public Activation<T> {
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
-    std::string name() const override { return "sigmoid"; }
+    ActivationSpec spec() const override { return ActivationKind::Sigmoid; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<Sigmoid>(); }
 };
 
@@ -179,7 +215,7 @@ class TanH final : public Activation<T> {
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
     double gain() const override { return 5.0 / 3.0; }
-    std::string name() const override { return "tanh"; }
+    ActivationSpec spec() const override { return ActivationKind::TanH; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<TanH>(); }
 };
 
@@ -192,20 +228,13 @@ class SoftMax final : public Activation<T> {
     void apply(const Tensor<T>& z, Tensor<T>& y) const override;
     void apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Tensor<T>& dy,
                         Tensor<T>& dz) const override;
-    std::string name() const override { return "softmax"; }
+    ActivationSpec spec() const override { return ActivationKind::SoftMax; }
     std::unique_ptr<Activation<T>> clone() const override { return std::make_unique<SoftMax>(); }
 };
 
-// Builds an activation from its name, e.g. "relu", "leaky_relu:0.2", "elu:0.5". Throws
-// std::invalid_argument listing the valid names when the name is unknown or the parameter
-// does not parse.
+// Builds the activation of a spec. Throws std::invalid_argument when the spec has a parameter
+// its kind does not take.
 template <class T>
-std::unique_ptr<Activation<T>> make_activation(std::string_view spec);
-
-// The valid base names, in a fixed order (for help texts and error messages).
-const std::vector<std::string>& activation_names();
-
-// Throws unless make_activation would accept spec; returns spec normalised ("ReLU" -> "relu").
-std::string parse_activation(std::string_view spec);
+std::unique_ptr<Activation<T>> make_activation(const ActivationSpec& spec);
 
 }  // namespace ffnn

@@ -20,7 +20,7 @@ FullyConnected<T>::FullyConnected(std::size_t n_out, std::unique_ptr<Activation<
 }
 
 template <class T>
-FullyConnected<T>::FullyConnected(std::size_t n_out, std::string_view activation, Init init,
+FullyConnected<T>::FullyConnected(std::size_t n_out, const ActivationSpec& activation, Init init,
                                   std::uint64_t seed, std::size_t n_in)
     : FullyConnected(n_out, make_activation<T>(activation), init, seed, n_in) {}
 
@@ -96,7 +96,7 @@ void FullyConnected<T>::zero_grad() {
 template <class T>
 std::string FullyConnected<T>::name() const {
     return "fully_connected(" + (n_in_ ? std::to_string(n_in_) : std::string("?")) + " -> " +
-           std::to_string(n_out_) + ", " + act_->spec() + ")";
+           std::to_string(n_out_) + ", " + to_string(act_->spec()) + ")";
 }
 
 template class FullyConnected<float>;

@@ -17,8 +17,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
-#include <string_view>
 
 #include "ffnn/nn/activations.hpp"
 #include "ffnn/nn/init.hpp"
@@ -33,8 +33,8 @@ class FullyConnected final : public Module<T> {
     // draws W (the same seed gives the same W for the same D, H and T).
     FullyConnected(std::size_t n_out, std::unique_ptr<Activation<T>> activation, Init init = {},
                    std::uint64_t seed = 0, std::size_t n_in = 0);
-    // activation by name, as make_activation accepts ("relu", "leaky_relu:0.2").
-    explicit FullyConnected(std::size_t n_out, std::string_view activation = "identity",
+    // The activation by kind: FullyConnected<float>(16, ActivationKind::ReLU).
+    explicit FullyConnected(std::size_t n_out, const ActivationSpec& activation = {},
                             Init init = {}, std::uint64_t seed = 0, std::size_t n_in = 0);
 
     // Allocates W (n_in, H) and b (H), draws W, zeros b and both gradients. Called by the
@@ -50,12 +50,11 @@ class FullyConnected final : public Module<T> {
     // {"W", W, dW}, {"b", b, db}.
     std::vector<Param<T>> parameters() override;
     void zero_grad() override;
-    // The zero_grad of train_step: instead of zeroing dW and db now (a pass over dW, the
-    // largest array of the step), the next backward writes them (matmul beta = 0) instead of
-    // accumulating. The result is the same as zero_grad then backward; until that backward,
-    // dW and db still hold the old gradients, so call it only when a backward follows before
-    // anything reads them. zero_grad() cancels it.
-    void defer_zero_grad() { overwrite_grad_ = true; }
+    // Model::zero_grad: instead of zeroing dW and db now (a pass over dW, the largest array of
+    // the step), the next backward writes them (matmul beta = 0) instead of accumulating. The
+    // result is the same as zero_grad then backward; until that backward, dW and db still
+    // hold the old gradients. zero_grad() cancels it.
+    void defer_zero_grad() override { overwrite_grad_ = true; }
     void release() override { x_ = null_view<T>(); }
     std::string name() const override;
 
@@ -94,5 +93,15 @@ class FullyConnected final : public Module<T> {
     bool overwrite_grad_ = false;  // set by defer_zero_grad: next backward writes dW, db
     bool input_grad_ = true;       // false: backward skips dx = dz W^T and returns an empty tensor
 };
+
+// A layer D -> H with its activation, for Model::sequential or Model::add:
+//   linear<float>(4, 16, ActivationKind::ReLU, Init{InitKind::HeNormal}, /*seed=*/1)
+template <class T>
+std::unique_ptr<FullyConnected<T>> linear(std::size_t n_in, std::size_t n_out,
+                                          const ActivationSpec& activation = {}, Init init = {},
+                                          std::uint64_t seed = 0) {
+    if (n_in == 0) throw std::invalid_argument("linear: n_in must be positive");
+    return std::make_unique<FullyConnected<T>>(n_out, activation, init, seed, n_in);
+}
 
 }  // namespace ffnn

@@ -158,7 +158,7 @@ GradCheckReport gradcheck(Model<double>& model, const Tensor<double>& x_in,
     model.forward(x);  // lazy layers, if any, take their shapes
     auto analytic = [&]() -> const Tensor<double>& {
         model.compute_loss(x, labels);
-        return model.backward(model.loss().backward());
+        return model.backward(model.loss().backward(), /*input_grad=*/true);
     };
     auto objective = [&]() { return static_cast<double>(model.compute_loss(x, labels)); };
     return run_checks(model.parameters(), x, analytic, objective, opt);

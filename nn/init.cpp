@@ -1,8 +1,6 @@
 // Weight initialisers (see init.hpp for the formulas and their sources).
 #include "ffnn/nn/init.hpp"
 
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -10,72 +8,28 @@ namespace ffnn {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string all_names() {
-    std::string s;
-    for (const auto& n : init_names()) s += (s.empty() ? "" : ", ") + n;
-    return s;
-}
-
 void check_fan(const char* what, std::size_t fan) {
     if (fan == 0) throw std::invalid_argument(std::string(what) + ": fan must be positive");
 }
 
 }  // namespace
 
-const std::vector<std::string>& init_names() {
-    static const std::vector<std::string> names = {
-        "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "zeros", "constant:<value>"};
-    return names;
-}
-
-Init parse_init(std::string_view spec) {
-    std::string s = lower(spec);
-    if (s == "xavier_uniform" || s == "glorot_uniform") return {InitKind::XavierUniform, 0.0};
-    if (s == "xavier_normal" || s == "glorot_normal") return {InitKind::XavierNormal, 0.0};
-    if (s == "he_uniform" || s == "kaiming_uniform") return {InitKind::HeUniform, 0.0};
-    if (s == "he_normal" || s == "kaiming_normal") return {InitKind::HeNormal, 0.0};
-    if (s == "zeros") return {InitKind::Zeros, 0.0};
-    if (s.starts_with("constant:")) {
-        std::string p = s.substr(9);
-        std::size_t used = 0;
-        double v = 0.0;
-        try {
-            v = std::stod(p, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (!p.empty() && used == p.size() && std::isfinite(v)) return {InitKind::Constant, v};
-        throw std::invalid_argument("init '" + std::string(spec) +
-                                    "': the value after 'constant:' must be a finite number");
-    }
-    throw std::invalid_argument("unknown init '" + std::string(spec) + "'; valid: " + all_names());
+Init parse_init(std::string_view text) {
+    const NameAndParameter np = split_parameter(text, "init");
+    Init init{parse_name<InitKind>(kInitNames, np.name, "init"), np.parameter.value_or(0.0)};
+    if (init.kind == InitKind::Constant && !np.parameter)
+        throw std::invalid_argument("init '" + std::string(text) +
+                                    "': constant needs its value, for example constant:0.1");
+    if (init.kind != InitKind::Constant && np.parameter)
+        throw std::invalid_argument("init '" + std::string(text) + "': " + np.name +
+                                    " takes no parameter (only constant does)");
+    return init;
 }
 
 std::string to_string(const Init& init) {
-    switch (init.kind) {
-        case InitKind::XavierUniform:
-            return "xavier_uniform";
-        case InitKind::XavierNormal:
-            return "xavier_normal";
-        case InitKind::HeUniform:
-            return "he_uniform";
-        case InitKind::HeNormal:
-            return "he_normal";
-        case InitKind::Zeros:
-            return "zeros";
-        case InitKind::Constant: {
-            char buf[32];
-            auto res = std::to_chars(buf, buf + sizeof buf, init.value);
-            return "constant:" + std::string(buf, res.ptr);
-        }
-    }
-    return "?";
+    std::string s(name_of<InitKind>(kInitNames, init.kind));
+    if (init.kind == InitKind::Constant) s += ":" + format_number(init.value);
+    return s;
 }
 
 double xavier_uniform_bound(std::size_t fan_in, std::size_t fan_out, double gain) {

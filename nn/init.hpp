@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ffnn/nn/names.hpp"
 #include "ffnn/tensor/random.hpp"
 #include "ffnn/tensor/tensor.hpp"
 
@@ -26,18 +27,30 @@ namespace ffnn {
 
 enum class InitKind { XavierUniform, XavierNormal, HeUniform, HeNormal, Zeros, Constant };
 
+inline constexpr NamedValue<InitKind> kInitNames[] = {
+    {InitKind::XavierUniform, "xavier_uniform"},
+    {InitKind::XavierUniform, "glorot_uniform", true},
+    {InitKind::XavierNormal, "xavier_normal"},
+    {InitKind::XavierNormal, "glorot_normal", true},
+    {InitKind::HeUniform, "he_uniform"},
+    {InitKind::HeUniform, "kaiming_uniform", true},
+    {InitKind::HeNormal, "he_normal"},
+    {InitKind::HeNormal, "kaiming_normal", true},
+    {InitKind::Zeros, "zeros"},
+    {InitKind::Constant, "constant"},
+};
+
 struct Init {
     InitKind kind = InitKind::XavierUniform;
     double value = 0.0;  // the constant, for InitKind::Constant only
+    bool operator==(const Init&) const = default;
 };
 
-// "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "zeros", "constant:0.1"
-// (also accepted: "kaiming_uniform", "kaiming_normal", "glorot_uniform", "glorot_normal").
+// "xavier_uniform", "he_normal", "zeros", "constant:0.1" (kInitNames; constant needs its value).
 // Throws std::invalid_argument listing the valid names.
-Init parse_init(std::string_view spec);
-// The canonical spelling parse_init accepts ("constant:0.1").
+Init parse_init(std::string_view text);
+// The text parse_init reads back ("constant:0.1").
 std::string to_string(const Init& init);
-const std::vector<std::string>& init_names();
 
 // The uniform bound a and normal standard deviation s of the table above.
 double xavier_uniform_bound(std::size_t fan_in, std::size_t fan_out, double gain);

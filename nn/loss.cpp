@@ -270,29 +270,25 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
 
 // ---- names ----
 
-const std::vector<std::string>& loss_names() {
-    static const std::vector<std::string> names = {"cross_entropy", "mse", "bce"};
-    return names;
-}
-
 template <class T>
-std::unique_ptr<Loss<T>> make_loss(std::string_view name) {
-    std::string s(name);
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s == "cross_entropy" || s == "ce" || s == "softmax_cross_entropy")
-        return std::make_unique<SoftmaxCrossEntropy<T>>();
-    if (s == "mse") return std::make_unique<MeanSquaredError<T>>();
-    if (s == "bce" || s == "binary_cross_entropy") return std::make_unique<BinaryCrossEntropy<T>>();
-    throw std::invalid_argument("unknown loss '" + std::string(name) +
-                                "'; valid: cross_entropy, mse, bce");
+std::unique_ptr<Loss<T>> make_loss(LossKind kind) {
+    switch (kind) {
+        case LossKind::CrossEntropy:
+            return std::make_unique<SoftmaxCrossEntropy<T>>();
+        case LossKind::MSE:
+            return std::make_unique<MeanSquaredError<T>>();
+        case LossKind::BCE:
+            return std::make_unique<BinaryCrossEntropy<T>>();
+    }
+    throw std::invalid_argument("make_loss: not a LossKind");
 }
 
-#define FFNN_INSTANTIATE(T)                                           \
-    template class Loss<T>;                                           \
-    template class SoftmaxCrossEntropy<T>;                            \
-    template class MeanSquaredError<T>;                               \
-    template class BinaryCrossEntropy<T>;                             \
-    template std::unique_ptr<Loss<T>> make_loss<T>(std::string_view); \
+#define FFNN_INSTANTIATE(T)                                   \
+    template class Loss<T>;                                   \
+    template class SoftmaxCrossEntropy<T>;                    \
+    template class MeanSquaredError<T>;                       \
+    template class BinaryCrossEntropy<T>;                     \
+    template std::unique_ptr<Loss<T>> make_loss<T>(LossKind); \
     template void check_labels<T>(const char*, const Tensor<T>&, std::span<const int>);
 FFNN_INSTANTIATE(float)
 FFNN_INSTANTIATE(double)

@@ -30,9 +30,25 @@
 #include <string_view>
 #include <vector>
 
+#include "ffnn/nn/names.hpp"
 #include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
+
+enum class LossKind { CrossEntropy, MSE, BCE };
+
+inline constexpr NamedValue<LossKind> kLossNames[] = {
+    {LossKind::CrossEntropy, "cross_entropy"},
+    {LossKind::CrossEntropy, "ce", true},
+    {LossKind::CrossEntropy, "softmax_cross_entropy", true},
+    {LossKind::MSE, "mse"},
+    {LossKind::BCE, "bce"},
+    {LossKind::BCE, "binary_cross_entropy", true},
+};
+
+inline std::string to_string(LossKind kind) {
+    return std::string(name_of<LossKind>(kLossNames, kind));
+}
 
 template <class T>
 class Loss {
@@ -48,7 +64,9 @@ class Loss {
     virtual T forward(const Tensor<T>& input, const Tensor<T>& target) = 0;
     // d loss / d input of the last forward, (N, K).
     const Tensor<T>& backward() const { return grad_; }
-    virtual std::string name() const = 0;
+    virtual LossKind kind() const = 0;
+    // The kind's name in kLossNames ("cross_entropy").
+    std::string name() const { return to_string(kind()); }
 
   protected:
     Tensor<T> grad_;                // d loss / d input of the last forward, (N, K)
@@ -60,7 +78,7 @@ class SoftmaxCrossEntropy final : public Loss<T> {
   public:
     T forward(const Tensor<T>& logits, std::span<const int> labels) override;
     T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
-    std::string name() const override { return "cross_entropy"; }
+    LossKind kind() const override { return LossKind::CrossEntropy; }
 };
 
 template <class T>
@@ -68,7 +86,7 @@ class MeanSquaredError final : public Loss<T> {
   public:
     T forward(const Tensor<T>& input, std::span<const int> labels) override;
     T forward(const Tensor<T>& input, const Tensor<T>& target) override;
-    std::string name() const override { return "mse"; }
+    LossKind kind() const override { return LossKind::MSE; }
 };
 
 template <class T>
@@ -76,13 +94,11 @@ class BinaryCrossEntropy final : public Loss<T> {
   public:
     T forward(const Tensor<T>& logits, std::span<const int> labels) override;
     T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
-    std::string name() const override { return "bce"; }
+    LossKind kind() const override { return LossKind::BCE; }
 };
 
-// "cross_entropy" (also "ce"), "mse", "bce". Throws listing the valid names.
 template <class T>
-std::unique_ptr<Loss<T>> make_loss(std::string_view name);
-const std::vector<std::string>& loss_names();
+std::unique_ptr<Loss<T>> make_loss(LossKind kind);
 
 // Checks labels against logits (N, K): labels.size() == N and 0 <= label < K. The message
 // names the operation, the offending row and the shapes.

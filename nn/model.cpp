@@ -3,6 +3,7 @@
 #include "ffnn/nn/model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "ffnn/nn/init.hpp"
@@ -33,59 +34,62 @@ template <class T>
 Model<T>::Model()
     : loss_(std::make_unique<SoftmaxCrossEntropy<T>>()), softmax_(std::make_unique<SoftMax<T>>()) {}
 
+void ModelSpec::validate() const {
+    for (std::size_t i = 0; i < hidden.size(); ++i)
+        if (hidden[i] == 0)
+            throw ConfigError("model.hidden", "hidden layer " + std::to_string(i) +
+                                                  " has width 0; widths must be "
+                                                  "positive");
+    make_activation<double>(activation);  // a parameter the kind does not take
+    if (activation.kind == ActivationKind::SoftMax && !hidden.empty())
+        throw ConfigError("model.activation",
+                          "softmax is not a hidden-layer activation (it couples the units of a "
+                          "row); the loss applies it to the logits");
+    if (init.kind == InitKind::Constant && !std::isfinite(init.value))
+        throw ConfigError("model.init",
+                          "init constant must be finite, got " + format_number(init.value));
+}
+
 template <class T>
 Model<T>::Model(const ModelSpec& spec) : Model() {
-    if (spec.n_inputs == 0) throw std::invalid_argument("model: n_inputs must be positive");
-    if (spec.n_classes == 0) throw std::invalid_argument("model: n_classes must be positive");
-    for (std::size_t i = 0; i < spec.hidden.size(); ++i)
-        if (spec.hidden[i] == 0)
-            throw std::invalid_argument("model: hidden layer " + std::to_string(i) +
-                                        " has width 0");
-    const Init init = parse_init(spec.init);
+    spec.validate();
+    if (spec.n_inputs == 0) throw ConfigError("model.n_inputs", "n_inputs must be positive");
+    if (spec.n_classes == 0) throw ConfigError("model.n_classes", "n_classes must be positive");
     loss_ = make_loss<T>(spec.loss);
     Rng seeds(spec.seed);
     std::size_t d = spec.n_inputs;
     for (std::size_t h : spec.hidden) {
-        add(std::make_unique<FullyConnected<T>>(h, make_activation<T>(spec.activation), init,
-                                                seeds.next_u64(), d));
+        add(std::make_unique<FullyConnected<T>>(h, spec.activation, spec.init, seeds.next_u64(),
+                                                d));
         d = h;
     }
-    add(std::make_unique<FullyConnected<T>>(spec.n_classes, std::make_unique<Identity<T>>(), init,
+    add(std::make_unique<FullyConnected<T>>(spec.n_classes, ActivationKind::Identity, spec.init,
                                             seeds.next_u64(), d));
     spec_ = spec;
-    spec_.activation = parse_activation(spec.activation);
-    spec_.init = to_string(init);
+    spec_.activation = make_activation<T>(spec.activation)->spec();  // default parameter filled in
 }
 
 template <class T>
-void Model<T>::add(std::unique_ptr<Module<T>> module) {
+Model<T>& Model<T>::add(std::unique_ptr<FullyConnected<T>> layer) {
+    if (!layer) throw std::invalid_argument("model: add(nullptr)");
+    layers_.push_back(layer.get());
+    modules_.push_back(std::move(layer));
+    params_dirty_ = true;
+    return *this;
+}
+
+template <class T>
+Model<T>& Model<T>::add(std::unique_ptr<Module<T>> module) {
     if (!module) throw std::invalid_argument("model: add(nullptr)");
     modules_.push_back(std::move(module));
     params_dirty_ = true;
+    return *this;
 }
 
 template <class T>
 void Model<T>::set_loss(std::unique_ptr<Loss<T>> loss) {
     if (!loss) throw std::invalid_argument("model: set_loss(nullptr)");
     loss_ = std::move(loss);
-}
-
-template <class T>
-void Model<T>::set_optimizer(std::unique_ptr<Optimizer<T>> optimizer) {
-    optimizer_ = std::move(optimizer);
-}
-
-template <class T>
-void Model<T>::set_optimizer(const OptimizerConfig& config) {
-    optimizer_ = make_optimizer<T>(config, parameters());
-}
-
-template <class T>
-void Model<T>::set_clip_grad_norm(double max_norm) {
-    if (!(max_norm >= 0))
-        throw std::invalid_argument("model: clip norm must be >= 0, got " +
-                                    std::to_string(max_norm));
-    clip_norm_ = max_norm;
 }
 
 template <class T>
@@ -109,7 +113,6 @@ const Tensor<T>& Model<T>::backward(const Tensor<T>& dlogits, bool input_grad) {
     modules_.front()->set_input_grad(input_grad);
     const Tensor<T>* g = &dlogits;
     for (std::size_t i = modules_.size(); i-- > 0;) g = &modules_[i]->backward(*g);
-    modules_.front()->set_input_grad(true);
     return *g;
 }
 
@@ -136,38 +139,22 @@ std::vector<int> Model<T>::predict(const Tensor<T>& x) {
     return out;
 }
 
-namespace {
-
-template <class T, class Target>
-T run_train_step(Model<T>& model, Loss<T>& loss, Optimizer<T>* opt, double clip, double& norm,
-                 const Tensor<T>& x, const Target& target) {
-    if (!opt) throw std::logic_error("model: train_step needs an optimizer (set_optimizer)");
-    // zero_grad: fully connected layers defer it to their backward (it writes dW and db
-    // instead of accumulating), which saves a pass over every weight gradient.
-    for (std::size_t i = 0; i < model.num_modules(); ++i) {
-        Module<T>& m = model.module(i);
-        if (auto* fc = dynamic_cast<FullyConnected<T>*>(&m))
-            fc->defer_zero_grad();
-        else
-            m.zero_grad();
-    }
-    const T value = loss.forward(model.forward(x), target);
-    model.backward(loss.backward(), /*input_grad=*/false);
-    norm = clip > 0 ? clip_grad_norm(model.parameter_list(), clip) : 0.0;
-    opt->step();
+template <class T>
+T Model<T>::train_step(const Tensor<T>& x, std::span<const int> labels, Optimizer<T>& optimizer) {
+    zero_grad();
+    const T value = loss_->forward(forward(x), labels);
+    backward(loss_->backward());
+    optimizer.step();
     return value;
 }
 
-}  // namespace
-
 template <class T>
-T Model<T>::train_step(const Tensor<T>& x, std::span<const int> labels) {
-    return run_train_step(*this, *loss_, optimizer_.get(), clip_norm_, last_grad_norm_, x, labels);
-}
-
-template <class T>
-T Model<T>::train_step(const Tensor<T>& x, const Tensor<T>& target) {
-    return run_train_step(*this, *loss_, optimizer_.get(), clip_norm_, last_grad_norm_, x, target);
+T Model<T>::train_step(const Tensor<T>& x, const Tensor<T>& target, Optimizer<T>& optimizer) {
+    zero_grad();
+    const T value = loss_->forward(forward(x), target);
+    backward(loss_->backward());
+    optimizer.step();
+    return value;
 }
 
 template <class T>
@@ -205,11 +192,11 @@ EvalResult Model<T>::evaluate(const Tensor<T>& X, std::span<const int> labels,
 template <class T>
 void Model<T>::rebuild_parameters() {
     params_.clear();
-    std::size_t fc = 0;
+    std::size_t layer = 0;
     for (std::size_t i = 0; i < modules_.size(); ++i) {
-        const bool is_fc = dynamic_cast<FullyConnected<T>*>(modules_[i].get()) != nullptr;
-        const std::string prefix =
-            is_fc ? "layers." + std::to_string(fc++) + "." : "modules." + std::to_string(i) + ".";
+        const bool is_layer = layer < layers_.size() && modules_[i].get() == layers_[layer];
+        const std::string prefix = is_layer ? "layers." + std::to_string(layer++) + "."
+                                            : "modules." + std::to_string(i) + ".";
         for (auto& p : modules_[i]->parameters())
             params_.push_back({prefix + p.name, p.value, p.grad});
     }
@@ -230,7 +217,7 @@ const std::vector<Param<T>>& Model<T>::parameter_list() {
 
 template <class T>
 void Model<T>::zero_grad() {
-    for (auto& p : parameter_list()) p.grad->zero();
+    for (auto& m : modules_) m->defer_zero_grad();
 }
 
 template <class T>
@@ -261,17 +248,9 @@ std::size_t Model<T>::num_parameters() {
 }
 
 template <class T>
-std::vector<FullyConnected<T>*> Model<T>::layers() const {
-    std::vector<FullyConnected<T>*> out;
-    for (const auto& m : modules_)
-        if (auto* fc = dynamic_cast<FullyConnected<T>*>(m.get())) out.push_back(fc);
-    return out;
-}
-
-template <class T>
 std::vector<std::size_t> Model<T>::layer_sizes() const {
     std::vector<std::size_t> sizes;
-    for (auto* fc : layers()) {
+    for (auto* fc : layers_) {
         if (sizes.empty()) sizes.push_back(fc->n_in());
         sizes.push_back(fc->n_out());
     }
@@ -279,25 +258,26 @@ std::vector<std::size_t> Model<T>::layer_sizes() const {
 }
 
 template <class T>
-std::vector<std::string> Model<T>::activation_names() const {
-    std::vector<std::string> names;
-    for (auto* fc : layers()) names.push_back(fc->activation().spec());
-    return names;
+std::vector<ActivationSpec> Model<T>::layer_activations() const {
+    std::vector<ActivationSpec> out;
+    for (auto* fc : layers_) out.push_back(fc->activation().spec());
+    return out;
 }
 
 template <class T>
 std::string Model<T>::summary() const {
     // "4 -> 8 (relu) -> 3 (identity), loss cross_entropy"; other modules by their name().
     std::string s;
-    bool first = true;
-    for (const auto& m : modules_) {
-        if (auto* fc = dynamic_cast<const FullyConnected<T>*>(m.get())) {
-            if (first) s += fc->n_in() ? std::to_string(fc->n_in()) : std::string("?");
-            s += " -> " + std::to_string(fc->n_out()) + " (" + fc->activation().spec() + ")";
+    std::size_t layer = 0;
+    for (std::size_t i = 0; i < modules_.size(); ++i) {
+        if (layer < layers_.size() && modules_[i].get() == layers_[layer]) {
+            const FullyConnected<T>& fc = *layers_[layer++];
+            if (i == 0) s += fc.n_in() ? std::to_string(fc.n_in()) : std::string("?");
+            s += " -> " + std::to_string(fc.n_out()) + " (" + to_string(fc.activation().spec()) +
+                 ")";
         } else {
-            s += (first ? "" : " -> ") + m->name();
+            s += (i == 0 ? "" : " -> ") + modules_[i]->name();
         }
-        first = false;
     }
     return s + ", loss " + loss_->name();
 }

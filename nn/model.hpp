@@ -1,17 +1,30 @@
-// Model<T>: a sequence of modules followed by a loss, with training and evaluation helpers.
+// Model<T>: a sequence of modules followed by a loss, with the training step and evaluation.
 //
-// A model is normally built from a ModelSpec, the same fields the CLI takes as flags
-// (--hidden 64,32 --activation relu --init xavier_uniform --seed 1):
+// Built from types, in code:
+//   auto model = Model<float>::sequential(linear<float>(4, 16, ActivationKind::ReLU, {}, 1),
+//                                         linear<float>(16, 3, ActivationKind::Identity, {}, 2));
+// or from a ModelSpec, the usual shape of a classifier:
 //   FullyConnected(hidden[0], activation) -> ... -> FullyConnected(hidden[h-1], activation)
 //   -> FullyConnected(n_classes, identity)                      (the logits, (N, K))
-// and the loss (softmax cross-entropy by default) applied to the logits. The layers'
-// weights are drawn from one Rng(seed): layer i is seeded with the i-th draw of it.
+// and the loss (softmax cross-entropy by default) applied to the logits. The spec's layers
+// draw their weights from one Rng(seed): layer i is seeded with the i-th draw of it.
 //
 // Parameters are named "layers.<i>.W" and "layers.<i>.b", i counting FullyConnected layers
-// from 0; parameters() returns them in that order (checkpoints use these names).
+// from 0 ("modules.<j>.<name>" for parameters of any other module); parameters() returns them
+// in that order (checkpoints use these names).
+//
+// Training is the explicit loop, with an optimiser the caller owns:
+//   model.zero_grad();
+//   float loss = model.loss().forward(model.forward(x), labels);
+//   model.backward(model.loss().backward());
+//   optimizer.step();
+// and train_step(x, labels, optimizer) is exactly these four calls. They are the fast path:
+// zero_grad lets each FullyConnected write its gradients in the next backward instead of
+// zeroing them first, and backward skips the first layer's input gradient, which training
+// never uses (backward(dlogits, true) computes it: gradient checks and saliency need it).
 //
 // Steady state: forward, backward, the loss and the optimiser step reuse member workspaces,
-// so a train_step allocates nothing once the first one has run with the same batch size.
+// so a training step allocates nothing once the first one has run with the same batch size.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +34,9 @@
 #include <vector>
 
 #include "ffnn/nn/activations.hpp"
+#include "ffnn/nn/config_error.hpp"
 #include "ffnn/nn/fully_connected.hpp"
+#include "ffnn/nn/init.hpp"
 #include "ffnn/nn/loss.hpp"
 #include "ffnn/nn/module.hpp"
 #include "ffnn/nn/optim.hpp"
@@ -29,13 +44,17 @@
 namespace ffnn {
 
 struct ModelSpec {
-    std::size_t n_inputs = 0;             // D of the first layer
-    std::vector<std::size_t> hidden;      // widths of the hidden layers (may be empty)
-    std::string activation = "relu";      // of every hidden layer (make_activation names)
-    std::size_t n_classes = 0;            // K: width of the output layer
-    std::string init = "xavier_uniform";  // parse_init names
+    std::size_t n_inputs = 0;                          // D of the first layer
+    std::vector<std::size_t> hidden;                   // widths of the hidden layers (may be empty)
+    ActivationSpec activation = ActivationKind::ReLU;  // of every hidden layer
+    std::size_t n_classes = 0;                         // K: width of the output layer
+    Init init{};                                       // of every layer's W
     std::uint64_t seed = 0;
-    std::string loss = "cross_entropy";  // make_loss names
+    LossKind loss = LossKind::CrossEntropy;
+
+    // Each value against its range; throws ConfigError naming the field ("model.hidden").
+    // n_inputs and n_classes come from the data and are checked by the Model constructor.
+    void validate() const;
 };
 
 struct EvalResult {
@@ -50,31 +69,30 @@ class Model {
   public:
     // An empty model with softmax cross-entropy; add modules with add().
     Model();
-    // Builds the layers described above. Throws std::invalid_argument on a zero width, an
-    // unknown activation, init or loss name.
+    // Builds the layers described above. Throws ConfigError on a bad spec.
     explicit Model(const ModelSpec& spec);
+    // A model of the given modules, in order (unique_ptrs of any Module<T> types).
+    template <class... M>
+    static Model sequential(std::unique_ptr<M>... modules) {
+        Model m;
+        (m.add(std::move(modules)), ...);
+        return m;
+    }
     Model(Model&&) noexcept = default;
     Model& operator=(Model&&) noexcept = default;
 
-    void add(std::unique_ptr<Module<T>> module);
+    // Appends a layer (named "layers.<i>") or any other module.
+    Model& add(std::unique_ptr<FullyConnected<T>> layer);
+    Model& add(std::unique_ptr<Module<T>> module);
     void set_loss(std::unique_ptr<Loss<T>> loss);
     Loss<T>& loss() { return *loss_; }
 
-    // The optimiser train_step uses. The config form builds one over parameters().
-    void set_optimizer(std::unique_ptr<Optimizer<T>> optimizer);
-    void set_optimizer(const OptimizerConfig& config);
-    Optimizer<T>* optimizer() { return optimizer_.get(); }
-    // Clip gradients to this global norm in train_step before the step (0: off, the default).
-    void set_clip_grad_norm(double max_norm);
-    // The norm before clipping of the last train_step's gradients (0 when clipping is off).
-    double last_grad_norm() const { return last_grad_norm_; }
-
     // x (N, D) -> logits (N, K), valid until the next forward.
     const Tensor<T>& forward(const Tensor<T>& x);
-    // dlogits (N, K) -> dx (N, D); parameter gradients accumulate.
-    // With input_grad false the first module skips dx (training does not need it) and an
-    // empty tensor is returned.
-    const Tensor<T>& backward(const Tensor<T>& dlogits, bool input_grad = true);
+    // dlogits (N, K) -> dx (N, D); parameter gradients accumulate (see zero_grad).
+    // With input_grad false (the default) the first module skips dx, which training does not
+    // need, and an empty tensor is returned.
+    const Tensor<T>& backward(const Tensor<T>& dlogits, bool input_grad = false);
     // forward and the loss, without backward. The loss gradient is left in loss().backward().
     T compute_loss(const Tensor<T>& x, std::span<const int> labels);
     T compute_loss(const Tensor<T>& x, const Tensor<T>& target);
@@ -84,20 +102,24 @@ class Model {
     // x (N, D) -> argmax of the logits per row (N); ties go to the lowest class.
     std::vector<int> predict(const Tensor<T>& x);
 
-    // zero_grad, forward, loss, backward, [clip], optimiser step. Returns the loss (computed
-    // before the step). Throws std::logic_error without an optimiser.
-    T train_step(const Tensor<T>& x, std::span<const int> labels);
-    T train_step(const Tensor<T>& x, const Tensor<T>& target);
+    // zero_grad, forward, loss, backward, optimizer.step(): the explicit loop above, in one
+    // call. Returns the loss (computed before the step).
+    T train_step(const Tensor<T>& x, std::span<const int> labels, Optimizer<T>& optimizer);
+    T train_step(const Tensor<T>& x, const Tensor<T>& target, Optimizer<T>& optimizer);
 
     // X (N, D), labels (N): mean loss and accuracy, in batches of batch_size rows.
     EvalResult evaluate(const Tensor<T>& X, std::span<const int> labels,
                         std::size_t batch_size = 256);
 
     // {"layers.0.W", W, dW}, {"layers.0.b", b, db}, ... in layer order. A copy of the list
-    // the model keeps (the pointers are what matter); train_step walks its own copy.
+    // the model keeps (the pointers are what matter).
     std::vector<Param<T>> parameters();
     // The same list without the copy (for hot loops: no allocation).
     const std::vector<Param<T>>& parameter_list();
+    // Starts a new gradient: the next backward writes the gradients instead of adding to them
+    // (FullyConnected layers skip the pass that would zero dW and db; other modules zero
+    // theirs now). Between zero_grad and that backward the gradients are not meaningful;
+    // a second backward after it accumulates, as usual.
     void zero_grad();
     // Copies value into the named parameter; throws std::invalid_argument on an unknown name
     // (listing the valid ones) or a shape mismatch (naming both shapes).
@@ -108,8 +130,8 @@ class Model {
     // Architecture, for checkpoint metadata.
     // {D, H_0, H_1, ..., K}: the input width then each FullyConnected width.
     std::vector<std::size_t> layer_sizes() const;
-    // One activation spec per FullyConnected layer ("relu", ..., "identity").
-    std::vector<std::string> activation_names() const;
+    // One activation per FullyConnected layer (relu, ..., identity).
+    std::vector<ActivationSpec> layer_activations() const;
     // The spec the model was built from (n_inputs == 0 for a model assembled with add()).
     const ModelSpec& spec() const { return spec_; }
     // One line for logs: "4 -> 8 (relu) -> 3 (identity), loss cross_entropy".
@@ -118,19 +140,17 @@ class Model {
     std::size_t num_modules() const { return modules_.size(); }
     Module<T>& module(std::size_t i) { return *modules_.at(i); }
     // The FullyConnected layers in order (what "layers.<i>" indexes).
-    std::vector<FullyConnected<T>*> layers() const;
+    const std::vector<FullyConnected<T>*>& layers() const { return layers_; }
 
   private:
     void rebuild_parameters();
 
     ModelSpec spec_;
     std::vector<std::unique_ptr<Module<T>>> modules_;
+    std::vector<FullyConnected<T>*> layers_;  // the modules added as layers, in order
     std::unique_ptr<Loss<T>> loss_;
-    std::unique_ptr<Optimizer<T>> optimizer_;
     std::vector<Param<T>> params_;  // qualified names; rebuilt when modules change
     bool params_dirty_ = true;
-    double clip_norm_ = 0.0;
-    double last_grad_norm_ = 0.0;
     std::unique_ptr<SoftMax<T>> softmax_;  // for predict_proba
     Tensor<T> proba_;                      // output of predict_proba, (N, K)
 };

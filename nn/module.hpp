@@ -78,6 +78,10 @@ class Module {
     virtual void zero_grad() {
         for (auto& p : parameters()) p.grad->zero();
     }
+    // zero_grad for a training step: a module whose next backward can write its gradients
+    // instead of adding to them (FullyConnected) defers the zeroing to it, saving a pass over
+    // the gradients; until that backward they hold stale values. The default zeroes now.
+    virtual void defer_zero_grad() { zero_grad(); }
     // Drops the views of the last input, so that the module that produced it can reuse its
     // storage in place when the batch size changes. Model calls it before each forward.
     virtual void release() {}

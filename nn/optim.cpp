@@ -5,10 +5,10 @@
 // does not depend on the thread count.
 #include "ffnn/nn/optim.hpp"
 
-#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
+#include "ffnn/nn/config_error.hpp"
 #include "ffnn/tensor/parallel.hpp"
 
 namespace ffnn {
@@ -27,54 +27,42 @@ inline void for_each_element(std::size_t n, F body) {
     }
 }
 
-void check_hyper(const char* op, const char* what, double v, bool positive) {
-    if (!std::isfinite(v) || v < 0 || (positive && v == 0))
-        throw std::invalid_argument(std::string(op) + ": " + what + " must be " +
-                                    (positive ? "positive" : "non-negative") + " and finite, got " +
-                                    std::to_string(v));
-}
-
 }  // namespace
 
-// ---- names ----
+// ---- Optimizer ----
 
-const std::vector<std::string>& optimizer_names() {
-    static const std::vector<std::string> names = {"sgd", "adam", "adamw"};
-    return names;
-}
-
-OptimizerKind parse_optimizer(std::string_view name) {
-    std::string s(name);
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s == "sgd") return OptimizerKind::SGD;
-    if (s == "adam") return OptimizerKind::Adam;
-    if (s == "adamw") return OptimizerKind::AdamW;
-    throw std::invalid_argument("unknown optimizer '" + std::string(name) +
-                                "'; valid: sgd, adam, adamw");
-}
-
-std::string to_string(OptimizerKind kind) {
-    switch (kind) {
-        case OptimizerKind::SGD:
-            return "sgd";
-        case OptimizerKind::Adam:
-            return "adam";
-        case OptimizerKind::AdamW:
-            return "adamw";
+void OptimizerConfig::validate() const {
+    const char* o = "optimizer";
+    require_config(std::isfinite(lr) && lr > 0, o, "lr", "positive and finite", lr);
+    require_config(std::isfinite(weight_decay) && weight_decay >= 0, o, "weight_decay",
+                   "non-negative and finite", weight_decay);
+    require_config(momentum >= 0 && momentum < 1, o, "momentum", "in [0, 1)", momentum);
+    if (nesterov && !(momentum > 0))
+        throw ConfigError("optimizer.nesterov",
+                          "nesterov needs a positive momentum, got " + format_number(momentum));
+    if (kind == OptimizerKind::SGD) {
+        if (beta1 != OptimizerConfig{}.beta1 || beta2 != OptimizerConfig{}.beta2 ||
+            eps != OptimizerConfig{}.eps)
+            throw ConfigError("optimizer.beta1",
+                              "beta1, beta2 and eps are Adam's; sgd does not use them");
+    } else if (momentum != 0 || nesterov) {
+        throw ConfigError("optimizer.momentum", "momentum and nesterov are SGD's; " +
+                                                    to_string(kind) +
+                                                    " does not use them (beta1 plays that role)");
     }
-    return "?";
+    require_config(beta1 >= 0 && beta1 < 1, o, "beta1", "in [0, 1)", beta1);
+    require_config(beta2 >= 0 && beta2 < 1, o, "beta2", "in [0, 1)", beta2);
+    require_config(std::isfinite(eps) && eps > 0, o, "eps", "positive and finite", eps);
+    require_config(std::isfinite(clip_norm) && clip_norm >= 0, o, "clip_norm",
+                   "non-negative and finite (0: no clipping)", clip_norm);
 }
 
 // ---- Optimizer ----
 
 template <class T>
-Optimizer<T>::Optimizer(std::vector<Param<T>> params, double lr, double weight_decay)
-    : params_(std::move(params)),
-      lr_(0.0),
-      weight_decay_(weight_decay),
-      step_(Tensor<T>::zeros(Shape{1})) {
-    set_lr(lr);
-    check_hyper("optimizer", "weight_decay", weight_decay, false);
+Optimizer<T>::Optimizer(std::vector<Param<T>> params, const OptimizerConfig& config)
+    : params_(std::move(params)), config_(config), step_(Tensor<T>::zeros(Shape{1})) {
+    config_.validate();
     for (const auto& p : params_) {
         if (!p.value || !p.grad)
             throw std::invalid_argument("optimizer: parameter '" + p.name + "' has a null tensor");
@@ -87,8 +75,14 @@ Optimizer<T>::Optimizer(std::vector<Param<T>> params, double lr, double weight_d
 
 template <class T>
 void Optimizer<T>::set_lr(double lr) {
-    check_hyper("optimizer", "lr", lr, false);
-    lr_ = lr;
+    require_config(std::isfinite(lr) && lr >= 0, "optimizer", "lr", "non-negative and finite", lr);
+    config_.lr = lr;
+}
+
+template <class T>
+void Optimizer<T>::step() {
+    last_grad_norm_ = config_.clip_norm > 0 ? clip_grad_norm(params_, config_.clip_norm) : 0.0;
+    update();
 }
 
 template <class T>
@@ -109,14 +103,31 @@ void Optimizer<T>::ensure_like(Tensor<T>& buf, const Tensor<T>& p) {
 
 // ---- SGD ----
 
+namespace {
+
+OptimizerConfig sgd_config(double lr, double momentum, double weight_decay, bool nesterov) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::SGD;
+    c.lr = lr;
+    c.momentum = momentum;
+    c.weight_decay = weight_decay;
+    c.nesterov = nesterov;
+    return c;
+}
+
+}  // namespace
+
 template <class T>
 SGD<T>::SGD(std::vector<Param<T>> params, double lr, double momentum, double weight_decay,
             bool nesterov)
-    : Optimizer<T>(std::move(params), lr, weight_decay), momentum_(momentum), nesterov_(nesterov) {
-    check_hyper("sgd", "momentum", momentum, false);
-    if (nesterov && momentum == 0.0)
-        throw std::invalid_argument("sgd: nesterov needs a positive momentum");
-    if (momentum_ > 0) {
+    : SGD(std::move(params), sgd_config(lr, momentum, weight_decay, nesterov)) {}
+
+template <class T>
+SGD<T>::SGD(std::vector<Param<T>> params, const OptimizerConfig& config)
+    : Optimizer<T>(std::move(params), config) {
+    if (config.kind != OptimizerKind::SGD)
+        throw std::invalid_argument("SGD: the configuration is for " + to_string(config.kind));
+    if (config.momentum > 0) {
         velocity_.resize(this->params_.size());
         for (std::size_t i = 0; i < velocity_.size(); ++i)
             this->ensure_like(velocity_[i], *this->params_[i].value);
@@ -124,22 +135,23 @@ SGD<T>::SGD(std::vector<Param<T>> params, double lr, double momentum, double wei
 }
 
 template <class T>
-void SGD<T>::step() {
-    const T lr = static_cast<T>(this->lr_), wd = static_cast<T>(this->weight_decay_);
-    const T mu = static_cast<T>(momentum_);
+void SGD<T>::update() {
+    const OptimizerConfig& c = this->config_;
+    const T lr = static_cast<T>(c.lr), wd = static_cast<T>(c.weight_decay);
+    const T mu = static_cast<T>(c.momentum);
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
         Tensor<T>& pv = *this->params_[i].value;
         const Tensor<T>& pg = *this->params_[i].grad;
         T* p = pv.data();
         const T* g = pg.data();
         const std::size_t n = pv.size();
-        if (momentum_ == 0.0) {
+        if (c.momentum == 0.0) {
             for_each_element(n, [=](std::size_t j) { p[j] -= lr * (g[j] + wd * p[j]); });
             continue;
         }
         this->ensure_like(velocity_[i], pv);
         T* v = velocity_[i].data();
-        if (nesterov_) {
+        if (c.nesterov) {
             for_each_element(n, [=](std::size_t j) {
                 const T gj = g[j] + wd * p[j];
                 v[j] = mu * v[j] + gj;
@@ -165,18 +177,33 @@ std::vector<NamedTensor<T>> SGD<T>::state() {
 
 // ---- Adam / AdamW ----
 
+namespace {
+
+OptimizerConfig adam_config(double lr, double beta1, double beta2, double eps, double weight_decay,
+                            bool decoupled) {
+    OptimizerConfig c;
+    c.kind = decoupled ? OptimizerKind::AdamW : OptimizerKind::Adam;
+    c.lr = lr;
+    c.beta1 = beta1;
+    c.beta2 = beta2;
+    c.eps = eps;
+    c.weight_decay = weight_decay;
+    return c;
+}
+
+}  // namespace
+
 template <class T>
 Adam<T>::Adam(std::vector<Param<T>> params, double lr, double beta1, double beta2, double eps,
               double weight_decay, bool decoupled_weight_decay)
-    : Optimizer<T>(std::move(params), lr, weight_decay),
-      beta1_(beta1),
-      beta2_(beta2),
-      eps_(eps),
-      decoupled_(decoupled_weight_decay) {
-    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-        throw std::invalid_argument("adam: betas must lie in [0, 1), got " + std::to_string(beta1) +
-                                    ", " + std::to_string(beta2));
-    check_hyper("adam", "eps", eps, true);
+    : Adam(std::move(params),
+           adam_config(lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay)) {}
+
+template <class T>
+Adam<T>::Adam(std::vector<Param<T>> params, const OptimizerConfig& config)
+    : Optimizer<T>(std::move(params), config) {
+    if (config.kind == OptimizerKind::SGD)
+        throw std::invalid_argument("Adam: the configuration is for sgd");
     m_.resize(this->params_.size());
     v_.resize(this->params_.size());
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
@@ -186,16 +213,17 @@ Adam<T>::Adam(std::vector<Param<T>> params, double lr, double beta1, double beta
 }
 
 template <class T>
-void Adam<T>::step() {
+void Adam<T>::update() {
+    const OptimizerConfig& c = this->config_;
     this->step_[0] += T(1);
     const double t = static_cast<double>(this->step_[0]);
     // Bias corrections folded into two scalars: p -= step_size m / (sqrt(v) / c2 + eps),
     // step_size = lr / (1 - b1^t), c2 = sqrt(1 - b2^t).
-    const T step_size = static_cast<T>(this->lr_ / (1.0 - std::pow(beta1_, t)));
-    const T c2 = static_cast<T>(std::sqrt(1.0 - std::pow(beta2_, t)));
-    const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), eps = static_cast<T>(eps_);
-    const T wd = static_cast<T>(this->weight_decay_);
-    const T decay = static_cast<T>(1.0 - this->lr_ * this->weight_decay_);
+    const T step_size = static_cast<T>(c.lr / (1.0 - std::pow(c.beta1, t)));
+    const T c2 = static_cast<T>(std::sqrt(1.0 - std::pow(c.beta2, t)));
+    const T b1 = static_cast<T>(c.beta1), b2 = static_cast<T>(c.beta2), eps = static_cast<T>(c.eps);
+    const T wd = static_cast<T>(c.weight_decay);
+    const T decay = static_cast<T>(1.0 - c.lr * c.weight_decay);
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
         Tensor<T>& pv = *this->params_[i].value;
         const Tensor<T>& pg = *this->params_[i].grad;
@@ -206,7 +234,7 @@ void Adam<T>::step() {
         T* m = m_[i].data();
         T* v = v_[i].data();
         const std::size_t n = pv.size();
-        if (decoupled_) {
+        if (c.kind == OptimizerKind::AdamW) {
             for_each_element(n, [=](std::size_t j) {
                 p[j] *= decay;
                 const T gj = g[j];
@@ -240,18 +268,8 @@ std::vector<NamedTensor<T>> Adam<T>::state() {
 template <class T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerConfig& c,
                                              std::vector<Param<T>> params) {
-    switch (c.kind) {
-        case OptimizerKind::SGD:
-            return std::make_unique<SGD<T>>(std::move(params), c.lr, c.momentum, c.weight_decay,
-                                            c.nesterov);
-        case OptimizerKind::Adam:
-            return std::make_unique<Adam<T>>(std::move(params), c.lr, c.beta1, c.beta2, c.eps,
-                                             c.weight_decay, false);
-        case OptimizerKind::AdamW:
-            return std::make_unique<Adam<T>>(std::move(params), c.lr, c.beta1, c.beta2, c.eps,
-                                             c.weight_decay, true);
-    }
-    throw std::invalid_argument("make_optimizer: unknown optimizer kind");
+    if (c.kind == OptimizerKind::SGD) return std::make_unique<SGD<T>>(std::move(params), c);
+    return std::make_unique<Adam<T>>(std::move(params), c);
 }
 
 template <class T>
@@ -268,7 +286,9 @@ double global_grad_norm(const std::vector<Param<T>>& params) {
 
 template <class T>
 double clip_grad_norm(const std::vector<Param<T>>& params, double max_norm) {
-    check_hyper("clip_grad_norm", "max_norm", max_norm, true);
+    if (!(std::isfinite(max_norm) && max_norm > 0))
+        throw std::invalid_argument("clip_grad_norm: max_norm must be positive and finite, got " +
+                                    format_number(max_norm));
     const double norm = global_grad_norm(params);
     // The small constant of torch.nn.utils.clip_grad_norm_: keeps the scale finite at norm 0.
     constexpr double kClipEps = 1e-6;

@@ -1,8 +1,10 @@
 // Optimisers over a parameter list, and gradient clipping by global norm.
 //
-// An optimiser holds the {name, value, grad} list it was built with (Module::parameters or
-// Model::parameters) and updates every value in place from its grad in step(). It never
-// zeroes gradients by itself: Model::train_step calls zero_grad before each backward.
+// An optimiser is an object the user owns. It holds the {name, value, grad} list it was built
+// with (Module::parameters or Model::parameters) and updates every value in place from its
+// grad in step(), after clipping the gradients to clip_norm when that is set. It never zeroes
+// gradients by itself: the training loop calls Model::zero_grad before each backward. A
+// learning-rate schedule is applied from outside, with set_lr before the step.
 // Conventions follow PyTorch's torch.optim so that numbers can be compared one to one:
 //
 //   SGD    g = grad + wd p                           (L2 weight decay added to the gradient)
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "ffnn/nn/module.hpp"
+#include "ffnn/nn/names.hpp"
 
 namespace ffnn {
 
@@ -43,44 +46,57 @@ struct OptimizerConfig {
     double beta1 = 0.9;         // Adam, AdamW
     double beta2 = 0.999;       // Adam, AdamW
     double eps = 1e-8;          // Adam, AdamW
+    double clip_norm = 0.0;     // clip the gradients to this global norm before a step; 0: off
+
+    // Each value against its range; throws ConfigError naming the field ("optimizer.lr").
+    void validate() const;
 };
 
-// "sgd", "adam", "adamw". Throws std::invalid_argument listing the valid names.
-OptimizerKind parse_optimizer(std::string_view name);
-std::string to_string(OptimizerKind kind);
-const std::vector<std::string>& optimizer_names();
+inline constexpr NamedValue<OptimizerKind> kOptimizerNames[] = {
+    {OptimizerKind::SGD, "sgd"}, {OptimizerKind::Adam, "adam"}, {OptimizerKind::AdamW, "adamw"}};
+inline std::string to_string(OptimizerKind kind) {
+    return std::string(name_of<OptimizerKind>(kOptimizerNames, kind));
+}
 
 template <class T>
 class Optimizer {
   public:
-    Optimizer(std::vector<Param<T>> params, double lr, double weight_decay);
+    // Validates config (OptimizerConfig::validate).
+    Optimizer(std::vector<Param<T>> params, const OptimizerConfig& config);
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
     virtual ~Optimizer() = default;
 
-    // One update of every parameter from its gradient.
-    virtual void step() = 0;
+    // Clips the gradients when clip_norm is set, then updates every parameter from its gradient.
+    void step();
     // Zeroes every gradient in the list.
     void zero_grad();
 
-    double lr() const { return lr_; }
+    const OptimizerConfig& config() const { return config_; }
+    double lr() const { return config_.lr; }
+    // The learning rate of the next steps, from a schedule. It may be 0 (a cosine schedule
+    // ends at min_lr = 0); the configured rate must be positive.
     void set_lr(double lr);
-    double weight_decay() const { return weight_decay_; }
+    double weight_decay() const { return config_.weight_decay; }
+    // The global gradient norm before clipping at the last step (0 when clipping is off).
+    double last_grad_norm() const { return last_grad_norm_; }
     // Steps taken so far (the value of the "step" state tensor).
     long long step_count() const { return static_cast<long long>(step_[0]); }
 
     const std::vector<Param<T>>& params() const { return params_; }
     // Named state tensors, for checkpoints: restore by writing into *value (same shape).
     virtual std::vector<NamedTensor<T>> state();
-    virtual std::string name() const = 0;
+    std::string name() const { return to_string(config_.kind); }
 
   protected:
+    // The update rule itself, on gradients already clipped.
+    virtual void update() = 0;
     // Makes buffer `buf` match the shape of parameter `p` (zeroed when (re)allocated).
     static void ensure_like(Tensor<T>& buf, const Tensor<T>& p);
 
     std::vector<Param<T>> params_;
-    double lr_;
-    double weight_decay_;
+    OptimizerConfig config_;
+    double last_grad_norm_ = 0.0;
     Tensor<T> step_;  // (1): steps taken
 };
 
@@ -89,14 +105,13 @@ class SGD final : public Optimizer<T> {
   public:
     SGD(std::vector<Param<T>> params, double lr, double momentum = 0.0, double weight_decay = 0.0,
         bool nesterov = false);
-    void step() override;
+    // config.kind must be SGD.
+    SGD(std::vector<Param<T>> params, const OptimizerConfig& config);
     std::vector<NamedTensor<T>> state() override;
-    std::string name() const override { return "sgd"; }
-    double momentum() const { return momentum_; }
+    double momentum() const { return this->config_.momentum; }
 
   private:
-    double momentum_;
-    bool nesterov_;
+    void update() override;
     std::vector<Tensor<T>> velocity_;  // one per parameter, same shape; empty without momentum
 };
 
@@ -106,13 +121,12 @@ class Adam final : public Optimizer<T> {
   public:
     Adam(std::vector<Param<T>> params, double lr, double beta1 = 0.9, double beta2 = 0.999,
          double eps = 1e-8, double weight_decay = 0.0, bool decoupled_weight_decay = false);
-    void step() override;
+    // config.kind must be Adam or AdamW.
+    Adam(std::vector<Param<T>> params, const OptimizerConfig& config);
     std::vector<NamedTensor<T>> state() override;
-    std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
 
   private:
-    double beta1_, beta2_, eps_;
-    bool decoupled_;
+    void update() override;
     std::vector<Tensor<T>> m_;  // first moment per parameter ("exp_avg")
     std::vector<Tensor<T>> v_;  // second moment per parameter ("exp_avg_sq")
 };

@@ -2,57 +2,30 @@
 #include "ffnn/nn/schedule.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
 
+#include "ffnn/nn/config_error.hpp"
+
 namespace ffnn {
 
-const std::vector<std::string>& schedule_names() {
-    static const std::vector<std::string> names = {"constant", "step", "exponential", "cosine"};
-    return names;
-}
-
-ScheduleKind parse_schedule(std::string_view name) {
-    std::string s(name);
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s == "constant") return ScheduleKind::Constant;
-    if (s == "step") return ScheduleKind::Step;
-    if (s == "exponential" || s == "exp") return ScheduleKind::Exponential;
-    if (s == "cosine") return ScheduleKind::Cosine;
-    throw std::invalid_argument("unknown schedule '" + std::string(name) +
-                                "'; valid: constant, step, exponential, cosine");
-}
-
-std::string to_string(ScheduleKind kind) {
-    switch (kind) {
-        case ScheduleKind::Constant:
-            return "constant";
-        case ScheduleKind::Step:
-            return "step";
-        case ScheduleKind::Exponential:
-            return "exponential";
-        case ScheduleKind::Cosine:
-            return "cosine";
-    }
-    return "?";
+void ScheduleConfig::validate() const {
+    const char* s = "schedule";
+    require_config(step_size > 0, s, "step_size", "a positive number of steps", double(step_size));
+    require_config(gamma > 0 && std::isfinite(gamma), s, "gamma", "positive and finite", gamma);
+    require_config(min_lr >= 0 && std::isfinite(min_lr), s, "min_lr", "non-negative and finite",
+                   min_lr);
 }
 
 LrSchedule::LrSchedule(const ScheduleConfig& config, double base_lr)
     : config_(config), base_lr_(base_lr) {
-    if (!std::isfinite(base_lr) || base_lr < 0)
-        throw std::invalid_argument("schedule: base lr must be non-negative, got " +
-                                    std::to_string(base_lr));
-    if (config.kind == ScheduleKind::Step && config.step_size == 0)
-        throw std::invalid_argument("schedule step: step_size must be positive");
-    if ((config.kind == ScheduleKind::Step || config.kind == ScheduleKind::Exponential) &&
-        !(config.gamma > 0 && std::isfinite(config.gamma)))
-        throw std::invalid_argument("schedule " + to_string(config.kind) +
-                                    ": gamma must be positive, got " +
-                                    std::to_string(config.gamma));
-    if (config.kind == ScheduleKind::Cosine && config.t_max == 0)
-        throw std::invalid_argument("schedule cosine: t_max must be positive");
+    config.validate();
+    require_config(std::isfinite(base_lr) && base_lr > 0, "optimizer", "lr", "positive and finite",
+                   base_lr);
+    if (config.kind == ScheduleKind::Cosine)
+        require_config(config.t_max > 0, "schedule", "t_max", "positive for cosine",
+                       double(config.t_max));
 }
 
 double LrSchedule::lr(std::size_t t) const {

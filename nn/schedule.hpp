@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ffnn/nn/names.hpp"
+
 namespace ffnn {
 
 enum class ScheduleKind { Constant, Step, Exponential, Cosine };
@@ -26,16 +28,25 @@ struct ScheduleConfig {
     double gamma = 0.1;          // step, exponential: decay factor
     std::size_t t_max = 100;     // cosine: t at which lr reaches min_lr
     double min_lr = 0.0;         // cosine: final learning rate
+
+    // Throws ConfigError ("schedule.gamma") for a step_size of 0, a gamma that is not positive
+    // and finite, or a negative min_lr. t_max = 0 is allowed here (a trainer may fill it in);
+    // LrSchedule needs it positive for cosine.
+    void validate() const;
 };
 
-// "constant", "step", "exponential", "cosine". Throws listing the valid names.
-ScheduleKind parse_schedule(std::string_view name);
-std::string to_string(ScheduleKind kind);
-const std::vector<std::string>& schedule_names();
+inline constexpr NamedValue<ScheduleKind> kScheduleNames[] = {
+    {ScheduleKind::Constant, "constant"},       {ScheduleKind::Step, "step"},
+    {ScheduleKind::Exponential, "exponential"}, {ScheduleKind::Exponential, "exp", true},
+    {ScheduleKind::Cosine, "cosine"},
+};
+inline std::string to_string(ScheduleKind kind) {
+    return std::string(name_of<ScheduleKind>(kScheduleNames, kind));
+}
 
 class LrSchedule {
   public:
-    // Throws std::invalid_argument for a non-positive step_size or t_max, or gamma <= 0.
+    // Validates config, and base_lr (positive and finite) and t_max (positive) for cosine.
     LrSchedule(const ScheduleConfig& config, double base_lr);
     double lr(std::size_t t) const;
     double operator()(std::size_t t) const { return lr(t); }

@@ -12,18 +12,10 @@
 
 namespace ffnn {
 
-std::string hidden_label(const std::vector<std::size_t>& hidden) {
-    if (hidden.empty()) return "none";
-    std::string s;
-    for (std::size_t w : hidden) s += (s.empty() ? "" : "x") + std::to_string(w);
-    return s;
-}
-
 SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed) {
     const auto t0 = std::chrono::steady_clock::now();
     TrainConfig config = setting.config;
     config.seed = seed;
-    config.out.clear();
     PreparedData data = prepare_data(config);
     Model<float> model = build_model(config, data.train.num_features(), data.train.num_classes());
     SweepRun r;

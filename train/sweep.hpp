@@ -26,9 +26,6 @@ struct SweepSetting {
     std::string why;     // why the setting is in the grid (may be empty)
 };
 
-// "16", "64x32", "none" for no hidden layer.
-std::string hidden_label(const std::vector<std::size_t>& hidden);
-
 struct SweepRun {
     std::size_t setting = 0;  // index into the settings
     std::uint64_t seed = 0;

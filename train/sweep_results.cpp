@@ -59,8 +59,8 @@ std::vector<SettingSummary> summarize(const std::vector<SweepSetting>& settings,
     for (std::size_t s = 0; s < settings.size(); ++s) {
         SettingSummary m;
         m.name = settings[s].name;
-        m.lr = settings[s].config.lr;
-        m.hidden = hidden_label(settings[s].config.hidden);
+        m.lr = settings[s].config.optimizer.lr;
+        m.hidden = hidden_label(settings[s].config.model.hidden);
         std::vector<double> tl, ta, vl, va, sl, sa, ep, sec;
         for (const SweepRun& r : runs) {
             if (r.setting != s) continue;
@@ -113,12 +113,13 @@ std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vect
             return ok && present ? num(v, "%.9g") : std::string();
         };
         auto e = epochs_to_threshold(o.history, threshold);
-        s += st.name + "," + num(st.config.lr, "%.10g") + "," + hidden_label(st.config.hidden) +
-             "," + std::to_string(r.seed) + "," + metric(true, o.train.loss) + "," +
-             metric(true, o.train.accuracy) + "," + metric(r.n_val > 0, o.val.loss) + "," +
-             metric(r.n_val > 0, o.val.accuracy) + "," + metric(r.n_test > 0, o.test.loss) + "," +
-             metric(r.n_test > 0, o.test.accuracy) + "," + (e ? std::to_string(*e) : "") + "," +
-             num(r.seconds, "%.4f") + "," + (o.diverged ? "yes" : "no") + "," +
+        s += st.name + "," + num(st.config.optimizer.lr, "%.10g") + "," +
+             hidden_label(st.config.model.hidden) + "," + std::to_string(r.seed) + "," +
+             metric(true, o.train.loss) + "," + metric(true, o.train.accuracy) + "," +
+             metric(r.n_val > 0, o.val.loss) + "," + metric(r.n_val > 0, o.val.accuracy) + "," +
+             metric(r.n_test > 0, o.test.loss) + "," + metric(r.n_test > 0, o.test.accuracy) + "," +
+             (e ? std::to_string(*e) : "") + "," + num(r.seconds, "%.4f") + "," +
+             (o.diverged ? "yes" : "no") + "," +
              (o.diverged ? std::to_string(o.diverged_epoch) : "") + "\n";
     }
     return s;

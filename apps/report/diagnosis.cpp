@@ -179,19 +179,22 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
         if (!r0) continue;
         const std::size_t n_test = r0->n_test, n_train = r0->n_train, K = r0->n_classes;
         const std::size_t batches = (n_train + c.batch_size - 1) / c.batch_size;
-        const std::size_t width = narrowest(c.hidden);
-        const bool lr_small = c.lr<best_cfg.lr, lr_large = c.lr> best_cfg.lr;
-        const bool narrow =
-            !c.hidden.empty() && (width < K || (s != b && width < narrowest(best_cfg.hidden)));
-        const std::string lr_vs_best = "The learning rate " + fmt("%g", c.lr) + " is " +
-                                       lr_ratio(c.lr, best_cfg.lr) + " the best setting's (" +
-                                       fmt("%g", best_cfg.lr) + ")";
+        const std::size_t width = narrowest(c.model.hidden);
+        const bool lr_small =
+            c.optimizer.lr<best_cfg.optimizer.lr, lr_large = c.optimizer.lr> best_cfg.optimizer.lr;
+        const bool narrow = !c.model.hidden.empty() &&
+                            (width < K || (s != b && width < narrowest(best_cfg.model.hidden)));
+        const std::string lr_vs_best = "The learning rate " + fmt("%g", c.optimizer.lr) + " is " +
+                                       lr_ratio(c.optimizer.lr, best_cfg.optimizer.lr) +
+                                       " the best setting's (" + fmt("%g", best_cfg.optimizer.lr) +
+                                       ")";
         const std::string momentum_note =
-            c.optimizer == "sgd" && c.momentum > 0
-                ? " With momentum " + fmt("%g", c.momentum) +
+            c.optimizer.kind == OptimizerKind::SGD && c.optimizer.momentum > 0
+                ? " With momentum " + fmt("%g", c.optimizer.momentum) +
                       " a steady gradient moves the weights about lr/(1 - momentum) = " +
-                      fmt("%g", c.lr / (1 - c.momentum)) + " times the gradient per step, " +
-                      fmt("%g", 1 / (1 - c.momentum)) + " times the plain step."
+                      fmt("%g", c.optimizer.lr / (1 - c.optimizer.momentum)) +
+                      " times the gradient per step, " + fmt("%g", 1 / (1 - c.optimizer.momentum)) +
+                      " times the plain step."
                 : "";
         const std::string curvature =
             "A gradient step of size lr along a direction of curvature lambda is stable only while "
@@ -222,7 +225,7 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
                                  "); the numbers below are over the other " +
                                  std::to_string(m.runs_ok) + ".");
             d.reasons.push_back(
-                "The learning rate " + fmt("%g", c.lr) +
+                "The learning rate " + fmt("%g", c.optimizer.lr) +
                 " sits at the edge of stability for this loss: whether a run crosses it depends on "
                 "the initial weights and the batches its seed draws. " +
                 curvature);
@@ -339,7 +342,7 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
                 d.reasons.push_back(
                     std::string(oscillated ? "The same large steps" : lr_vs_best + ": the steps") +
                     " keep the weights from settling into a minimum" +
-                    (c.activation == "relu"
+                    (to_string(c.model.activation) == "relu"
                          ? ", and one large step can push a ReLU unit's input below zero for every "
                            "example, after which the unit passes no gradient and never recovers"
                          : "") +

@@ -55,34 +55,37 @@ std::string setup_markdown(const ReportInput& in) {
     };
     const std::size_t n_all = r.n_train + r.n_val + r.n_test;
     std::string s = "### Setup\n\n";
-    s += "- **Data**: " + (c.data.empty() ? c.dataset : c.data) + ", " + std::to_string(n_all) +
-         " examples with " + std::to_string(r.n_features) + " features and " +
-         std::to_string(r.n_classes) + " classes, split by class " + "(stratified) into " +
-         std::to_string(r.n_train) + " training, " + std::to_string(r.n_val) + " validation and " +
-         std::to_string(r.n_test) + " test examples (" +
-         v("val_split", fmt("%g", c.val_split) + " validation") + ", " +
-         v("test_split", fmt("%g", c.test_split) + " test") +
+    s += "- **Data**: " + (c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv) + ", " +
+         std::to_string(n_all) + " examples with " + std::to_string(r.n_features) +
+         " features and " + std::to_string(r.n_classes) + " classes, split by class " +
+         "(stratified) into " + std::to_string(r.n_train) + " training, " +
+         std::to_string(r.n_val) + " validation and " + std::to_string(r.n_test) +
+         " test examples (" + v("val_split", fmt("%g", c.data.val_split) + " validation") + ", " +
+         v("test_split", fmt("%g", c.data.test_split) + " test") +
          "). The split is drawn again for every seed.\n";
     s += "- **Preprocessing**: " +
          v("standardize",
-           c.standardize
+           c.data.standardize
                ? std::string("every feature standardised with the mean and standard deviation "
                              "of the training part only")
                : std::string("none (raw features)")) +
          ".\n";
     s += "- **Architecture**: " + std::to_string(r.n_features) +
-         " inputs, the hidden layers of each setting (" + v("activation", c.activation) +
-         " activation, " + v("init", c.init) + " initialisation), a linear layer of " +
+         " inputs, the hidden layers of each setting (" +
+         v("activation", to_string(c.model.activation)) + " activation, " +
+         v("init", to_string(c.model.init)) + " initialisation), a linear layer of " +
          std::to_string(r.n_classes) + " logits, softmax cross-entropy loss.\n";
-    std::string opt = v("optimizer", c.optimizer);
-    if (c.optimizer == "sgd")
-        opt += " with momentum " + v("momentum", fmt("%g", c.momentum)) +
-               (c.nesterov ? " (Nesterov)" : "");
-    if (c.weight_decay > 0) opt += ", weight decay " + v("weight_decay", fmt("%g", c.weight_decay));
-    if (c.clip_norm > 0)
-        opt += ", gradients clipped to norm " + v("clip_norm", fmt("%g", c.clip_norm));
-    s += "- **Optimiser**: " + opt + ", learning rate per setting, " + v("schedule", c.schedule) +
-         " schedule, batch " + v("batch_size", std::to_string(c.batch_size)) + ", " +
+    std::string opt = v("optimizer", to_string(c.optimizer.kind));
+    if (c.optimizer.kind == OptimizerKind::SGD)
+        opt += " with momentum " + v("momentum", fmt("%g", c.optimizer.momentum)) +
+               (c.optimizer.nesterov ? " (Nesterov)" : "");
+    if (c.optimizer.weight_decay > 0)
+        opt += ", weight decay " + v("weight_decay", fmt("%g", c.optimizer.weight_decay));
+    if (c.optimizer.clip_norm > 0)
+        opt += ", gradients clipped to norm " + v("clip_norm", fmt("%g", c.optimizer.clip_norm));
+    s += "- **Optimiser**: " + opt + ", learning rate per setting, " +
+         v("schedule", to_string(c.schedule.kind)) + " schedule, batch " +
+         v("batch_size", std::to_string(c.batch_size)) + ", " +
          v("epochs", std::to_string(c.epochs)) + " epochs.\n";
     s += "- **Seeds**: " + std::to_string(in.seeds.size()) + " per setting (" +
          std::to_string(in.seeds.front()) + " to " + std::to_string(in.seeds.back()) +
@@ -246,7 +249,7 @@ void write_report(const std::string& path, const ReportInput& in, bool append) {
     const fs::path image_dir = parent / link_dir;
     if (!parent.empty()) fs::create_directories(parent);
     fs::create_directories(image_dir);
-    const std::string tag = in.settings.front().config.data_name();
+    const std::string tag = in.settings.front().config.data.name();
 
     write_file_atomic((image_dir / (tag + "-sweep.csv")).string(),
                       sweep_csv(in.settings, in.runs, in.threshold));

@@ -116,12 +116,25 @@ TEST_F(Cli, BadFlagsExitWithUsageErrors) {
     Result o = run("train --optimizer rmsprop");
     EXPECT_EQ(o.code, 2);
     EXPECT_TRUE(contains(o.output, "rmsprop")) << o.output;
+    // Values parsed into library types are bad flags too (exit 2), found before any data.
     Result h = run("train --hidden 4,x --out " + path("run"));
-    EXPECT_EQ(h.code, 1);
+    EXPECT_EQ(h.code, 2);
     EXPECT_TRUE(contains(h.output, "--hidden: expected positive layer widths")) << h.output;
     Result a = run("train --activation swish --out " + path("run"));
-    EXPECT_EQ(a.code, 1);
+    EXPECT_EQ(a.code, 2);
     EXPECT_TRUE(contains(a.output, "swish")) << a.output;
+    // A value out of its range: the library names the field, the CLI names the flag.
+    Result lr = run("train --lr -1 --out " + path("run"));
+    EXPECT_EQ(lr.code, 2);
+    EXPECT_TRUE(contains(lr.output, "--lr: lr must be positive and finite, got -1")) << lr.output;
+    Result mom = run("train --optimizer adam --momentum 0.9 --out " + path("run"));
+    EXPECT_EQ(mom.code, 2);
+    EXPECT_TRUE(contains(mom.output, "--momentum: momentum and nesterov are SGD's")) << mom.output;
+    Result sm = run("train --activation softmax --out " + path("run"));
+    EXPECT_EQ(sm.code, 2);
+    EXPECT_TRUE(contains(sm.output, "--activation: softmax is not a hidden-layer activation"))
+        << sm.output;
+    EXPECT_FALSE(fs::exists(path("run") + "/model.safetensors"));
     EXPECT_EQ(run("").code, 2);
     EXPECT_EQ(run("train --help").code, 0);
     EXPECT_EQ(run("gradcheck --help").code, 0);

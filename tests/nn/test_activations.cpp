@@ -30,7 +30,7 @@ Tensor<double> away_from_zero(const Shape& s, std::uint64_t seed) {
 class ActivationGradTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ActivationGradTest, BackwardMatchesCentralDifferences) {
-    auto act = make_activation<double>(GetParam());
+    auto act = make_activation<double>(parse_activation(GetParam()));
     Tensor<double> x = away_from_zero(Shape{6, 5}, 11);
     GradCheckReport r = gradcheck(*act, x, {.h = 1e-6, .seed = 3});
     ASSERT_EQ(r.entries.size(), 1u);  // input only: activations have no parameters
@@ -124,21 +124,37 @@ TEST(Activations, Gains) {
 }
 
 TEST(Activations, ParseNames) {
-    EXPECT_EQ(parse_activation("ReLU"), "relu");
-    EXPECT_EQ(parse_activation("leaky_relu:0.2"), "leaky_relu:0.2");
-    EXPECT_EQ(parse_activation("leaky_relu"), "leaky_relu:0.01");
-    EXPECT_EQ(make_activation<float>("elu:0.5")->spec(), "elu:0.5");
+    EXPECT_EQ(to_string(parse_activation("ReLU")), "relu");
+    EXPECT_EQ(to_string(parse_activation("leaky_relu:0.2")), "leaky_relu:0.2");
+    EXPECT_EQ(to_string(parse_activation("Leaky-ReLU")), "leaky_relu:0.01");  // default filled in
+    EXPECT_EQ(parse_activation("elu:0.5"), (ActivationSpec{ActivationKind::ELU, 0.5}));
+    EXPECT_EQ(parse_activation("linear"), ActivationSpec(ActivationKind::Identity));
+    EXPECT_EQ(make_activation<float>({ActivationKind::ELU, 0.5})->spec(),
+              (ActivationSpec{ActivationKind::ELU, 0.5}));
     try {
-        make_activation<float>("swish");
+        parse_activation("swish");
         FAIL() << "expected an exception";
     } catch (const std::invalid_argument& e) {
         std::string msg = e.what();
         EXPECT_NE(msg.find("swish"), std::string::npos) << msg;
         EXPECT_NE(msg.find("gelu"), std::string::npos) << msg;
         EXPECT_NE(msg.find("leaky_relu"), std::string::npos) << msg;
+        EXPECT_EQ(msg.find("linear"), std::string::npos) << "aliases are not listed: " << msg;
     }
-    EXPECT_THROW(make_activation<float>("relu:2"), std::invalid_argument);
-    EXPECT_THROW(make_activation<float>("leaky_relu:abc"), std::invalid_argument);
+    EXPECT_THROW(parse_activation("relu:2"), std::invalid_argument);
+    EXPECT_THROW(parse_activation("leaky_relu:abc"), std::invalid_argument);
+    // The typed form rejects a parameter its kind does not take, too.
+    EXPECT_THROW(make_activation<float>({ActivationKind::ReLU, 2.0}), std::invalid_argument);
+}
+
+// Every kind has exactly one canonical name, and it reads back to the same kind.
+TEST(Activations, NameTableRoundTrips) {
+    for (const auto& e : kActivationNames) {
+        if (e.alias) continue;
+        const ActivationSpec spec(e.value);
+        EXPECT_EQ(make_activation<double>(spec)->name(), e.name);
+        EXPECT_EQ(parse_activation(e.name).kind, e.value);
+    }
 }
 
 TEST(Activations, BackwardShapeMismatchThrows) {

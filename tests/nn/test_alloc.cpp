@@ -51,26 +51,26 @@ TEST(Allocation, TrainStepAllocatesNothingInSteadyState) {
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int>(i % 4);
     // tanh takes the default fused passes of Activation, relu its own; the identity output
     // layer keeps y as a view of z, which must not force a reallocation on batch changes.
-    for (const char* act : {"tanh", "relu"})
+    for (ActivationKind act : {ActivationKind::TanH, ActivationKind::ReLU})
         for (OptimizerKind kind : {OptimizerKind::SGD, OptimizerKind::Adam}) {
             Model<float> m(ModelSpec{
                 .n_inputs = 10, .hidden = {16, 12}, .activation = act, .n_classes = 4, .seed = 3});
             OptimizerConfig oc;
             oc.kind = kind;
             oc.momentum = kind == OptimizerKind::SGD ? 0.9 : 0.0;
-            m.set_optimizer(oc);
-            m.set_clip_grad_norm(5.0);
+            oc.clip_norm = 5.0;
+            auto opt = make_optimizer<float>(oc, m.parameters());
             // One "epoch": a batch of 32 rows and a last batch of 20.
             auto epoch = [&] {
-                m.train_step(X.rows(0, 32), std::span<const int>(y).subspan(0, 32));
-                m.train_step(X.rows(32, 52), std::span<const int>(y).subspan(32, 20));
+                m.train_step(X.rows(0, 32), std::span<const int>(y).subspan(0, 32), *opt);
+                m.train_step(X.rows(32, 52), std::span<const int>(y).subspan(32, 20), *opt);
             };
             const long start = g_allocations.load();
             epoch();  // sizes every workspace for both batch sizes
             const long before = g_allocations.load();
             EXPECT_GT(before - start, 0) << "the counter must see the first epoch's workspaces";
             for (int e = 0; e < 3; ++e) epoch();
-            EXPECT_EQ(g_allocations.load() - before, 0) << act << " " << m.optimizer()->name();
+            EXPECT_EQ(g_allocations.load() - before, 0) << to_string(act) << " " << opt->name();
         }
 }
 

@@ -21,7 +21,7 @@ class FullyConnectedGradTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FullyConnectedGradTest, ParametersAndInputMatchCentralDifferences) {
     // x (5, 3) -> y (5, 4); lazy: D = 3 is taken from the first forward.
-    FullyConnected<double> fc(4, GetParam(), Init{}, /*seed=*/7);
+    FullyConnected<double> fc(4, parse_activation(GetParam()), Init{}, /*seed=*/7);
     Rng rng(5);
     Tensor<double> x = normal<double>(Shape{5, 3}, 0.0, 1.0, rng);
     // A non-zero bias, so that db and the kinks are exercised away from z = 0 exactly.
@@ -50,7 +50,7 @@ INSTANTIATE_TEST_SUITE_P(EachActivation, FullyConnectedGradTest,
                          });
 
 TEST(FullyConnected, ForwardMatchesNaiveLoop) {
-    FullyConnected<double> fc(3, "tanh", Init{}, 1, /*n_in=*/4);
+    FullyConnected<double> fc(3, parse_activation("tanh"), Init{}, 1, /*n_in=*/4);
     Rng rng(2);
     fill_uniform(fc.b(), -1.0, 1.0, rng);
     Tensor<double> x = normal<double>(Shape{6, 4}, 0.0, 1.0, rng);
@@ -66,7 +66,7 @@ TEST(FullyConnected, ForwardMatchesNaiveLoop) {
 }
 
 TEST(FullyConnected, BackwardAccumulatesAndZeroGradResets) {
-    FullyConnected<double> fc(3, "sigmoid", Init{}, 1, 4);
+    FullyConnected<double> fc(3, parse_activation("sigmoid"), Init{}, 1, 4);
     Rng rng(3);
     Tensor<double> x = normal<double>(Shape{5, 4}, 0.0, 1.0, rng);
     Tensor<double> dy = normal<double>(Shape{5, 3}, 0.0, 1.0, rng);
@@ -92,7 +92,7 @@ TEST(FullyConnected, FusedActivationPassesMatchSeparateSteps) {
     const int saved = max_threads();
     const std::pair<std::size_t, std::size_t> sizes[] = {{7, 5}, {1, 33}, {300, 250}, {261, 257}};
     for (const char* name : {"identity", "relu", "tanh", "leaky_relu:0.1"}) {
-        auto act = make_activation<float>(name);
+        auto act = make_activation<float>(parse_activation(name));
         for (auto [N, H] : sizes) {
             Rng rng(N * 1000 + H);
             Tensor<float> zbig = normal<float>(Shape{N + 1, H}, 0.f, 1.f, rng);
@@ -141,7 +141,8 @@ TEST(FullyConnected, FusedActivationPassesMatchSeparateSteps) {
 // (tanh); the identity's y() follows z() through batch-size changes.
 TEST(FullyConnected, DeferredZeroGradEqualsZeroGradThenBackward) {
     for (const char* name : {"relu", "identity", "tanh"}) {
-        FullyConnected<float> eager(24, name, Init{}, 9, 19), lazy(24, name, Init{}, 9, 19);
+        FullyConnected<float> eager(24, parse_activation(name), Init{}, 9, 19),
+            lazy(24, parse_activation(name), Init{}, 9, 19);
         Rng rng(4);
         for (std::size_t N : {std::size_t(13), std::size_t(40), std::size_t(13)}) {
             Tensor<float> x = normal<float>(Shape{N, 19}, 0.f, 1.f, rng);
@@ -166,8 +167,8 @@ TEST(FullyConnected, DeferredZeroGradEqualsZeroGradThenBackward) {
 }
 
 TEST(FullyConnected, LazyAndEagerInitialisationDrawTheSameWeights) {
-    FullyConnected<float> lazy(8, "relu", Init{}, 42);
-    FullyConnected<float> eager(8, "relu", Init{}, 42, 5);
+    FullyConnected<float> lazy(8, parse_activation("relu"), Init{}, 42);
+    FullyConnected<float> eager(8, parse_activation("relu"), Init{}, 42, 5);
     EXPECT_FALSE(lazy.initialized());
     lazy.forward(Tensor<float>::ones(Shape{2, 5}));
     ASSERT_TRUE(lazy.initialized());
@@ -178,7 +179,7 @@ TEST(FullyConnected, LazyAndEagerInitialisationDrawTheSameWeights) {
 }
 
 TEST(FullyConnected, ShapeErrorsNameTheShapes) {
-    FullyConnected<float> fc(3, "relu", Init{}, 1, 4);
+    FullyConnected<float> fc(3, parse_activation("relu"), Init{}, 1, 4);
     try {
         fc.forward(Tensor<float>::zeros(Shape{2, 5}));
         FAIL() << "expected an exception";
@@ -196,8 +197,8 @@ TEST(FullyConnected, ShapeErrorsNameTheShapes) {
         EXPECT_NE(msg.find("2x4"), std::string::npos) << msg;
         EXPECT_NE(msg.find("2x3"), std::string::npos) << msg;
     }
-    EXPECT_THROW(FullyConnected<float>(0, "relu"), std::invalid_argument);
-    EXPECT_THROW(FullyConnected<float>(3, "nope"), std::invalid_argument);
+    EXPECT_THROW(FullyConnected<float>(0, parse_activation("relu")), std::invalid_argument);
+    EXPECT_THROW(linear<float>(0, 3), std::invalid_argument);
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ TEST(Init, ConstantAndZeros) {
 
 TEST(Init, LayerUsesItsActivationGain) {
     // A relu layer's Xavier bound carries gain sqrt 2; its bias starts at zero.
-    FullyConnected<float> fc(300, "relu", parse_init("xavier_uniform"), 3, 200);
+    FullyConnected<float> fc(300, ActivationKind::ReLU, parse_init("xavier_uniform"), 3, 200);
     const double a = std::sqrt(2.0) * std::sqrt(6.0 / 500.0);
     Moments m = moments(fc.W());
     EXPECT_LE(m.max_abs, a * (1 + 1e-6));

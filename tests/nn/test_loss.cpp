@@ -137,7 +137,9 @@ TEST(LossErrors, TargetShapeMismatch) {
         EXPECT_NE(msg.find("3x4"), std::string::npos) << msg;
         EXPECT_NE(msg.find("4x3"), std::string::npos) << msg;
     }
-    EXPECT_THROW(make_loss<float>("hinge"), std::invalid_argument);
+    EXPECT_THROW(parse_name<LossKind>(kLossNames, "hinge", "loss"), std::invalid_argument);
+    EXPECT_EQ(parse_name<LossKind>(kLossNames, "CE", "loss"), LossKind::CrossEntropy);
+    EXPECT_EQ(make_loss<float>(LossKind::BCE)->name(), "bce");
 }
 
 }  // namespace

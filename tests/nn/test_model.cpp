@@ -53,11 +53,11 @@ TEST_P(ModelGradTest, EveryParameterAndInputMatchCentralDifferences) {
     const ModelCase& c = GetParam();
     ModelSpec spec{.n_inputs = 5,
                    .hidden = c.hidden,
-                   .activation = c.activation,
+                   .activation = parse_activation(c.activation),
                    .n_classes = 3,
-                   .init = "xavier_uniform",
+                   .init = {InitKind::XavierUniform},
                    .seed = 17,
-                   .loss = c.loss};
+                   .loss = parse_name<LossKind>(kLossNames, c.loss, "loss")};
     Model<double> model(spec);
     Rng rng(4);
     // Non-zero biases so that the bias gradients are checked at a generic point.
@@ -97,14 +97,16 @@ INSTANTIATE_TEST_SUITE_P(TwoAndThreeLayers, ModelGradTest,
 TEST(Model, ArchitectureAndParameterNames) {
     Model<float> m(ModelSpec{.n_inputs = 4,
                              .hidden = {8, 6},
-                             .activation = "ReLU",
+                             .activation = ActivationKind::ReLU,
                              .n_classes = 3,
-                             .init = "he_normal",
+                             .init = {InitKind::HeNormal},
                              .seed = 1});
     EXPECT_EQ(m.layer_sizes(), (std::vector<std::size_t>{4, 8, 6, 3}));
-    EXPECT_EQ(m.activation_names(), (std::vector<std::string>{"relu", "relu", "identity"}));
-    EXPECT_EQ(m.spec().activation, "relu");
-    EXPECT_EQ(m.spec().init, "he_normal");
+    const std::vector<ActivationSpec> acts{ActivationKind::ReLU, ActivationKind::ReLU,
+                                           ActivationKind::Identity};
+    EXPECT_EQ(m.layer_activations(), acts);
+    EXPECT_EQ(m.spec().activation, ActivationSpec(ActivationKind::ReLU));
+    EXPECT_EQ(m.spec().init, Init{InitKind::HeNormal});
     EXPECT_EQ(m.summary(), "4 -> 8 (relu) -> 6 (relu) -> 3 (identity), loss cross_entropy");
     auto ps = m.parameters();
     std::vector<std::string> names;
@@ -130,15 +132,15 @@ TEST(Model, SameSeedSameWeights) {
 
 TEST(Model, TrainsToFullAccuracyOnSeparableData) {
     Blobs data = make_blobs(20, 3);
-    Model<float> m(
-        ModelSpec{.n_inputs = 2, .hidden = {16}, .activation = "relu", .n_classes = 3, .seed = 42});
-    OptimizerConfig oc;
-    oc.kind = OptimizerKind::Adam;
-    oc.lr = 0.05;
-    m.set_optimizer(oc);
-    const float first = m.train_step(data.X, data.y);
+    Model<float> m(ModelSpec{.n_inputs = 2,
+                             .hidden = {16},
+                             .activation = ActivationKind::ReLU,
+                             .n_classes = 3,
+                             .seed = 42});
+    Adam<float> opt(m.parameters(), /*lr=*/0.05);
+    const float first = m.train_step(data.X, data.y, opt);
     float last = first;
-    for (int step = 0; step < 200; ++step) last = m.train_step(data.X, data.y);
+    for (int step = 0; step < 200; ++step) last = m.train_step(data.X, data.y, opt);
     EXPECT_LT(last, first);
     EvalResult r = m.evaluate(data.X, data.y, 7);  // 7: batches that do not divide 60
     EXPECT_EQ(r.n, 60u);
@@ -158,14 +160,17 @@ TEST(Model, BitIdenticalWeightsWithOneAndTwoThreads) {
     std::vector<int> y = random_labels(512, 3, 9);
     auto train = [&](int threads) {
         set_threads(threads);
-        Model<float> m(ModelSpec{
-            .n_inputs = 16, .hidden = {256}, .activation = "gelu", .n_classes = 3, .seed = 5});
+        Model<float> m(ModelSpec{.n_inputs = 16,
+                                 .hidden = {256},
+                                 .activation = ActivationKind::GELU,
+                                 .n_classes = 3,
+                                 .seed = 5});
         OptimizerConfig oc;
         oc.kind = OptimizerKind::Adam;
         oc.lr = 0.01;
-        m.set_optimizer(oc);
-        m.set_clip_grad_norm(1.0);
-        for (int s = 0; s < 4; ++s) m.train_step(X, y);
+        oc.clip_norm = 1.0;
+        auto opt = make_optimizer<float>(oc, m.parameters());
+        for (int s = 0; s < 4; ++s) m.train_step(X, y, *opt);
         std::vector<float> w;
         for (auto& p : m.parameters()) w.insert(w.end(), p.value->begin(), p.value->end());
         return w;
@@ -220,12 +225,10 @@ TEST(Model, SetParameterChecksNameAndShape) {
 
 TEST(Model, ErrorPaths) {
     Model<float> m(ModelSpec{.n_inputs = 3, .hidden = {4}, .n_classes = 2});
-    std::vector<int> y = {0, 1};
-    EXPECT_THROW(m.train_step(Tensor<float>::zeros(Shape{2, 3}), y), std::logic_error);
-    m.set_optimizer(OptimizerConfig{});
+    SGD<float> opt(m.parameters(), 0.1);
     std::vector<int> bad = {0, 2};
     try {
-        m.train_step(Tensor<float>::zeros(Shape{2, 3}), bad);
+        m.train_step(Tensor<float>::zeros(Shape{2, 3}), bad, opt);
         FAIL() << "expected an exception";
     } catch (const std::invalid_argument& e) {
         std::string msg = e.what();
@@ -240,19 +243,99 @@ TEST(Model, ErrorPaths) {
         EXPECT_NE(msg.find("2x4"), std::string::npos) << msg;
         EXPECT_NE(msg.find("3x4"), std::string::npos) << msg;
     }
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 0}),
-                 std::invalid_argument);
-    EXPECT_THROW(Model<float>(ModelSpec{.n_inputs = 3, .hidden = {4, 0}, .n_classes = 2}),
-                 std::invalid_argument);
-    EXPECT_THROW(
-        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .activation = "swish", .n_classes = 2}),
-        std::invalid_argument);
-    EXPECT_THROW(
-        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .init = "orthogonal"}),
-        std::invalid_argument);
-    EXPECT_THROW(
-        Model<float>(ModelSpec{.n_inputs = 3, .hidden = {}, .n_classes = 2, .loss = "hinge"}),
-        std::invalid_argument);
+    auto field_of = [](const ModelSpec& spec) -> std::string {
+        try {
+            Model<float> bad_model(spec);
+        } catch (const ConfigError& e) {
+            return e.field();
+        }
+        return "(no error)";
+    };
+    EXPECT_EQ(field_of({.n_inputs = 3, .hidden = {}, .n_classes = 0}), "model.n_classes");
+    EXPECT_EQ(field_of({.n_inputs = 3, .hidden = {4, 0}, .n_classes = 2}), "model.hidden");
+    EXPECT_EQ(
+        field_of(
+            {.n_inputs = 3, .hidden = {4}, .activation = ActivationKind::SoftMax, .n_classes = 2}),
+        "model.activation");
+    // Names are parsed at the edge, once: a typo never reaches a Model.
+    EXPECT_THROW(parse_activation("swish"), std::invalid_argument);
+    EXPECT_THROW(parse_init("orthogonal"), std::invalid_argument);
+    EXPECT_THROW(parse_name<LossKind>(kLossNames, "hinge", "loss"), std::invalid_argument);
+}
+
+std::vector<float> flat_weights(Model<float>& m) {
+    std::vector<float> w;
+    for (auto& p : m.parameters()) w.insert(w.end(), p.value->begin(), p.value->end());
+    return w;
+}
+
+// The loop a user writes by hand is train_step, to the bit; and both equal a plain loop
+// that zeroes every gradient and computes the first layer's input gradient (the work the
+// fast path skips), up to the sign of zero (0 + x and x differ only for x = -0).
+TEST(Model, ExplicitLoopIsTrainStepBitForBit) {
+    Rng rng(12);
+    Tensor<float> X = normal<float>(Shape{40, 6}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(40, 3, 13);
+    const ModelSpec spec{.n_inputs = 6,
+                         .hidden = {9, 7},
+                         .activation = ActivationKind::TanH,
+                         .n_classes = 3,
+                         .seed = 8};
+    OptimizerConfig oc;
+    oc.lr = 0.1;
+    oc.momentum = 0.9;
+    oc.clip_norm = 0.5;  // small enough to clip: the clipping is part of the step
+    Model<float> a(spec), b(spec), c(spec);
+    auto oa = make_optimizer<float>(oc, a.parameters());
+    auto ob = make_optimizer<float>(oc, b.parameters());
+    auto ocp = make_optimizer<float>(oc, c.parameters());
+    for (int step = 0; step < 6; ++step) {
+        Tensor<float> xb = X.rows(step * 5 % 35, step * 5 % 35 + 5);
+        std::span<const int> yb = std::span<const int>(y).subspan(step * 5 % 35, 5);
+        const float la = a.train_step(xb, yb, *oa);
+
+        b.zero_grad();
+        const float lb = b.loss().forward(b.forward(xb), yb);
+        b.backward(b.loss().backward());
+        ob->step();
+
+        for (auto& p : c.parameters()) p.grad->zero();
+        const float lc = c.loss().forward(c.forward(xb), yb);
+        const Tensor<float>& dx = c.backward(c.loss().backward(), /*input_grad=*/true);
+        EXPECT_EQ(dx.shape(), xb.shape());
+        ocp->step();
+
+        EXPECT_EQ(std::memcmp(&la, &lb, sizeof la), 0);
+        EXPECT_EQ(la, lc);
+        EXPECT_GT(oa->last_grad_norm(), oc.clip_norm) << "the test must exercise clipping";
+    }
+    const std::vector<float> wa = flat_weights(a), wb = flat_weights(b), wc = flat_weights(c);
+    ASSERT_EQ(wa.size(), wb.size());
+    EXPECT_EQ(std::memcmp(wa.data(), wb.data(), wa.size() * sizeof(float)), 0);
+    EXPECT_EQ(wa, wc);
+}
+
+// Model::sequential with typed layers is the ModelSpec network when given the same seeds.
+TEST(Model, SequentialOfTypedLayersEqualsTheSpec) {
+    const ModelSpec spec{.n_inputs = 4,
+                         .hidden = {16},
+                         .activation = ActivationKind::ReLU,
+                         .n_classes = 3,
+                         .seed = 42};
+    Model<float> from_spec(spec);
+    Rng seeds(42);  // the spec's rule: layer i is seeded with the i-th draw of Rng(seed)
+    const std::uint64_t s0 = seeds.next_u64(), s1 = seeds.next_u64();
+    auto typed = Model<float>::sequential(linear<float>(4, 16, ActivationKind::ReLU, {}, s0),
+                                          linear<float>(16, 3, ActivationKind::Identity, {}, s1));
+    EXPECT_EQ(typed.summary(), from_spec.summary());
+    EXPECT_EQ(typed.layer_sizes(), from_spec.layer_sizes());
+    EXPECT_EQ(flat_weights(typed), flat_weights(from_spec));
+    // A module that is not a layer gets a "modules.<j>" name and is printed by name.
+    auto mixed = Model<float>::sequential(linear<float>(4, 5), std::make_unique<TanH<float>>(),
+                                          linear<float>(5, 2));
+    EXPECT_EQ(mixed.summary(), "4 -> 5 (identity) -> tanh -> 2 (identity), loss cross_entropy");
+    EXPECT_EQ(mixed.parameters()[2].name, "layers.1.W");
+    EXPECT_EQ(mixed.layers().size(), 2u);
 }
 
 }  // namespace

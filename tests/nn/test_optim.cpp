@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ffnn/nn/config_error.hpp"
 #include "ffnn/nn/optim.hpp"
 #include "ffnn/nn/schedule.hpp"
 
@@ -122,10 +123,13 @@ TEST(ClipGradNorm, ScalesToTheMaximum) {
 }
 
 TEST(Optimizer, ParsingAndFactory) {
-    EXPECT_EQ(parse_optimizer("Adam"), OptimizerKind::Adam);
-    EXPECT_EQ(parse_optimizer("adamw"), OptimizerKind::AdamW);
+    auto parse = [](const char* t) {
+        return parse_name<OptimizerKind>(kOptimizerNames, t, "optimizer");
+    };
+    EXPECT_EQ(parse("Adam"), OptimizerKind::Adam);
+    EXPECT_EQ(parse("adamw"), OptimizerKind::AdamW);
     try {
-        parse_optimizer("rmsprop");
+        parse("rmsprop");
         FAIL() << "expected an exception";
     } catch (const std::invalid_argument& e) {
         std::string msg = e.what();
@@ -141,6 +145,47 @@ TEST(Optimizer, ParsingAndFactory) {
     EXPECT_EQ(opt->lr(), 0.5);
     EXPECT_THROW(SGD<double>(q.params(), -1.0), std::invalid_argument);
     EXPECT_THROW(SGD<double>(q.params(), 0.1, 0.0, 0.0, true), std::invalid_argument);
+}
+
+// Each value is checked once, in OptimizerConfig::validate, with the field in the error.
+TEST(Optimizer, ConfigErrorsNameTheField) {
+    auto field_of = [](OptimizerConfig c) -> std::string {
+        try {
+            c.validate();
+        } catch (const ConfigError& e) {
+            return e.field() + ": " + e.what();
+        }
+        return "(valid)";
+    };
+    OptimizerConfig c;
+    EXPECT_EQ(field_of(c), "(valid)");
+    c.lr = -1;
+    EXPECT_EQ(field_of(c), "optimizer.lr: lr must be positive and finite, got -1");
+    c = {};
+    c.lr = 0;  // a configured rate of 0 is an error; a schedule may reach 0 through set_lr
+    EXPECT_EQ(field_of(c).substr(0, 12), "optimizer.lr");
+    c = {};
+    c.momentum = 1.0;
+    EXPECT_EQ(field_of(c).substr(0, 18), "optimizer.momentum");
+    c = {};
+    c.nesterov = true;
+    EXPECT_EQ(field_of(c).substr(0, 18), "optimizer.nesterov");
+    c = {};
+    c.kind = OptimizerKind::Adam;
+    c.momentum = 0.9;  // SGD's, not Adam's
+    EXPECT_EQ(field_of(c).substr(0, 18), "optimizer.momentum");
+    c = {};
+    c.kind = OptimizerKind::Adam;
+    c.beta2 = 1.0;
+    EXPECT_EQ(field_of(c).substr(0, 15), "optimizer.beta2");
+    c = {};
+    c.clip_norm = -0.5;
+    EXPECT_EQ(field_of(c).substr(0, 19), "optimizer.clip_norm");
+
+    Quadratic q;
+    SGD<double> sgd(q.params(), 0.1);
+    EXPECT_NO_THROW(sgd.set_lr(0.0));
+    EXPECT_THROW(sgd.set_lr(-0.1), ConfigError);
 }
 
 TEST(Schedule, Formulas) {
@@ -163,8 +208,9 @@ TEST(Schedule, Formulas) {
     LrSchedule k({}, 0.3);
     EXPECT_EQ(k(1000), 0.3);
 
-    EXPECT_EQ(parse_schedule("cosine"), ScheduleKind::Cosine);
-    EXPECT_THROW(parse_schedule("linear"), std::invalid_argument);
+    EXPECT_EQ(parse_name<ScheduleKind>(kScheduleNames, "cosine", "schedule"), ScheduleKind::Cosine);
+    EXPECT_THROW(parse_name<ScheduleKind>(kScheduleNames, "linear", "schedule"),
+                 std::invalid_argument);
     EXPECT_THROW(LrSchedule({ScheduleKind::Step, 0, 0.1, 1, 0.0}, 1.0), std::invalid_argument);
 }
 

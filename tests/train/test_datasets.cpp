@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ffnn/nn/config_error.hpp"
 #include "ffnn/tensor/parallel.hpp"
 #include "ffnn/train/trainer.hpp"
 
@@ -51,11 +52,11 @@ TEST(TrainDatasets, IrisIsAccurateOverSeveralSeeds) {
 
 TEST(TrainDatasets, DigitsWithOneHiddenLayerReaches96Percent) {
     TrainConfig c;
-    c.dataset = "digits";
-    c.hidden = {64};
+    c.data.dataset = NamedDataset::Digits;
+    c.model.hidden = {64};
     c.epochs = 40;
     c.batch_size = 32;
-    c.lr = 0.05;
+    c.optimizer.lr = 0.05;
     TrainOutcome out = train(c);
     ASSERT_FALSE(out.diverged) << out.message;
     EXPECT_EQ(out.test.n, 359u);  // 20% of 1797 = 359.4, stratified per class
@@ -64,7 +65,7 @@ TEST(TrainDatasets, DigitsWithOneHiddenLayerReaches96Percent) {
 
 TEST(TrainDatasets, TooLargeALearningRateIsReportedAsDivergence) {
     TrainConfig c;
-    c.lr = 100;
+    c.optimizer.lr = 100;
     TrainOutcome out = train(c);
     EXPECT_TRUE(out.diverged);
     EXPECT_GE(out.diverged_epoch, 1u);
@@ -77,8 +78,8 @@ TEST(TrainDatasets, SameSeedSameWeightsWithOneAndTwoThreads) {
     // Digits with 64 and 32 hidden units and batch 128: products large enough that the
     // matmul and element-wise kernels do run threaded with 2 threads.
     TrainConfig c;
-    c.dataset = "digits";
-    c.hidden = {64, 32};
+    c.data.dataset = NamedDataset::Digits;
+    c.model.hidden = {64, 32};
     c.epochs = 3;
     c.batch_size = 128;
     int saved = max_threads();
@@ -99,21 +100,33 @@ TEST(TrainDatasets, SameSeedSameWeightsWithOneAndTwoThreads) {
             ASSERT_EQ((*p1[i].value)[j], (*p2[i].value)[j]) << p1[i].name << " element " << j;
 }
 
-TEST(TrainDatasets, BadConfigurationsNameTheFlag) {
+TEST(TrainDatasets, BadConfigurationsNameTheField) {
     TrainConfig c;
-    c.val_split = 0.6;
-    c.test_split = 0.5;
+    c.data.val_split = 0.6;
+    c.data.test_split = 0.5;
     EXPECT_THROW(
         {
             try {
                 c.validate();
-            } catch (const std::invalid_argument& e) {
-                EXPECT_NE(std::string(e.what()).find("--val-split + --test-split"),
-                          std::string::npos);
+            } catch (const ConfigError& e) {
+                EXPECT_EQ(e.field(), "data.val_split");
+                EXPECT_NE(std::string(e.what()).find("val_split + test_split"), std::string::npos)
+                    << e.what();
+                EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos)
+                    << "library messages name fields, not flags: " << e.what();
                 throw;
             }
         },
-        std::invalid_argument);
+        ConfigError);
+    c = TrainConfig{};
+    c.epochs = 0;
+    try {
+        c.validate();
+        ADD_FAILURE() << "epochs 0 accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "train.epochs");
+        EXPECT_STREQ(e.what(), "epochs must be at least 1, got 0");
+    }
     EXPECT_THROW(parse_hidden("64,,32"), std::invalid_argument);
     EXPECT_THROW(parse_hidden("0"), std::invalid_argument);
     EXPECT_EQ(parse_hidden("64,32"), (std::vector<std::size_t>{64, 32}));

@@ -1,0 +1,83 @@
+// The configuration of a training run, composed of the configurations of its parts:
+//
+//   TrainConfig
+//     data       DataConfig       which data, the split, standardisation         (train/)
+//     model      ModelSpec        hidden widths, activation, init, loss           (nn/model.hpp)
+//     optimizer  OptimizerConfig  kind, lr, momentum, weight decay, clipping      (nn/optim.hpp)
+//     schedule   ScheduleConfig   the learning rate over epochs                   (nn/schedule.hpp)
+//     batch_size, epochs, seed, threads
+//
+// Each part validates its own values (validate(), throwing ConfigError naming the field, for
+// example "optimizer.lr"); TrainConfig::validate runs them all. The seed drives the split,
+// the initialisation and the batch order (model.seed is replaced by it).
+//
+// The defaults are the assignment's network on the shipped Iris data: one hidden layer of
+// 16 ReLU units, XavierUniform, SGD with momentum 0.9, learning rate 0.05, batch 16,
+// 100 epochs, seed 42, split 70/10/20 (105/15/30 flowers).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ffnn/nn/model.hpp"
+#include "ffnn/nn/names.hpp"
+#include "ffnn/nn/optim.hpp"
+#include "ffnn/nn/schedule.hpp"
+
+namespace ffnn {
+
+// The data sets ffnn knows by name: Iris and digits ship with it (data/), Fashion-MNIST comes
+// from the Debian package dataset-fashion-mnist.
+enum class NamedDataset { Iris, Digits, FashionMnist };
+
+inline constexpr NamedValue<NamedDataset> kDatasetNames[] = {
+    {NamedDataset::Iris, "iris"},
+    {NamedDataset::Digits, "digits"},
+    {NamedDataset::FashionMnist, "fashion-mnist"},
+};
+inline std::string to_string(NamedDataset d) {
+    return std::string(name_of<NamedDataset>(kDatasetNames, d));
+}
+
+struct DataConfig {
+    NamedDataset dataset = NamedDataset::Iris;  // used when csv is empty
+    std::string csv;                            // a CSV file (wins over dataset)
+    std::string label;                          // its label column; empty: the last column
+    double val_split = 0.1;                     // fraction of the data for validation
+    double test_split = 0.2;                    // for testing; Fashion-MNIST has its own
+    bool standardize = true;                    // (x - mean) / sd fitted on the training part
+
+    void validate() const;
+    // "iris", "digits", "fashion-mnist" or the CSV file's stem.
+    std::string name() const;
+};
+
+struct TrainConfig {
+    DataConfig data;
+    ModelSpec model = default_model();
+    OptimizerConfig optimizer = default_optimizer();
+    ScheduleConfig schedule = default_schedule();  // t counts epochs from 0
+    std::size_t batch_size = 16;
+    std::size_t epochs = 100;
+    std::uint64_t seed = 42;
+    int threads = 0;  // 0: OpenMP's default (every core)
+
+    // Every part's validate(), then the run's own values.
+    void validate() const;
+    // Flat, as the flags of `ffnn train` name them ("lr", "hidden", "batch_size", ...).
+    nlohmann::json to_json() const;
+
+    static ModelSpec default_model();
+    static OptimizerConfig default_optimizer();
+    static ScheduleConfig default_schedule();
+};
+
+// Hidden widths as text: "64,32" (also "64x32"; "none" or "" for no hidden layer). parse_hidden
+// throws std::invalid_argument on anything else; hidden_label writes "64x32" ("none").
+std::vector<std::size_t> parse_hidden(const std::string& text);
+std::string hidden_label(const std::vector<std::size_t>& hidden);
+
+}  // namespace ffnn
