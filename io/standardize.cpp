@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/ops.hpp"
 
 namespace ffnn {
 
@@ -84,25 +84,18 @@ void Standardizer::check_input(const Tensor<float>& X, const char* what) const {
 
 void Standardizer::transform(Tensor<float>& X) const {
     check_input(X, "Standardizer::transform");
-    // X (N, D) in place; multiply by the reciprocal would differ from the division by an ulp,
-    // and this runs once per data set, so divide.
-    const std::size_t n = X.rows(), d = X.cols();
-    float* x = X.data();
-    const float* mu = mean_.data();
-    const float* s = scale_.data();
-#pragma omp parallel for schedule(static) if (n * d >= kParallelThreshold)
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < d; ++j) x[i * d + j] = (x[i * d + j] - mu[j]) / s[j];
+    // X (N, D) in place, mean and scale (D) broadcast over the rows (tensor/ops.hpp). Two
+    // passes give the same bits as (x - mean) / scale in one (each rounds once per
+    // operation); the division is kept rather than a multiply by the reciprocal, which would
+    // differ by an ulp, and this runs once per data set.
+    X -= mean_;
+    X /= scale_;
 }
 
 void Standardizer::inverse_transform(Tensor<float>& X) const {
     check_input(X, "Standardizer::inverse_transform");
-    const std::size_t n = X.rows(), d = X.cols();
-    float* x = X.data();
-    const float* mu = mean_.data();
-    const float* s = scale_.data();
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < d; ++j) x[i * d + j] = x[i * d + j] * s[j] + mu[j];
+    X *= scale_;
+    X += mean_;
 }
 
 }  // namespace ffnn

@@ -19,57 +19,6 @@ namespace ffnn {
 
 namespace {
 
-// out[i] = f(a[i], b[i], c[i]): the three-input loop the backward passes need (z, y, dy).
-template <class T, class F>
-void map3(const T* a, const T* b, const T* c, T* out, std::size_t n, F f) {
-    if (n >= kParallelThreshold) {
-#pragma omp parallel for simd schedule(static)
-        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
-    } else {
-#pragma omp simd
-        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
-    }
-}
-
-// Runs row(r) for every row r of an (N, H) pass: rows split statically over the threads when
-// the pass reaches kParallelThreshold elements, serial below (as the map loops).
-template <class F>
-void for_each_row(std::size_t N, std::size_t H, F row) {
-    if (N * H >= kParallelThreshold && N > 1) {
-#pragma omp parallel for schedule(static)
-        for (std::size_t r = 0; r < N; ++r) row(r);
-    } else {
-        for (std::size_t r = 0; r < N; ++r) row(r);
-    }
-}
-
-// Column bands start on multiples of this many elements (64 bytes of float), so that two
-// threads never write the same cache line of db.
-constexpr std::size_t kBandAlign = 16;
-
-// Runs band(c0, c1) on column bands [c0, c1) covering [0, H): one band per thread when the
-// (N, H) pass reaches kParallelThreshold elements, one band [0, H) below. A column reduction
-// inside a band walks the rows in order, so each column's sum has the same bits for any
-// thread count (threads split the columns, never the rows being summed).
-template <class F>
-void for_column_bands(std::size_t N, std::size_t H, F band) {
-#if defined(_OPENMP)
-    if (N * H >= kParallelThreshold && H >= 2 * kBandAlign) {
-#pragma omp parallel
-        {
-            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-            const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
-            const std::size_t c0 = H * t / nt / kBandAlign * kBandAlign;
-            const std::size_t c1 = t + 1 == nt ? H : H * (t + 1) / nt / kBandAlign * kBandAlign;
-            if (c0 < c1) band(c0, c1);
-        }
-        return;
-    }
-#endif
-    (void)N;
-    band(std::size_t(0), H);
-}
-
 // db (H) += colsum(g) (= when !accumulate) for g (N, H), on columns [c0, c1), rows in order.
 template <class T>
 void column_sum_band(const T* g, T* db, std::size_t N, std::size_t H, std::size_t c0,
@@ -430,21 +379,10 @@ void SoftMax<T>::apply(const Tensor<T>& z, Tensor<T>& y) const {
     if (K == 0) return;
     const T* zp = z.data();
     T* yp = y.data();
-#pragma omp parallel for schedule(static) if (N * K >= kParallelThreshold)
-    for (std::size_t r = 0; r < N; ++r) {
-        const T* zr = zp + r * K;
-        T* yr = yp + r * K;
-        T m = zr[0];
-        for (std::size_t k = 1; k < K; ++k) m = std::max(m, zr[k]);
-        T s = 0;
-        for (std::size_t k = 0; k < K; ++k) {
-            yr[k] = std::exp(zr[k] - m);
-            s += yr[k];
-        }
-        const T inv = T(1) / s;  // s >= 1: the maximum contributes exp(0)
-#pragma omp simd
-        for (std::size_t k = 0; k < K; ++k) yr[k] *= inv;
-    }
+    for_each_row(N, K, [=](std::size_t r) {
+        T sum;
+        softmax_row(zp + r * K, yp + r * K, K, sum);
+    });
 }
 
 template <class T>
@@ -461,8 +399,7 @@ void SoftMax<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Te
     const T* yp = y.data();
     const T* gp = dy.data();
     T* op = dz.data();
-#pragma omp parallel for schedule(static) if (N * K >= kParallelThreshold)
-    for (std::size_t r = 0; r < N; ++r) {
+    for_each_row(N, K, [=](std::size_t r) {
         const T* yr = yp + r * K;
         const T* gr = gp + r * K;
         T* o = op + r * K;
@@ -470,7 +407,7 @@ void SoftMax<T>::apply_backward(const Tensor<T>& z, const Tensor<T>& y, const Te
         for (std::size_t k = 0; k < K; ++k) dot += gr[k] * yr[k];
 #pragma omp simd
         for (std::size_t k = 0; k < K; ++k) o[k] = yr[k] * (gr[k] - dot);
-    }
+    });
 }
 
 // ---- names ----

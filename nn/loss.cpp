@@ -39,13 +39,6 @@ double ordered_sum(const std::vector<double>& v) {
     return s;
 }
 
-// Runs body(r) for every row r; in parallel for large batches (fixed partition by row).
-template <class F>
-void for_rows(std::size_t N, std::size_t K, F body) {
-#pragma omp parallel for schedule(static) if (N * K >= kParallelThreshold)
-    for (std::size_t r = 0; r < N; ++r) body(r);
-}
-
 }  // namespace
 
 template <class T>
@@ -70,18 +63,10 @@ namespace {
 
 // Writes softmax(z_r) into g_r and returns logsumexp(z_r), both max-subtracted.
 template <class T>
-T softmax_row(const T* z, T* g, std::size_t K) {
-    T m = z[0];
-    for (std::size_t k = 1; k < K; ++k) m = std::max(m, z[k]);
-    T s = 0;
-    for (std::size_t k = 0; k < K; ++k) {
-        g[k] = std::exp(z[k] - m);
-        s += g[k];
-    }
-    const T inv = T(1) / s;
-#pragma omp simd
-    for (std::size_t k = 0; k < K; ++k) g[k] *= inv;
-    return m + std::log(s);
+T softmax_and_logsumexp(const T* z, T* g, std::size_t K) {
+    T sum;
+    const T m = softmax_row(z, g, K, sum);
+    return m + std::log(sum);
 }
 
 }  // namespace
@@ -98,10 +83,10 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         const T* z = zp + r * K;
         T* g = gp + r * K;
-        T lse = softmax_row(z, g, K);
+        T lse = softmax_and_logsumexp(z, g, K);
         const std::size_t y = static_cast<std::size_t>(labels[r]);
         lp[r] = static_cast<double>(lse) - static_cast<double>(z[y]);
 #pragma omp simd
@@ -124,11 +109,11 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
     const T* tp = target.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         const T* z = zp + r * K;
         const T* t = tp + r * K;
         T* g = gp + r * K;
-        T lse = softmax_row(z, g, K);
+        T lse = softmax_and_logsumexp(z, g, K);
         double loss = 0.0;
         T tsum = 0;
         for (std::size_t k = 0; k < K; ++k) {
@@ -158,7 +143,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, const Tensor<T>& target) 
     const T* tp = target.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         double s = 0.0;
         for (std::size_t k = 0; k < K; ++k) {
             const T d = xp[r * K + k] - tp[r * K + k];
@@ -182,7 +167,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, std::span<const int> labe
     const T* xp = input.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         const std::size_t y = static_cast<std::size_t>(labels[r]);
         double s = 0.0;
         for (std::size_t k = 0; k < K; ++k) {
@@ -222,7 +207,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targe
     const T* tp = target.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         double s = 0.0;
         for (std::size_t k = 0; k < K; ++k)
             s += bce_term(zp[r * K + k], tp[r * K + k], scale, gp[r * K + k]);
@@ -256,7 +241,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
-    for_rows(N, K, [&](std::size_t r) {
+    for_each_row(N, K, [&](std::size_t r) {
         double s = 0.0;
         for (std::size_t k = 0; k < K; ++k) {
             const T t = K == 1 ? static_cast<T>(labels[r])

@@ -9,25 +9,9 @@
 #include <stdexcept>
 
 #include "ffnn/nn/config_error.hpp"
-#include "ffnn/tensor/parallel.hpp"
+#include "ffnn/tensor/kernels.hpp"
 
 namespace ffnn {
-
-namespace {
-
-// body(i) for i in [0, n), element-wise.
-template <class F>
-inline void for_each_element(std::size_t n, F body) {
-    if (n >= kParallelThreshold) {
-#pragma omp parallel for simd schedule(static)
-        for (std::size_t i = 0; i < n; ++i) body(i);
-    } else {
-#pragma omp simd
-        for (std::size_t i = 0; i < n; ++i) body(i);
-    }
-}
-
-}  // namespace
 
 // ---- Optimizer ----
 
@@ -146,19 +130,19 @@ void SGD<T>::update() {
         const T* g = pg.data();
         const std::size_t n = pv.size();
         if (c.momentum == 0.0) {
-            for_each_element(n, [=](std::size_t j) { p[j] -= lr * (g[j] + wd * p[j]); });
+            for_each_index(n, [=](std::size_t j) { p[j] -= lr * (g[j] + wd * p[j]); });
             continue;
         }
         this->ensure_like(velocity_[i], pv);
         T* v = velocity_[i].data();
         if (c.nesterov) {
-            for_each_element(n, [=](std::size_t j) {
+            for_each_index(n, [=](std::size_t j) {
                 const T gj = g[j] + wd * p[j];
                 v[j] = mu * v[j] + gj;
                 p[j] -= lr * (gj + mu * v[j]);
             });
         } else {
-            for_each_element(n, [=](std::size_t j) {
+            for_each_index(n, [=](std::size_t j) {
                 v[j] = mu * v[j] + (g[j] + wd * p[j]);
                 p[j] -= lr * v[j];
             });
@@ -235,7 +219,7 @@ void Adam<T>::update() {
         T* v = v_[i].data();
         const std::size_t n = pv.size();
         if (c.kind == OptimizerKind::AdamW) {
-            for_each_element(n, [=](std::size_t j) {
+            for_each_index(n, [=](std::size_t j) {
                 p[j] *= decay;
                 const T gj = g[j];
                 m[j] = b1 * m[j] + (T(1) - b1) * gj;
@@ -243,7 +227,7 @@ void Adam<T>::update() {
                 p[j] -= step_size * m[j] / (std::sqrt(v[j]) / c2 + eps);
             });
         } else {
-            for_each_element(n, [=](std::size_t j) {
+            for_each_index(n, [=](std::size_t j) {
                 const T gj = g[j] + wd * p[j];
                 m[j] = b1 * m[j] + (T(1) - b1) * gj;
                 v[j] = b2 * v[j] + (T(1) - b2) * gj * gj;
@@ -297,7 +281,7 @@ double clip_grad_norm(const std::vector<Param<T>>& params, double max_norm) {
         const T c = static_cast<T>(coef);
         for (const auto& p : params) {
             T* g = p.grad->data();
-            for_each_element(p.grad->size(), [=](std::size_t j) { g[j] *= c; });
+            for_each_index(p.grad->size(), [=](std::size_t j) { g[j] *= c; });
         }
     }
     return norm;

@@ -9,6 +9,7 @@
 // so results do not depend on the thread count.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -90,6 +91,92 @@ inline void map_rows(const T* a, const T* b, T* out, std::size_t rows, std::size
             for (std::size_t c = 0; c < cols; ++c) o[c] = f(ar[c], b[c]);
         }
     }
+}
+
+// out[i] = f(a[i], b[i], c[i]): the three-input loop of the activation backward passes
+// (z, y, dy). out may equal any input.
+template <class T, class F>
+inline void map3(const T* a, const T* b, const T* c, T* out, std::size_t n, F f) {
+    if (n >= kParallelThreshold) {
+#pragma omp parallel for simd schedule(static)
+        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+    } else {
+#pragma omp simd
+        for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+    }
+}
+
+// body(i) for i in [0, n): the loop of updates that touch several arrays at index i (the
+// optimisers' p, g, m, v).
+template <class F>
+inline void for_each_index(std::size_t n, F body) {
+    if (n >= kParallelThreshold) {
+#pragma omp parallel for simd schedule(static)
+        for (std::size_t i = 0; i < n; ++i) body(i);
+    } else {
+#pragma omp simd
+        for (std::size_t i = 0; i < n; ++i) body(i);
+    }
+}
+
+// row(r) for every row r of an (N, H) pass: rows split statically over the threads from
+// kParallelThreshold elements, serial below. Rows are independent, so the bits do not
+// depend on the thread count.
+template <class F>
+inline void for_each_row(std::size_t N, std::size_t H, F row) {
+    if (N * H >= kParallelThreshold && N > 1) {
+#pragma omp parallel for schedule(static)
+        for (std::size_t r = 0; r < N; ++r) row(r);
+    } else {
+        for (std::size_t r = 0; r < N; ++r) row(r);
+    }
+}
+
+// Column bands start on multiples of this many elements (64 bytes of float), so that two
+// threads never write the same cache line of a column reduction's output.
+inline constexpr std::size_t kBandAlign = 16;
+
+// band(c0, c1) on column bands [c0, c1) covering [0, H) of an (N, H) pass: one band per
+// thread from kParallelThreshold elements, one band [0, H) below. A column reduction inside a
+// band walks the rows in order, so each column's sum has the same bits for any thread count
+// (threads split the columns, never the rows being summed).
+template <class F>
+inline void for_column_bands(std::size_t N, std::size_t H, F band) {
+#if defined(_OPENMP)
+    if (N * H >= kParallelThreshold && H >= 2 * kBandAlign) {
+#pragma omp parallel
+        {
+            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+            const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
+            const std::size_t c0 = H * t / nt / kBandAlign * kBandAlign;
+            const std::size_t c1 = t + 1 == nt ? H : H * (t + 1) / nt / kBandAlign * kBandAlign;
+            if (c0 < c1) band(c0, c1);
+        }
+        return;
+    }
+#endif
+    (void)N;
+    band(std::size_t(0), H);
+}
+
+// One row of softmax, the one the SoftMax activation, the softmax cross-entropy and
+// predict_proba all use: y = exp(z - max z) / sum(exp(z - max z)) for z, y (K), K >= 1.
+// Returns the row maximum m and sets sum = sum(exp(z - m)) (>= 1: the maximum contributes
+// exp(0)), so that logsumexp(z) = m + log(sum). y may equal z.
+template <class T>
+inline T softmax_row(const T* z, T* y, std::size_t K, T& sum) {
+    T m = z[0];
+    for (std::size_t k = 1; k < K; ++k) m = std::max(m, z[k]);
+    T s = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+        y[k] = std::exp(z[k] - m);
+        s += y[k];
+    }
+    const T inv = T(1) / s;
+#pragma omp simd
+    for (std::size_t k = 0; k < K; ++k) y[k] *= inv;
+    sum = s;
+    return m;
 }
 
 // ---- streaming stores for outputs far larger than the caches ----

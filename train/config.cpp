@@ -15,10 +15,13 @@ void DataConfig::validate() const {
                    val_split);
     require_config(test_split >= 0 && test_split < 1, d, "test_split", "a fraction in [0, 1)",
                    test_split);
-    if (!(val_split + test_split < 1))
-        throw ConfigError("data.val_split",
-                          "val_split + test_split must leave training data, got " +
-                              format_number(val_split) + " + " + format_number(test_split));
+    if (!(val_split + test_split < 1)) {
+        std::string msg = "val_split + test_split must leave training data, got ";
+        msg += format_number(val_split);
+        msg += " + ";
+        msg += format_number(test_split);
+        throw ConfigError("data.val_split", msg);
+    }
 }
 
 std::string DataConfig::name() const {
@@ -111,7 +114,10 @@ std::vector<std::size_t> parse_hidden(const std::string& text) {
 std::string hidden_label(const std::vector<std::size_t>& hidden) {
     if (hidden.empty()) return "none";
     std::string s;
-    for (std::size_t w : hidden) s += (s.empty() ? "" : "x") + std::to_string(w);
+    for (std::size_t w : hidden) {
+        if (!s.empty()) s += 'x';
+        s += std::to_string(w);
+    }
     return s;
 }
 }  // namespace ffnn
