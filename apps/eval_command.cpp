@@ -11,28 +11,22 @@
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/csv.hpp"
+#include "ffnn/io/predictor.hpp"
 #include "ffnn/train/metrics.hpp"
 
 namespace ffnn::app {
 
 namespace {
 
-struct ModelAndData {
-    Checkpoint ck;
-    Dataset data;
-};
-
-ModelAndData load(const std::string& model_path, const std::string& data_path,
-                  const std::string& label, bool label_required) {
-    ModelAndData m{load_checkpoint(model_path), {}};
+// The data file read with the model's own feature columns and class names.
+Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const std::string& label,
+                       bool label_required) {
     CsvOptions opts;
-    opts.label_column = label.empty() ? m.ck.label_column : label;
+    opts.label_column = label.empty() ? ck.label_column : label;
     opts.label_required = label_required;
-    opts.class_names = m.ck.class_names;
-    opts.feature_names = m.ck.feature_names;
-    m.data = read_csv(data_path, opts);
-    if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
-    return m;
+    opts.class_names = ck.class_names;
+    opts.feature_names = ck.feature_names;
+    return read_csv(data_path, opts);
 }
 
 }  // namespace
@@ -49,7 +43,12 @@ Command add_eval(CLI::App& cmd) {
         ->check(CLI::ExistingFile);
     cmd.add_option("--label", *label, "Label column (default: the one the model was trained with)");
     return [=]() -> int {
-        ModelAndData m = load(*model, *data, *label, true);
+        struct {
+            Checkpoint ck;
+            Dataset data;
+        } m{load_checkpoint(*model), {}};
+        m.data = read_for_model(m.ck, *data, *label, true);
+        if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
         EvalResult r = m.ck.model.evaluate(m.data.X, m.data.labels);
         std::printf(
             "model %s (%s), data %s: %zu examples\n", model->c_str(),
@@ -80,20 +79,20 @@ Command add_predict(CLI::App& cmd) {
                    "Write the predictions to this CSV file (default: standard output)");
     cmd.add_option("--label", *label, "Label column, when the file has one under another name");
     return [=]() -> int {
-        ModelAndData m = load(*model, *data, *label, false);
-        std::vector<int> pred = m.ck.model.predict(m.data.X);             // (N)
-        const Tensor<float>& probs = m.ck.model.predict_proba(m.data.X);  // (N, K)
+        Predictor predictor = Predictor::load(*model);
+        const Dataset rows = read_for_model(predictor.checkpoint(), *data, *label, false);
+        const std::vector<Prediction> pred = predictor.predict(rows.X);  // (N), raw rows
+        const std::vector<std::string>& classes = predictor.class_names();
         std::ostringstream s;
         s.precision(9);
         s << "row,predicted";
-        if (m.data.has_labels()) s << ",label";
-        for (const auto& c : m.ck.class_names) s << ",p_" << c;
+        if (rows.has_labels()) s << ",label";
+        for (const auto& c : classes) s << ",p_" << c;
         s << "\n";
-        const std::size_t K = m.ck.class_names.size();
         for (std::size_t i = 0; i < pred.size(); ++i) {
-            s << i << "," << m.ck.class_names[pred[i]];
-            if (m.data.has_labels()) s << "," << m.ck.class_names[m.data.labels[i]];
-            for (std::size_t k = 0; k < K; ++k) s << "," << probs(i, k);
+            s << i << "," << pred[i].class_name;
+            if (rows.has_labels()) s << "," << classes[rows.labels[i]];
+            for (float p : pred[i].probabilities) s << "," << p;
             s << "\n";
         }
         if (out->empty()) {

@@ -1,0 +1,61 @@
+// Predictor: a trained classifier from a checkpoint, for programs that embed ffnn.
+//
+//   ffnn::Predictor p = ffnn::Predictor::load("runs/iris/model.safetensors");
+//   ffnn::Prediction r = p.predict({{"sepal_length", 5.1f}, {"sepal_width", 3.5f},
+//                                   {"petal_length", 1.4f}, {"petal_width", 0.2f}});
+//   // r.class_name == "setosa", r.probabilities (K) sum to 1
+//
+// Rows are raw features, in the units of the training data: the Predictor applies the
+// checkpoint's standardisation itself. A row is given by position (the order of
+// feature_names()) or by name (any order; every feature of the model must be there).
+// Batches go through predict_proba / predict on a (N, D) tensor in one forward pass.
+//
+// A Predictor owns its model and reuses its workspaces, so it is not safe to call from two
+// threads at once: give each thread its own (load once, copy the file's bytes, not the
+// object).
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ffnn/io/checkpoint.hpp"
+
+namespace ffnn {
+
+struct Prediction {
+    int label = 0;                     // index into class_names()
+    std::string class_name;            // class_names()[label]
+    std::vector<float> probabilities;  // (K), softmax of the logits
+};
+
+class Predictor {
+  public:
+    explicit Predictor(Checkpoint checkpoint);
+    // load_checkpoint(path): throws std::runtime_error naming the file on anything invalid.
+    static Predictor load(const std::string& path);
+
+    const std::vector<std::string>& class_names() const { return ck_.class_names; }
+    const std::vector<std::string>& feature_names() const { return ck_.feature_names; }
+    std::size_t num_features() const { return ck_.feature_names.size(); }  // D
+    std::size_t num_classes() const { return ck_.class_names.size(); }     // K
+    const Checkpoint& checkpoint() const { return ck_; }
+
+    // rows (N, D) raw features in feature_names() order -> probabilities (N, K), valid until
+    // the next call. Throws std::invalid_argument naming the shapes when D does not match.
+    const Tensor<float>& predict_proba(const Tensor<float>& rows);
+    // rows (N, D) -> one Prediction per row.
+    std::vector<Prediction> predict(const Tensor<float>& rows);
+    // One row by position, (D) values.
+    Prediction predict(std::span<const float> row);
+    // One row by feature name. Throws std::invalid_argument naming a missing or unknown
+    // feature.
+    Prediction predict(const std::map<std::string, float>& row);
+
+  private:
+    Checkpoint ck_;
+    Tensor<float> x_;  // standardised copy of the rows of the last call, (N, D)
+};
+
+}  // namespace ffnn
