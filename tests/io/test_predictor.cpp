@@ -49,10 +49,11 @@ TEST(Predictor, ByPositionByNameAndInBatchesAgreeWithTheModel) {
     const std::vector<float> ref = reference(s, row);
 
     Prediction by_pos = p.predict(std::span<const float>(row));
-    Prediction by_name = p.predict(std::map<std::string, float>{{"petal_width", 0.2f},
-                                                                {"sepal_length", 5.1f},
-                                                                {"petal_length", 1.4f},
-                                                                {"sepal_width", 3.5f}});
+    // The braced form of README's example picks the by-name overload.
+    Prediction by_name = p.predict({{"petal_width", 0.2f},
+                                    {"sepal_length", 5.1f},
+                                    {"petal_length", 1.4f},
+                                    {"sepal_width", 3.5f}});
     ASSERT_EQ(by_pos.probabilities.size(), 3u);
     float sum = 0;
     for (std::size_t k = 0; k < 3; ++k) {
