@@ -221,13 +221,13 @@ Command add_train(CLI::App& cmd) {
         cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
             bar.update(e, done, total, s);
         };
+        const bool has_val = data.val.size() > 0;
         cb.on_epoch = [&](const EpochRecord& r) {
             bar.clear();
-            std::printf(
-                "epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f  val loss %.4f acc %.4f  "
-                "%.1fms\n",
-                r.epoch, c.epochs, r.lr, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy,
-                r.seconds * 1e3);
+            std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, c.epochs,
+                        r.lr, r.train_loss, r.train_accuracy);
+            if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
+            std::printf("  %.1fms\n", r.seconds * 1e3);
             std::fflush(stdout);
         };
         TrainOutcome out = fit(model, data, c, cb);
@@ -235,6 +235,12 @@ Command add_train(CLI::App& cmd) {
         write_metrics_csv(dir + "/metrics.csv", out.history);
         if (out.diverged) {
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
+            // The directory describes this run alone: a model left by an earlier run there
+            // would sit beside a summary that says diverged.
+            std::error_code ec;
+            if (std::filesystem::remove(dir + "/model.safetensors", ec))
+                std::cerr << "ffnn train: removed the model.safetensors of an earlier run in "
+                          << dir << "\n";
             write_summary_json(
                 dir + "/summary.json", c, out, data, max_threads(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
@@ -243,8 +249,11 @@ Command add_train(CLI::App& cmd) {
             return 1;
         }
 
-        std::printf("\ntest: loss %.4f  accuracy %.4f (%zu of %zu)\n", out.test.loss,
-                    out.test.accuracy, out.test.correct, out.test.n);
+        if (data.test.size() == 0)
+            std::printf("\nno test set (--test-split 0): the model is saved untested\n");
+        else
+            std::printf("\ntest: loss %.4f  accuracy %.4f (%zu of %zu)\n", out.test.loss,
+                        out.test.accuracy, out.test.correct, out.test.n);
         if (data.test.size()) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));

@@ -43,12 +43,27 @@ void split_fields(std::string_view line, std::vector<std::string_view>& fields) 
 }
 
 // A finite float, the whole field, or nothing. One leading '+' is accepted (from_chars
-// does not take it). inf/nan parse but are rejected as non-finite.
+// does not take it). inf/nan parse but are rejected as non-finite, and so is a number too
+// large for a float (1e39); a number too small (1e-50) is a float all the same: it rounds to
+// a denormal or to zero, as any float computation would.
 std::optional<float> parse_float(std::string_view s) {
     if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
     if (s.empty()) return std::nullopt;
     float v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+    if (ec == std::errc::result_out_of_range && ptr == s.data() + s.size()) {
+        // Over- or underflow: tell them apart in double, whose range holds both tests (a
+        // value below double's range is an underflow too).
+        double d = 0;
+        auto [dptr, dec] =
+            std::from_chars(s.data(), s.data() + s.size(), d, std::chars_format::general);
+        const bool underflow = dptr == s.data() + s.size() &&
+                               (dec == std::errc() ? std::fabs(d) < 1.0
+                                                   : s.find_first_of("eE") != s.npos &&
+                                                         s[s.find_first_of("eE") + 1] == '-');
+        if (!underflow) return std::nullopt;
+        return static_cast<float>(dec == std::errc() ? d : 0.0);
+    }
     if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
     return v;
 }

@@ -61,12 +61,22 @@ void check_labels(const char* op, const Tensor<T>& logits, std::span<const int> 
 
 namespace {
 
-// Writes softmax(z_r) into g_r and returns logsumexp(z_r), both max-subtracted.
+// Writes softmax(z_r) into g_r and returns log(s) = log(sum(exp(z_r - m))) in double, setting
+// m to the row maximum, so that logsumexp(z_r) = m + log(s) and the loss of label y is
+// (m - z_y) + log(s). On a confident row both terms are tiny: m + log(s) rounded to float, or
+// s itself (1 + something far below float's epsilon), would lose the loss entirely. So log(s)
+// is log1p of the sum of the other terms, exp(z_k - m) = g_k s, each a float of full relative
+// precision, added in double.
 template <class T>
-T softmax_and_logsumexp(const T* z, T* g, std::size_t K) {
+double softmax_and_log_sum(const T* z, T* g, std::size_t K, T& m) {
     T sum;
-    const T m = softmax_row(z, g, K, sum);
-    return m + std::log(sum);
+    m = softmax_row(z, g, K, sum);
+    std::size_t top = 0;  // the first maximum: its term is exp(0) = 1
+    while (z[top] != m) ++top;
+    double rest = 0.0;
+    for (std::size_t k = 0; k < K; ++k)
+        if (k != top) rest += static_cast<double>(g[k]);
+    return std::log1p(rest * static_cast<double>(sum));
 }
 
 }  // namespace
@@ -86,9 +96,10 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
     for_each_row(N, K, [&](std::size_t r) {
         const T* z = zp + r * K;
         T* g = gp + r * K;
-        T lse = softmax_and_logsumexp(z, g, K);
+        T m;
+        const double log_s = softmax_and_log_sum(z, g, K, m);
         const std::size_t y = static_cast<std::size_t>(labels[r]);
-        lp[r] = static_cast<double>(lse) - static_cast<double>(z[y]);
+        lp[r] = (static_cast<double>(m) - static_cast<double>(z[y])) + log_s;
 #pragma omp simd
         for (std::size_t k = 0; k < K; ++k) g[k] *= inv_n;
         g[y] -= inv_n;
@@ -113,12 +124,13 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
         const T* z = zp + r * K;
         const T* t = tp + r * K;
         T* g = gp + r * K;
-        T lse = softmax_and_logsumexp(z, g, K);
+        T m;
+        const double log_s = softmax_and_log_sum(z, g, K, m);
         double loss = 0.0;
         T tsum = 0;
         for (std::size_t k = 0; k < K; ++k) {
-            loss +=
-                static_cast<double>(t[k]) * (static_cast<double>(lse) - static_cast<double>(z[k]));
+            loss += static_cast<double>(t[k]) *
+                    ((static_cast<double>(m) - static_cast<double>(z[k])) + log_s);
             tsum += t[k];
         }
         lp[r] = loss;

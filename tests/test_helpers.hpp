@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ffnn_test {
 
@@ -73,6 +74,16 @@ inline void expect_contains(const std::string& message, std::initializer_list<co
     for (const char* part : parts)
         EXPECT_NE(message.find(part), std::string::npos)
             << "message: " << message << "\nexpected to contain: " << part;
+}
+
+// The files below dir left by an interrupted atomic write: write_file_atomic names its
+// temporaries "<name>.tmp.<pid>.<n>" (io/atomic_file.cpp), so any name holding ".tmp." is one.
+inline std::vector<std::string> leftover_temporaries(const std::filesystem::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp.") != std::string::npos)
+            out.push_back(e.path().string());
+    return out;
 }
 
 }  // namespace ffnn_test

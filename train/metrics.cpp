@@ -55,10 +55,28 @@ ClassMetrics ConfusionMatrix::class_metrics(std::size_t k) const {
     return m;
 }
 
+std::size_t ConfusionMatrix::classes_present() const {
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < k_; ++k) {
+        std::size_t seen = 0;
+        for (std::size_t j = 0; j < k_; ++j) seen += count(k, j) + count(j, k);
+        n += seen > 0 ? 1 : 0;
+    }
+    return n;
+}
+
 double ConfusionMatrix::macro_f1() const {
     double s = 0;
-    for (std::size_t k = 0; k < k_; ++k) s += class_metrics(k).f1;
-    return s / double(k_);
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < k_; ++k) {
+        const ClassMetrics m = class_metrics(k);
+        std::size_t predicted = 0;
+        for (std::size_t j = 0; j < k_; ++j) predicted += count(j, k);
+        if (m.support == 0 && predicted == 0) continue;  // absent from these rows
+        s += m.f1;
+        ++n;
+    }
+    return n ? s / double(n) : 0.0;
 }
 
 std::string ConfusionMatrix::format(const std::vector<std::string>& names) const {
@@ -100,8 +118,13 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
         out += pad(names[k], w, false);
         out += buf;
     }
-    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f   (%zu examples)\n", accuracy(),
-                  macro_f1(), total());
+    const std::size_t present = classes_present();
+    const std::string over = present < k_
+                                 ? " over the " + std::to_string(present) +
+                                       (present == 1 ? " class present" : " classes present")
+                                 : "";
+    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f%s   (%zu examples)\n",
+                  accuracy(), macro_f1(), over.c_str(), total());
     out += pad("", w, false);
     out += buf;
     return out;

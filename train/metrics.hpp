@@ -34,7 +34,12 @@ class ConfusionMatrix {
     std::size_t total() const;
     double accuracy() const;
     ClassMetrics class_metrics(std::size_t k) const;
+    // The mean F1 over the classes present in the true or the predicted labels (as
+    // scikit-learn's f1_score(average="macro") counts them: a class that is neither a label
+    // nor a prediction of the evaluated rows has no F1 to average). 0 when nothing was added.
     double macro_f1() const;
+    // How many classes macro_f1 averages over.
+    std::size_t classes_present() const;
 
     // The matrix with class names on both axes (rows: true, columns: predicted), then a
     // table of precision, recall, F1 and support per class.

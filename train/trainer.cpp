@@ -112,6 +112,17 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     std::vector<int> yb;
     const std::size_t batches = loader.batches_per_epoch();
 
+    // The weights after the last epoch whose losses were all finite (the initial weights
+    // before the first): what the model is reset to when training diverges, so that neither
+    // the caller nor the final metrics ever see the weights of a diverged step.
+    std::vector<Tensor<float>> last_finite;
+    for (const Param<float>& p : model.parameter_list()) last_finite.push_back(p.value->clone());
+    auto keep_weights = [&] {
+        const auto& params = model.parameter_list();
+        for (std::size_t i = 0; i < params.size(); ++i) last_finite[i].copy_from(*params[i].value);
+    };
+    std::size_t finite_epochs = 0;
+
     for (std::size_t epoch = 1; epoch <= config.epochs; ++epoch) {
         EpochRecord rec;
         rec.epoch = epoch;
@@ -160,8 +171,14 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
                           "high for this model.";
             break;
         }
+        ++finite_epochs;
+        keep_weights();
     }
-    if (!out.diverged || !out.history.empty()) {
+    if (out.diverged) {
+        const auto& params = model.parameter_list();
+        for (std::size_t i = 0; i < params.size(); ++i) params[i].value->copy_from(last_finite[i]);
+    }
+    if (!out.diverged || finite_epochs > 0) {
         out.train = model.evaluate(data.train.X, data.train.labels);
         if (data.val.size()) out.val = model.evaluate(data.val.X, data.val.labels);
         if (data.test.size()) out.test = model.evaluate(data.test.X, data.test.labels);

@@ -54,7 +54,9 @@ struct TrainOutcome {
     bool diverged = false;
     std::size_t diverged_epoch = 0;  // 1-based epoch where the loss stopped being finite
     std::string message;             // why training stopped early
-    EvalResult train, val, test;     // at the end (the last finite epoch)
+    // At the end; after a divergence, of the weights of the last epoch whose losses were all
+    // finite, to which the model is reset (no metrics when no epoch was finite).
+    EvalResult train, val, test;
     double train_seconds = 0;        // sum of the epochs' training time
     double wall_seconds = 0;         // everything, evaluation included
 };

@@ -10,6 +10,7 @@
 
 #include "app_runner.hpp"
 #include "ffnn/version.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -59,8 +60,29 @@ TEST_F(Cli, TrainWithNoFlagsTrainsIrisAndWritesTheRun) {
     EXPECT_EQ(rows, 100);
     EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
     // Nothing temporary is left behind by the atomic writes.
-    for (const auto& e : fs::directory_iterator(path("run")))
-        EXPECT_TRUE(e.path().extension() != ".tmp") << e.path();
+    EXPECT_EQ(ffnn_test::leftover_temporaries(path("run")), std::vector<std::string>{});
+}
+
+// A run directory describes one run: a diverged run into a directory used before leaves no
+// model of the earlier run beside its "diverged" summary.
+TEST_F(Cli, DivergedRunInAReusedDirectoryLeavesNoStaleModel) {
+    ASSERT_EQ(run("train --epochs 2 --out " + path("run")).code, 0);
+    ASSERT_TRUE(fs::exists(path("run/model.safetensors")));
+    Result r = run("train --lr 100 --out " + path("run"));
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "removed the model.safetensors of an earlier run")) << r.output;
+    EXPECT_FALSE(fs::exists(path("run/model.safetensors")));
+    EXPECT_TRUE(contains(ffnn_test::read_bytes(path("run/summary.json")), "\"diverged\": true"));
+}
+
+// Without a validation or a test part, no column of NaN and no "0 of 0" accuracy.
+TEST_F(Cli, EmptySplitPartsAreSaidNotPrintedAsNumbers) {
+    Result r = run("train --epochs 3 --val-split 0 --test-split 0 --out " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_FALSE(contains(r.output, "nan")) << r.output;
+    EXPECT_FALSE(contains(r.output, "val loss")) << r.output;
+    EXPECT_FALSE(contains(r.output, "(0 of 0)")) << r.output;
+    EXPECT_TRUE(contains(r.output, "no test set")) << r.output;
 }
 
 TEST_F(Cli, EvalAndPredictUseTheSavedModel) {

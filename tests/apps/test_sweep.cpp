@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app_runner.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -137,8 +138,7 @@ TEST_F(Sweep, SmallGridWritesOneRowPerRunAndAReportWithItsImages) {
     }
     EXPECT_EQ(images, 2);
     EXPECT_GE(links, 5);  // two images, sweep.csv, summary.csv, curves.dat
-    for (const auto& e : fs::recursive_directory_iterator(dir))
-        EXPECT_TRUE(e.path().extension() != ".tmp") << e.path();
+    EXPECT_EQ(ffnn_test::leftover_temporaries(dir), std::vector<std::string>{});
 }
 
 TEST_F(Sweep, IdenticalSweepsGiveIdenticalMetricsWhateverTheScheduling) {

@@ -21,6 +21,18 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
     return names;
 }
 
+// The leftover check of the app tests can fail: a temporary as write_file_atomic names it is
+// found, and the finished file beside it is not.
+TEST(DataAtomicFile, LeftoverTemporariesAreFound) {
+    ffnn_test::TempDir dir;
+    write_file_atomic(dir.file("summary.json"), "{}\n");
+    EXPECT_TRUE(ffnn_test::leftover_temporaries(dir.path()).empty());
+    std::filesystem::create_directories(dir.path() / "runs");
+    ffnn_test::write_bytes(dir.file("runs/metrics.csv.tmp.4242.0"), "epoch\n");
+    EXPECT_EQ(ffnn_test::leftover_temporaries(dir.path()),
+              std::vector<std::string>{dir.file("runs/metrics.csv.tmp.4242.0")});
+}
+
 }  // namespace
 
 TEST(DataAtomicFile, WritesAndReplacesLeavingNoTemporary) {

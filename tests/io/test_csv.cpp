@@ -190,6 +190,22 @@ TEST(DataCsvErrors, NonNumericOrNonFiniteFeature) {
     }
 }
 
+// A value below float's range is a number, rounded as float arithmetic rounds it (to a
+// denormal, or to zero); only values above the range, and non-numbers, are errors.
+TEST(DataCsv, UnderflowRoundsOverflowIsAnError) {
+    Dataset d = parse_csv("a,b,label\n1e-50,1e-40,x\n-1e-400,2.5e-39,y\n", "t.csv");
+    EXPECT_EQ(d.X(0, 0), 0.0f);
+    EXPECT_EQ(d.X(0, 1), 1e-40f);  // a denormal float
+    EXPECT_GT(d.X(0, 1), 0.0f);
+    EXPECT_EQ(d.X(1, 0), 0.0f);
+    EXPECT_EQ(d.X(1, 1), 2.5e-39f);
+    for (const char* big : {"1e39", "-1e39", "1e400"}) {
+        const std::string text = std::string("a,label\n") + big + ",x\n";
+        EXPECT_THROW_CONTAINS(parse_csv(text, "t.csv"), std::runtime_error,
+                              "expected a finite number");
+    }
+}
+
 TEST(DataCsvErrors, MissingLabel) {
     EXPECT_THROW_CONTAINS(parse_csv("a,label\n1,x\n2, \n", "data/x.csv"), std::runtime_error,
                           "data/x.csv:3, column 'label'", "missing label");

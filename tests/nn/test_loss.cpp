@@ -98,6 +98,26 @@ TEST(BinaryCrossEntropy, StableOnHugeLogits) {
     for (float g : bce.backward()) EXPECT_TRUE(std::isfinite(g));
 }
 
+// The value on confident rows keeps its precision: log(1 + 2 e^-20) = 4.1223e-9 is not lost
+// to float rounding of logsumexp (which is 20 to float precision). Tolerance: a few float
+// ulps of the loss itself, not of the largest logit.
+TEST(CrossEntropy, ConfidentRowsKeepTheLossPrecision) {
+    SoftmaxCrossEntropy<float> ce;
+    const Tensor<float> z{{20.f, 0.f, 0.f}, {0.f, 12.f, 3.f}};
+    const std::vector<int> y = {0, 1};
+    const double exact0 = std::log1p(2.0 * std::exp(-20.0));
+    const double exact1 = std::log1p(std::exp(-12.0) + std::exp(-9.0));
+    const double value = ce.forward(z, y);
+    EXPECT_NEAR(value, (exact0 + exact1) / 2.0, 1e-6 * (exact0 + exact1) / 2.0);
+    // One row alone: 4.1e-9, which float logsumexp would give as 0.
+    const Tensor<float> z0{{20.f, 0.f, 0.f}};
+    const std::vector<int> y0 = {0};
+    EXPECT_NEAR(ce.forward(z0, y0), exact0, 1e-6 * exact0);
+    // A wrong label: 20 + log(1 + 2 e^-20), a float step of 20 is the precision there.
+    const std::vector<int> y1 = {1};
+    EXPECT_NEAR(ce.forward(z0, y1), 20.0 + exact0, 2e-6);
+}
+
 TEST(LossErrors, BadLabelsNameRowAndShape) {
     SoftmaxCrossEntropy<float> ce;
     Tensor<float> z = Tensor<float>::zeros(Shape{3, 4});

@@ -74,6 +74,24 @@ TEST(TrainDatasets, TooLargeALearningRateIsReportedAsDivergence) {
     EXPECT_NE(out.message.find("learning rate"), std::string::npos) << out.message;
 }
 
+// After a divergence the model holds the weights of the last finite epoch, and the final
+// metrics are theirs: finite, and equal to that epoch's logged training loss.
+TEST(TrainDatasets, DivergedRunKeepsTheLastFiniteWeights) {
+    TrainConfig c;
+    c.optimizer.lr = 100;
+    Model<float> m;
+    TrainOutcome out = train(c, &m);
+    ASSERT_TRUE(out.diverged);
+    ASSERT_GE(out.history.size(), 1u) << "lr 100 diverges in epoch 2 on Iris (README)";
+    for (const Param<float>& p : m.parameters())
+        for (float w : *p.value) ASSERT_TRUE(std::isfinite(w)) << p.name;
+    EXPECT_TRUE(std::isfinite(out.test.loss)) << out.test.loss;
+    const EpochRecord& last = out.history.back();
+    if (std::isfinite(last.train_loss)) {
+        EXPECT_DOUBLE_EQ(out.train.loss, last.train_loss);
+    }
+}
+
 TEST(TrainDatasets, SameSeedSameWeightsWithOneAndTwoThreads) {
     // Digits with 64 and 32 hidden units and batch 128: products large enough that the
     // matmul and element-wise kernels do run threaded with 2 threads.
