@@ -57,8 +57,8 @@ struct TrainOutcome {
     // At the end; after a divergence, of the weights of the last epoch whose losses were all
     // finite, to which the model is reset (no metrics when no epoch was finite).
     EvalResult train, val, test;
-    double train_seconds = 0;        // sum of the epochs' training time
-    double wall_seconds = 0;         // everything, evaluation included
+    double train_seconds = 0;  // sum of the epochs' training time
+    double wall_seconds = 0;   // everything, evaluation included
 };
 
 struct FitCallbacks {
