@@ -1,7 +1,6 @@
 // Standardizer: two-pass mean and population std in double; in-place transform.
 #include "ffnn/io/standardize.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -56,7 +55,9 @@ void Standardizer::fit(const Tensor<float>& X, std::span<const std::size_t> rows
     Tensor<float> mean = Tensor<float>::empty({d}), scale = Tensor<float>::empty({d});
     for (std::size_t j = 0; j < d; ++j) {
         double sd = std::sqrt(sq[j] / m);
-        bool constant = sd <= kConstantColumnTolerance * std::max(1.0, std::abs(sum[j]));
+        // Relative to the column's own magnitude only: a feature measured in small units
+        // (1e-8 m) is a feature, not a constant.
+        const bool constant = sd <= kConstantColumnTolerance * std::abs(sum[j]);
         mean[j] = static_cast<float>(sum[j]);
         scale[j] = constant ? 1.0f : static_cast<float>(sd);
     }

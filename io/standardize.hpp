@@ -7,8 +7,10 @@
 //   mean[j]  = average of column j over the fitted rows
 //   scale[j] = population standard deviation of column j (divide by N, not N - 1), or 1
 //              when the column is constant (std at or below kConstantColumnTolerance times
-//              max(1, |mean|), i.e. within float rounding): such a column becomes all zeros
-//              instead of dividing by ~0. Digits has pixels that are 0 in every image.
+//              |mean|, i.e. within float rounding of its own values, or exactly 0): such a
+//              column becomes all zeros instead of dividing by ~0. Digits has pixels that are
+//              0 in every image. The rule is relative to the column alone, so a feature in
+//              tiny units (Iris in units of 1e8 m) is standardised as in the original units.
 // Sums are accumulated in double with two passes (mean, then squared deviations), which
 // avoids the cancellation of the one-pass sum-of-squares formula.
 #pragma once

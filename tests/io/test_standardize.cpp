@@ -76,6 +76,30 @@ TEST(DataStandardize, ConstantColumnGetsScaleOne) {
     for (float v : digits.X) ASSERT_TRUE(std::isfinite(v));
 }
 
+// The scale of the units does not matter: Iris in units of 1e-8 and of 1e8 standardises to
+// the same values as in the original units, up to float rounding (relative 1e-5 covers the
+// ~100 ulps of one subtraction and one division of values ~1). Before the rule was made
+// relative to the column alone, the 1e-8 version kept scale 1 and trained at chance.
+TEST(DataStandardize, TinyAndHugeUnitsStandardiseAsTheOriginal) {
+    Dataset iris = read_csv(std::string(FFNN_SOURCE_DIR) + "/data/iris.csv");
+    Tensor<float> ref = iris.X.clone();
+    Standardizer st;
+    st.fit(ref);
+    st.transform(ref);
+    for (float unit : {1e-8f, 1e8f}) {
+        SCOPED_TRACE(unit);
+        Tensor<float> x = iris.X.clone();
+        for (float& v : x) v *= unit;
+        Standardizer su;
+        su.fit(x);
+        for (std::size_t j = 0; j < 4; ++j) EXPECT_NE(su.scale()[j], 1.0f) << "feature " << j;
+        su.transform(x);
+        for (std::size_t i = 0; i < x.size(); ++i)
+            ASSERT_NEAR(x.data()[i], ref.data()[i], 1e-5f * std::max(1.0f, std::abs(ref.data()[i])))
+                << "element " << i;
+    }
+}
+
 TEST(DataStandardize, RestoreFromSavedStatisticsAndInverse) {
     Tensor<float> X = {{1.0f, 10.0f}, {3.0f, 30.0f}, {8.0f, -4.0f}};
     Standardizer st;
