@@ -321,10 +321,12 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
     Dataset out;
     out.X = Tensor<float>::from_vector(std::move(values), {n, d});
     for (std::size_t j : cols.features) out.feature_names.push_back(header[j]);
-    if (cols.label)
+    if (cols.label) {
         map_labels(raw_labels, label_lines, name, header[*cols.label], opt, out);
-    else
+        out.label_column = header[*cols.label];  // as the header names it, trimmed
+    } else {
         out.class_names = opt.class_names;
+    }
     out.source = name;
     return out;
 }

@@ -42,6 +42,7 @@ Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
     }
     out.class_names = data.class_names;
     out.feature_names = data.feature_names;
+    out.label_column = data.label_column;
     out.source = data.source;
     return out;
 }

@@ -27,6 +27,7 @@ struct Dataset {
     std::vector<int> labels;                 // (N) or empty
     std::vector<std::string> class_names;    // (K)
     std::vector<std::string> feature_names;  // (D)
+    std::string label_column;                // the label's column name (empty: unlabelled)
     std::string source;
 
     std::size_t size() const { return X.rank() >= 1 ? X.rows() : 0; }          // N

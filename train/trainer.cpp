@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -22,15 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// The first line of a text file (its CSV header), without the line ending.
-std::string read_header_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    return line;
 }
 
 }  // namespace
@@ -68,12 +58,7 @@ PreparedData prepare_data(const TrainConfig& config) {
         out.train = select_rows(all, s.train);
         out.val = select_rows(all, s.validation);
         out.test = select_rows(all, s.test);
-        out.label_column = dc.label;
-        if (out.label_column.empty()) {
-            // read_csv took the last column: recover its name from the header.
-            std::string header = read_header_line(path);
-            out.label_column = header.substr(header.find_last_of(',') + 1);
-        }
+        out.label_column = all.label_column;
     }
     if (dc.standardize) {
         out.standardizer.fit(out.train.X);

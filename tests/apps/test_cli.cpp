@@ -85,6 +85,26 @@ TEST_F(Cli, EmptySplitPartsAreSaidNotPrintedAsNumbers) {
     EXPECT_TRUE(contains(r.output, "no test set")) << r.output;
 }
 
+// The label column's name is the one the CSV reader found, trimmed: a header "a, b, label"
+// gives a model whose eval and predict work on the very file it was trained on.
+TEST_F(Cli, LabelColumnWithSpacesInTheHeaderRoundTrips) {
+    std::string text = "sl, sw, pl, pw, species\n";
+    std::ifstream in(iris);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) text += line + "\n";
+    ffnn_test::write_bytes(path("spaced.csv"), text);
+    ASSERT_EQ(run("train --epochs 5 --data " + path("spaced.csv") + " --out " + path("run")).code,
+              0);
+    Result e =
+        run("eval --model " + path("run/model.safetensors") + " --data " + path("spaced.csv"));
+    EXPECT_EQ(e.code, 0) << e.output;
+    Result p =
+        run("predict --model " + path("run/model.safetensors") + " --data " + path("spaced.csv"));
+    EXPECT_EQ(p.code, 0) << p.output;
+    EXPECT_TRUE(contains(p.output, "row,predicted,label,p_setosa")) << p.output;
+}
+
 TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
     ASSERT_EQ(run("train --epochs 30 --out " + path("run")).code, 0);
     Result e = run("eval --model " + path("run/model.safetensors") + " --data " + iris);
