@@ -262,6 +262,18 @@ int register_all() {
     add_shape<float>(Trans::No, Trans::Yes, 128, 784, 256, true);
     // The Iris network's hidden layer: batch 32, 4 inputs, 16 hidden units.
     add_shape<float>(Trans::No, Trans::No, 32, 16, 4, true);
+    // Small training shapes, where threading may not pay (the threshold parallel_work):
+    // 784-256-256-10 at batch 32, forward (32, 256, 784) and (32, 256, 256), the weight
+    // gradient (256, 256, 32) and the input gradient (32, 784, 256)-like dZ W^T (32, 256, 256);
+    // the digits network 64-64-10 at batch 32: (32, 64, 64), (64, 64, 32) and (32, 64, 10).
+    add_shape<float>(Trans::No, Trans::No, 32, 256, 784, false);
+    add_shape<float>(Trans::No, Trans::No, 32, 256, 256, false);
+    add_shape<float>(Trans::Yes, Trans::No, 256, 256, 32, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 256, 256, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 784, 256, false);
+    add_shape<float>(Trans::No, Trans::No, 32, 64, 64, false);
+    add_shape<float>(Trans::Yes, Trans::No, 64, 64, 32, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 64, 10, false);
     for (std::size_t n : {256, 1024}) add_shape<double>(Trans::No, Trans::No, n, n, n, false);
     return 0;
 }

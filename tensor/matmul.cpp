@@ -153,9 +153,17 @@ template <GemmKernel K, class T>
 KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small) {
     using R = RegisterBlock<K, T>;
     using C = CacheBlock<K, T>;
-    return {K,     R::MR, R::NR,         kc_for_l1(cpu_info().l1d_bytes, R::NR, sizeof(T)),
-            C::MC, C::NC, kParallelWork, ukernel,
-            small};
+    KernelConfig<T> c{};
+    c.kernel = K;
+    c.MR = R::MR;
+    c.NR = R::NR;
+    c.KC = kc_for_l1(cpu_info().l1d_bytes, R::NR, sizeof(T));
+    c.MC = C::MC;
+    c.NC = C::NC;
+    c.parallel_work = parallel_work(K);
+    c.ukernel = ukernel;
+    c.small = small;
+    return c;
 }
 
 // The table of kernels for T, indexed by GemmKernel, built on first use from cpu_info().

@@ -162,13 +162,24 @@ static_assert(kc_for_l1(48 * 1024, 32, 4) == 256 && kc_for_l1(32 * 1024, 8, 8) =
 // Size thresholds of gemm (work = M * N * K multiply-adds), kept with the blocking so that
 // the tuning constants are in one place (the tests also use them to reach every path).
 //
-// kParallelWork: below it the product runs on one thread. Entering and leaving a parallel
-// region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join, 2 threads),
-// so at ~30 GMAC/s per core threading breaks even around 2 * 1.3 us * 30 GMAC/s ~ 2^16.
-// Measured with every product threaded (quiet machine, fp32): 64^3 = 2^18 went from 10.0 to
-// 6.9 us, (128,10,128) = 1.25 * 2^17 from 18.9 to 13.0 us. 2^17 keeps a margin over the
-// break-even; all of the MNIST network's products are above it, the Iris network's below.
+// parallel_work(kernel): below it the product runs on one thread. Entering and leaving a
+// parallel region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join,
+// 2 threads), so threading breaks even around 2 * 1.3 us * (multiply-adds per second of one
+// core): the faster the kernel, the more work a product needs before two threads pay.
+//   portable, avx2: 2^17 (kParallelWork). Measured on the AVX2-only development machine
+//     before (fp32): 64^3 = 2^18 went from 10.0 to 6.9 us, (128,10,128) = 1.25 * 2^17 from
+//     18.9 to 13.0 us. On the Xeon with AVX-512 (2026-12-01, every product threaded, medians
+//     of 5, 1 vs 2 threads): avx2 (32,64,64) = 2^17 3.04 vs 2.55 us, X^T dZ (64,64,32) 2.74
+//     vs 2.47; portable 4.48 vs 3.26 at (32,64,64): 2 threads win from 2^17 for both.
+//   avx512: 5 * 2^15 = 163,840. Same session: (32,64,64) = 2^17 took 2.54 us on 1 thread and
+//     2.77 on 2, X^T dZ (64,64,32) = 2^17 1.87 vs 2.37, while (128,10,128) = 5 * 2^15 took
+//     6.54 vs 4.66 and 64^3 = 2^18 4.01 vs 3.69: the break-even lies between 2^17 and
+//     5 * 2^15, and the digits network's products (batch 32, 64 hidden: all <= 2^17) stay on
+//     one thread. fp64 uses the same values (not measured separately).
 constexpr std::size_t kParallelWork = std::size_t(1) << 17;
+constexpr std::size_t parallel_work(GemmKernel kernel) {
+    return kernel == GemmKernel::Avx512 ? 5 * (std::size_t(1) << 15) : kParallelWork;
+}
 // kSmallWork: below it packing costs more than it saves, and such products (the Iris
 // network's 32x16x4 is 2048) run unpacked (small_avx2 in gemm_avx2.cpp) on the calling thread
 // when op(B) = B and the CPU has AVX2 (the avx2 and avx512 kernels both use it). Measured on
