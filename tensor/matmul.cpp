@@ -13,9 +13,16 @@
 //         JR: NR-column micro-panels of Bp        (a B micro-panel stays in L1)
 //           IR: MR-row micro-panels of Ap         micro-kernel: MR x NR tile of C += Ap_i Bp_j
 //
-// The constants live in one table, tensor/kernels/gemm_config.hpp, with their cache arithmetic;
-// the micro-kernels are in tensor/kernels/ (AVX2/FMA 6x16 fp32 and 6x8 fp64, and a portable
-// C++ kernel).
+// The constants live in one table per kernel, tensor/kernels/gemm_config.hpp, with their cache
+// arithmetic; the micro-kernels are in tensor/kernels/ (AVX-512F 14x32 fp32 and 14x16 fp64,
+// AVX2/FMA 6x16 and 6x8, and a portable C++ kernel). One is chosen at run time (cpu.hpp,
+// "kernel choice" below): the driver here is a template instantiated for each kernel's
+// register block and calls the micro-kernel through a function pointer, so this file itself
+// is compiled for the baseline and never executes an instruction the CPU lacks.
+//
+// Narrow C (fewer columns than a tile is wide, e.g. N = 10 classes) is computed as
+// C^T = op(B)^T op(A)^T when that wastes markedly fewer tile entries (gemm_packed): the
+// operands swap roles and C is written through its column stride.
 //
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
 // micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
@@ -49,9 +56,10 @@
 // The PC loop is never split: every PC step updates the same C block, so splitting it would
 // race or need a reduction whose order depends on the thread count. Every element of C is
 // computed by one thread, with the same K blocking and the same operations in the same order
-// for any thread count, so 1 and N threads give bit-identical results. Products below
-// kParallelWork run on the calling thread without entering an OpenMP region, and products
-// below kSmallWork skip packing altogether.
+// for any thread count, so 1 and N threads give bit-identical results (for a given kernel: the
+// partition follows its MR x NR grid). Products below the kernel's parallel_work run on the
+// calling thread without entering an OpenMP region, and products below kSmallWork skip
+// packing altogether.
 //
 // Pack buffers are thread_local and only grow, so repeated calls (a training loop) do not
 // allocate after the first call of each size.

@@ -9,7 +9,10 @@
 //                                Zen 3 runs even in a -march=native build on an AVX-512 CPU)
 //   avx512    gemm_avx512.cpp    AVX-512F, 32 zmm; compiled with -mavx512f -mavx2 -mfma
 // Only function pointers chosen after the cpuid check (cpu.hpp) reach the AVX files: no AVX
-// code sits in a header or in a file compiled for the baseline.
+// code sits in a header or in a file compiled for the baseline. The AVX files keep their
+// helpers in anonymous namespaces and call no inline function of this header, so they emit
+// no weak (COMDAT) symbol that the linker could pick over the baseline copy of a shared
+// inline function (`nm -C` on their objects lists none).
 //
 // The register block MR x NR is fixed by each micro-kernel at compile time; the cache blocks
 // KC, MC, NC are chosen so that each packed operand sits in the cache level it is reused from
