@@ -1,9 +1,14 @@
-// Matrix product benchmarks: the naive triple loop, ffnn's blocked gemm and (when OpenBLAS
-// is found) cblas_sgemm / cblas_dgemm on the same shapes, plus the FMA peak of the machine,
-// all reporting a "GFLOP/s" counter (2 M N K flops per product; wall-clock time, since the
-// products use several threads).
+// Matrix product benchmarks: the naive triple loop, ffnn's blocked gemm with each of its
+// micro-kernels and (when OpenBLAS is found) cblas_sgemm / cblas_dgemm on the same shapes,
+// plus the FMA peak of the machine for each instruction set, all reporting a "GFLOP/s"
+// counter (2 M N K flops per product; wall-clock time, since the products use several
+// threads).
 //
-// Names read implementation/operation/MxNxK/threads:T, e.g. ffnn/sgemm/1024x1024x1024/threads:2.
+// Names read implementation/operation/MxNxK/threads:T, e.g.
+// ffnn-avx512/sgemm/1024x1024x1024/threads:2. ffnn runs once per micro-kernel this CPU
+// supports (ffnn-portable, ffnn-avx2, ffnn-avx512); with FFNN_KERNEL set, only that one.
+// The context printed at the start names the kernel ffnn picks by default, the caches it
+// saw, and the kernel OpenBLAS runs (openblas_get_corename; OPENBLAS_CORETYPE changes it).
 // The operation says the transposes: sgemm is C = A B, sgemm_tn is C = A^T B (the weight
 // gradient X^T dZ of a dense layer), sgemm_nt is C = A B^T (the input gradient dZ W^T).
 // The thread count is applied to both ffnn (OpenMP) and OpenBLAS before each run.
@@ -12,17 +17,19 @@
 // and above), the MNIST network's forward products (batch 128: 784 -> 256 -> 128 -> 10), its
 // backward products, the Iris network's 32x16x4, and fp64 squares 256 and 1024.
 //
-// Typical use (medians of 3 runs):
-//   bench_matmul --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+// Typical use (medians of 5 runs):
+//   bench_matmul --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   bench_matmul --benchmark_filter='/1024x1024x1024/'
+//   FFNN_KERNEL=avx2 bench_matmul --benchmark_filter='ffnn'
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -30,12 +37,14 @@
 #include <cblas.h>
 #endif
 
+#include "ffnn/tensor/cpu.hpp"
 #include "ffnn/tensor/matmul.hpp"
 #include "ffnn/tensor/parallel.hpp"
 #include "ffnn/tensor/random.hpp"
 
 namespace {
 
+using ffnn::GemmKernel;
 using ffnn::Trans;
 
 enum class Impl { Naive, Ffnn, OpenBlas };
@@ -78,8 +87,8 @@ void blas_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
 
 // One product C (M, N) = op(A) op(B), timed in a loop.
 template <class T>
-void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_t M, std::size_t N,
-              std::size_t K, int threads) {
+void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, Trans ta, Trans tb,
+              std::size_t M, std::size_t N, std::size_t K, int threads) {
     ffnn::Rng rng(1);
     const ffnn::Shape a_shape = ta == Trans::No ? ffnn::Shape{M, K} : ffnn::Shape{K, M};
     const ffnn::Shape b_shape = tb == Trans::No ? ffnn::Shape{K, N} : ffnn::Shape{N, K};
@@ -88,6 +97,7 @@ void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_
     ffnn::Tensor<T> C = ffnn::Tensor<T>::zeros(ffnn::Shape{M, N});
     const std::size_t lda = a_shape[1], ldb = b_shape[1];
     set_all_threads(threads);
+    if (impl == Impl::Ffnn) ffnn::set_gemm_kernel(kernel);
     for (auto _ : state) {
         switch (impl) {
             case Impl::Naive:
@@ -113,62 +123,94 @@ void run_gemm(benchmark::State& state, Impl impl, Trans ta, Trans tb, std::size_
 }
 
 template <class T>
-void add_gemm(Impl impl, Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K,
-              int threads) {
+void add_gemm(Impl impl, GemmKernel kernel, Trans ta, Trans tb, std::size_t M, std::size_t N,
+              std::size_t K, int threads) {
     std::string op = sizeof(T) == 4 ? "sgemm" : "dgemm";
     if (ta == Trans::Yes || tb == Trans::Yes)
         op += std::string("_") + (ta == Trans::Yes ? "t" : "n") + (tb == Trans::Yes ? "t" : "n");
-    const std::string name = std::string(impl_name(impl)) + "/" + op + "/" + std::to_string(M) +
-                             "x" + std::to_string(N) + "x" + std::to_string(K) +
+    std::string impl_label = impl_name(impl);
+    if (impl == Impl::Ffnn) impl_label += std::string("-") + ffnn::gemm_kernel_name(kernel);
+    const std::string name = impl_label + "/" + op + "/" + std::to_string(M) + "x" +
+                             std::to_string(N) + "x" + std::to_string(K) +
                              "/threads:" + std::to_string(threads);
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-        run_gemm<T>(state, impl, ta, tb, M, N, K, threads);
+        run_gemm<T>(state, impl, kernel, ta, tb, M, N, K, threads);
     });
     b->UseRealTime()->Unit(benchmark::kMicrosecond);
     // The naive loop at 512^3 and above takes 0.1 s to several seconds per product.
     if (impl == Impl::Naive && M * N * K >= std::size_t(512) * 512 * 512) b->Iterations(1);
 }
 
-// The fast implementations (ffnn, and OpenBLAS when present) on 1 and 2 threads, and the
-// naive loop (single-threaded) when asked.
+// The kernels ffnn is timed with: FFNN_KERNEL's when set (an unknown or unsupported value
+// throws, naming it), otherwise every kernel this CPU supports.
+std::vector<GemmKernel> bench_kernels() {
+    const char* env = std::getenv("FFNN_KERNEL");
+    if (env != nullptr && *env != '\0') return {ffnn::gemm_kernel_from_env(env)};
+    return ffnn::supported_gemm_kernels();
+}
+
+// The fast implementations (ffnn with each kernel, and OpenBLAS when present) on 1 and 2
+// threads, and the naive loop (single-threaded) when asked.
 template <class T>
 void add_shape(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, bool naive) {
-    if (naive) add_gemm<T>(Impl::Naive, ta, tb, M, N, K, 1);
+    if (naive) add_gemm<T>(Impl::Naive, GemmKernel::Portable, ta, tb, M, N, K, 1);
     for (int threads : {1, 2}) {
-        add_gemm<T>(Impl::Ffnn, ta, tb, M, N, K, threads);
+        for (GemmKernel kernel : bench_kernels())
+            add_gemm<T>(Impl::Ffnn, kernel, ta, tb, M, N, K, threads);
 #if defined(FFNN_HAVE_OPENBLAS)
-        add_gemm<T>(Impl::OpenBlas, ta, tb, M, N, K, threads);
+        add_gemm<T>(Impl::OpenBlas, GemmKernel::Portable, ta, tb, M, N, K, threads);
 #endif
     }
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
-// Peak FMA throughput: each thread runs kChains independent chains of _mm256_fmadd_ps on
-// registers only (no memory traffic). kChains = 10 covers latency (4 cycles) x 2 FMA ports
-// with margin. Each FMA is 8 lanes x 2 flops.
+#if defined(__x86_64__)
+// Peak FMA throughput of one instruction set: each thread runs kChains independent chains of
+// FMAs on registers only (no memory traffic). 12 chains cover the latency (4 cycles) x 2 FMA
+// ports with margin, and fit in 16 ymm. Each FMA is W lanes x 2 flops. The functions carry
+// their instruction set as a target attribute, so this file needs no -mavx flags, and run only
+// when the CPU has it.
+constexpr int kChains = 12;
+constexpr long kSteps = 1 << 20;  // FMA steps per chain per iteration
+
+__attribute__((target("avx2,fma"))) float fma_chains_256() {
+    __m256 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(float(c) * 1e-3f);
+    const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+    for (long s = 0; s < kSteps; ++s) {
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], x, y);
+    }
+    __m256 sum = acc[0];
+    for (int c = 1; c < kChains; ++c) sum = _mm256_add_ps(sum, acc[c]);
+    return _mm256_cvtss_f32(sum);
+}
+
+__attribute__((target("avx512f"))) float fma_chains_512() {
+    __m512 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(float(c) * 1e-3f);
+    const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+    for (long s = 0; s < kSteps; ++s) {
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], x, y);
+    }
+    __m512 sum = acc[0];
+    for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c]);
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, sum);
+    return lanes[0] + lanes[15];
+}
+
+template <int Lanes>
 void peak_fma(benchmark::State& state) {
-    constexpr int kChains = 10;
-    constexpr long kSteps = 1 << 20;  // FMA steps per chain per iteration
     const int threads = int(state.range(0));
     for (auto _ : state) {
         float sink = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            __m256 acc[kChains];
-            for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(float(c) * 1e-3f);
-            const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-            for (long s = 0; s < kSteps; ++s) {
-#pragma GCC unroll 10
-                for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], x, y);
-            }
-            __m256 sum = acc[0];
-            for (int c = 1; c < kChains; ++c) sum = _mm256_add_ps(sum, acc[c]);
-            sink += _mm256_cvtss_f32(sum);
-        }
+        sink += Lanes == 16 ? fma_chains_512() : fma_chains_256();
         benchmark::DoNotOptimize(sink);
     }
     state.counters["GFLOP/s"] = benchmark::Counter(
-        double(state.iterations()) * threads * kChains * double(kSteps) * 16 * 1e-9,
+        double(state.iterations()) * threads * kChains * double(kSteps) * Lanes * 2 * 1e-9,
         benchmark::Counter::kIsRate);
 }
 #endif
@@ -187,13 +229,22 @@ void fork_join(benchmark::State& state) {
 
 // All registrations, in one place.
 int register_all() {
-#if defined(__AVX2__) && defined(__FMA__)
-    benchmark::RegisterBenchmark("peak/fma256", peak_fma)
-        ->ArgName("threads")
-        ->Arg(1)
-        ->Arg(2)
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
+#if defined(__x86_64__)
+    const ffnn::CpuInfo& cpu = ffnn::cpu_info();
+    if (cpu.avx2_fma)
+        benchmark::RegisterBenchmark("peak/fma256", peak_fma<8>)
+            ->ArgName("threads")
+            ->Arg(1)
+            ->Arg(2)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    if (cpu.avx512f)
+        benchmark::RegisterBenchmark("peak/fma512", peak_fma<16>)
+            ->ArgName("threads")
+            ->Arg(1)
+            ->Arg(2)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
 #endif
     benchmark::RegisterBenchmark("overhead/omp_fork_join", fork_join)
         ->ArgName("threads")
@@ -211,11 +262,53 @@ int register_all() {
     add_shape<float>(Trans::No, Trans::Yes, 128, 784, 256, true);
     // The Iris network's hidden layer: batch 32, 4 inputs, 16 hidden units.
     add_shape<float>(Trans::No, Trans::No, 32, 16, 4, true);
+    // Small training shapes, where threading may not pay (the threshold parallel_work):
+    // 784-256-256-10 at batch 32, forward (32, 256, 784) and (32, 256, 256), the weight
+    // gradient (256, 256, 32) and the input gradient (32, 784, 256)-like dZ W^T (32, 256, 256);
+    // the digits network 64-64-10 at batch 32: (32, 64, 64), (64, 64, 32) and (32, 64, 10).
+    add_shape<float>(Trans::No, Trans::No, 32, 256, 784, false);
+    add_shape<float>(Trans::No, Trans::No, 32, 256, 256, false);
+    add_shape<float>(Trans::Yes, Trans::No, 256, 256, 32, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 256, 256, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 784, 256, false);
+    add_shape<float>(Trans::No, Trans::No, 32, 64, 64, false);
+    add_shape<float>(Trans::Yes, Trans::No, 64, 64, 32, false);
+    add_shape<float>(Trans::No, Trans::Yes, 32, 64, 10, false);
     for (std::size_t n : {256, 1024}) add_shape<double>(Trans::No, Trans::No, n, n, n, false);
     return 0;
 }
-const int registered = register_all();
+
+// What ran: the default kernel, the caches it was blocked for, OpenBLAS's kernel.
+void add_context() {
+    const ffnn::CpuInfo& cpu = ffnn::cpu_info();
+    benchmark::AddCustomContext("ffnn_default_kernel", ffnn::gemm_kernel_name());
+    benchmark::AddCustomContext("ffnn_l1d_bytes", std::to_string(cpu.l1d_bytes) +
+                                                      (cpu.l1d_from_os ? " (OS)" : " (default)"));
+    benchmark::AddCustomContext(
+        "ffnn_l2_bytes", std::to_string(cpu.l2_bytes) + (cpu.l2_from_os ? " (OS)" : " (default)"));
+    std::string blocking;
+    for (GemmKernel k : ffnn::supported_gemm_kernels()) {
+        const ffnn::GemmBlocking b = ffnn::gemm_blocking<float>(k);
+        blocking += std::string(blocking.empty() ? "" : "; ") + ffnn::gemm_kernel_name(k) + " " +
+                    std::to_string(b.MR) + "x" + std::to_string(b.NR) + " KC " +
+                    std::to_string(b.KC) + " MC " + std::to_string(b.MC) + " NC " +
+                    std::to_string(b.NC);
+    }
+    benchmark::AddCustomContext("ffnn_fp32_blocking", blocking);
+#if defined(FFNN_HAVE_OPENBLAS)
+    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+    benchmark::AddCustomContext("openblas_config", openblas_get_config());
+#endif
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    add_context();
+    register_all();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

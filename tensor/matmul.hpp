@@ -12,15 +12,55 @@
 // bit-identical results.
 //
 // beta == 0 means C is overwritten: its previous contents (even NaN) are ignored.
+//
+// Micro-kernel. One binary carries three micro-kernels and picks one at run time, on the
+// first product, by the CPU it runs on (ffnn/tensor/cpu.hpp): AVX-512F when the CPU and the OS
+// support it, else AVX2+FMA, else the portable C++ kernel. Each has its own register block and
+// cache blocking (tensor/kernels/gemm_config.hpp). The environment variable FFNN_KERNEL
+// (portable, avx2 or avx512) overrides the choice; a value that is unknown, or names a kernel
+// this CPU cannot run, is an error: the first product throws std::invalid_argument naming the
+// value and the kernels this CPU supports (a silent fallback would make a benchmark or a test
+// that asked for one kernel measure another). Results are bit-identical for any thread count
+// with a given kernel; different kernels may round differently.
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
 
 enum class Trans { No, Yes };
+
+enum class GemmKernel { Portable, Avx2, Avx512 };
+
+// "portable", "avx2", "avx512".
+const char* gemm_kernel_name(GemmKernel kernel);
+// The kernel gemm runs (chosen on the first call, see above), and its name.
+GemmKernel gemm_kernel();
+const char* gemm_kernel_name();
+// Whether this CPU (and its OS) can run the kernel; the supported ones, portable first.
+bool gemm_kernel_supported(GemmKernel kernel);
+std::vector<GemmKernel> supported_gemm_kernels();
+// Selects the kernel of later products (tests, benchmarks); throws std::invalid_argument when
+// this CPU cannot run it. Not meant to be called while another thread runs a product.
+void set_gemm_kernel(GemmKernel kernel);
+// The choice made on the first call: FFNN_KERNEL's value when set and not empty, otherwise the
+// fastest supported kernel. Throws std::invalid_argument for an unknown or unsupported value.
+// gemm_kernel_from_env(std::getenv("FFNN_KERNEL")) is what the first product uses;
+// reset_gemm_kernel() redoes that choice (tests of the override).
+GemmKernel gemm_kernel_from_env(const char* value);
+void reset_gemm_kernel();
+
+// The blocking of a kernel on this CPU for element type T (register block MR x NR, cache
+// blocks KC, MC, NC; see tensor/kernels/gemm_config.hpp), and the work (M N K multiply-adds)
+// from which a product runs on several threads. Tests use it to reach every block boundary.
+struct GemmBlocking {
+    std::size_t MR, NR, KC, MC, NC, parallel_work;
+};
+template <class T>
+GemmBlocking gemm_blocking(GemmKernel kernel);
 
 // Raw-pointer interface. lda/ldb/ldc are row strides (elements) of the stored matrices.
 template <class T>

@@ -6,15 +6,19 @@
 // (4 cycles) times the two FMA ports with a few to spare, and 12 + 2 + 1 = 15 of the 16 ymm
 // registers are live (the BLIS Haswell kernels use the same shape).
 //
-// small_avx2 is the unpacked path for tiny products (see matmul.cpp).
+// small_avx2 is the unpacked path for tiny products (see matmul.cpp), used by the avx2 and
+// the avx512 configurations.
 //
-// Compiled only when the compiler targets AVX2 and FMA (FFNN_GEMM_AVX2); otherwise this file
-// is empty and gemm uses ukernel_portable.
+// This file is compiled with -mavx2 -mfma (tensor/CMakeLists.txt) whatever the project's
+// flags, and only called through the function pointers matmul.cpp selects after checking the
+// CPU (cpu.hpp).
+#include <immintrin.h>
+
 #include "ffnn/tensor/kernels/gemm_config.hpp"
 
-#if FFNN_GEMM_AVX2
-
-#include <immintrin.h>
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "gemm_avx2.cpp must be compiled with -mavx2 -mfma (see tensor/CMakeLists.txt)"
+#endif
 
 namespace ffnn::gemm_detail {
 namespace {
@@ -71,7 +75,9 @@ inline void kernel_6x2v(std::size_t kc, const T* __restrict a, const T* __restri
     using S = Vec<T>;
     using V = typename S::V;
     constexpr std::size_t MR = 6, W = S::kWidth, NR = 2 * W;
-    static_assert(Blocking<T>::MR == MR && Blocking<T>::NR == NR, "kernel shape != table");
+    static_assert(RegisterBlock<GemmKernel::Avx2, T>::MR == MR &&
+                      RegisterBlock<GemmKernel::Avx2, T>::NR == NR,
+                  "kernel shape != table");
 
     // Touch the C tile early: its lines arrive while the k loop runs.
     for (std::size_t i = 0; i < MR; ++i) {
@@ -230,5 +236,3 @@ void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, s
 }
 
 }  // namespace ffnn::gemm_detail
-
-#endif  // FFNN_GEMM_AVX2

@@ -1,109 +1,196 @@
-// GEMM blocking constants and the micro-kernel interface shared by tensor/matmul.cpp and the
-// micro-kernels in tensor/kernels/.
+// GEMM blocking, per micro-kernel, and the micro-kernel interface shared by tensor/matmul.cpp
+// and the micro-kernels in tensor/kernels/.
 //
-// One table per element type. The register block MR x NR is fixed by the micro-kernel; the
-// cache blocks KC, MC, NC are chosen so that each packed operand sits in the cache level it is
-// reused from (Goto & van de Geijn 2008, section 6; Low et al. 2016 derive the same sizes
-// analytically):
+// Three micro-kernels, chosen at run time (matmul.hpp says how):
+//   portable  gemm_portable.cpp  plain C++, compiled with the project's flags (baseline x86-64,
+//                                SSE2, in the `portable` preset)
+//   avx2      gemm_avx2.cpp      AVX2 + FMA, 16 ymm; compiled with -mavx2 -mfma whatever
+//                                FFNN_NATIVE says (and -mno-avx512f, so that it is the code a
+//                                Zen 3 runs even in a -march=native build on an AVX-512 CPU)
+//   avx512    gemm_avx512.cpp    AVX-512F, 32 zmm; compiled with -mavx512f -mavx2 -mfma
+// Only function pointers chosen after the cpuid check (cpu.hpp) reach the AVX files: no AVX
+// code sits in a header or in a file compiled for the baseline. The AVX files keep their
+// helpers in anonymous namespaces and call no inline function of this header, so they emit
+// no weak (COMDAT) symbol that the linker could pick over the baseline copy of a shared
+// inline function (`nm -C` on their objects lists none).
+//
+// The register block MR x NR is fixed by each micro-kernel at compile time; the cache blocks
+// KC, MC, NC are chosen so that each packed operand sits in the cache level it is reused from
+// (Goto & van de Geijn 2008, section 6; Low et al. 2016 derive the same sizes analytically):
 //
 //   B micro-panel  KC x NR   reused MC/MR times by the IR loop  -> keep in L1
 //   A block        MC x KC   reused NC/NR times by the JR loop  -> keep in L2
 //   B block        KC x NC   reused M/MC times by the IC loop   -> keep in L3
 //
-// Caches of the development machine (lscpu: Intel Xeon, family 6 model 207, KVM guest):
-//   L1d 48 KiB per core, L2 2 MiB per core, L3 300 MiB shared.
+// KC is derived at run time from the L1d size the OS reports (cpu.hpp), by kc_for_l1 below:
+// the B micro-panel takes half of L1 (the other half holds the A micro-panel streaming in
+// from L2, the C tile and the next B micro-panel), rounded down to a multiple of 32 and kept
+// within [256, 384]:
 //
-// fp32, AVX2 kernel 6x16 (12 accumulators + 2 B vectors + 1 A broadcast = 15 of 16 ymm):
-//   KC = 384: B micro-panel 384*16*4 B = 24 KiB, half of the 48 KiB L1, + A micro-panel
-//             9 KiB + the C tile; the rest of L1 holds the next B micro-panel streaming in.
-//             (On a 32 KiB L1 this should drop back to BLIS's 256: 16 KiB.)
-//   MC = 144: A block 144*384*4 B = 216 KiB, a tenth of the 2 MiB L2, so it stays resident
-//             while the B micro-panels stream through L1.
-//   NC = 4080: B block 384*4080*4 B = 6 MiB, shared by the threads, in L3.
-// fp64, AVX2 kernel 6x8 (same register budget, 4 doubles per ymm), BLIS's Haswell values:
-//   KC = 256: B micro-panel 256*8*8 B = 16 KiB, A micro-panel 12 KiB.
-//   MC = 72:  A block 72*256*8 B = 144 KiB in L2.   NC = 4080: B block 8 MiB in L3.
+//   kernel, type     NR   32 KiB L1 (Zen 3)   48 KiB L1 (Sapphire Rapids)
+//   avx2 fp32        16   256 (BLIS's value)  384 (the value measured best here before)
+//   avx2 fp64         8   256 (BLIS's value)  384
+//   avx512 fp32      32   256 (floor)         256 (floor; half of L1 would be 192)
+//   avx512 fp64      16   256 (floor)         256 (floor)
+//   portable fp32     8   384 (cap)           384
+//   portable fp64     4   384 (cap)           384
 //
-// Measured (bench_matmul, fp32, one thread, 3 interleaved rounds of 3 runs, medians, on the
-// machine above while it was shared): BLIS's Haswell values MC/KC/NC = 144/256/4080 and
-// 144/384 and 288/384 were within noise of each other (~65-75 GFLOP/s at 256^3 .. 2048^3);
-// 144/384 was ahead at 2048^3 (72 vs 61-69) and on the network shapes, so it is used.
-// Larger KC (512) or MC (576) were not better. fp64 was not tuned separately.
+// The floor 256: for the AVX-512 kernel (NR = 32) half of a 48 KiB L1 gives 192, which
+// measured slower than 256 and 384 (2048^3, one thread, medians of 3: KC 128 185 GFLOP/s,
+// 192 192, 256 198, 384 199, with MC 168 or 336 alike), because each micro-kernel call loads
+// and stores its C tile once per KC steps. So the AVX-512 B micro-panel (32 KiB) takes 2/3 of
+// a 48 KiB L1 and relies on the L2 streaming the rest. The cap 384: larger KC (512) measured
+// no better on the 48 KiB machine with the avx2 kernel, and it keeps the A block MC x KC
+// within a quarter to half of a 512 KiB L2. MC and NC are per-kernel constants (the table
+// below); MC is a multiple of MR, NC of NR (static_asserts below).
 //
-// The portable kernel (no AVX2/FMA, e.g. FFNN_NATIVE=OFF, baseline x86-64 = SSE2, 16 xmm):
-//   fp32 4x8 (8 accumulators of 4 floats), fp64 4x4 (8 accumulators of 2 doubles).
+// Register budgets:
+//   avx2 fp32 6x16, fp64 6x8: 12 accumulators + 2 B vectors + 1 A broadcast = 15 of 16 ymm.
+//   avx512 fp32 14x32, fp64 14x16: 28 accumulators + 2 B vectors + 1 A broadcast = 31 of
+//     32 zmm (the broadcast is folded into the FMA as an embedded {1to16} memory operand
+//     where the compiler can). 28 independent FMA chains cover the FMA latency (4 cycles)
+//     times the two 512-bit FMA ports (8 in flight) more than 3 times over, and per step k the
+//     kernel issues 28 FMAs against 2 B loads and 14 A broadcasts (16 loads, 2-3 load ports):
+//     the FMA ports, not the loads, are the bottleneck.
+//   portable fp32 4x8, fp64 4x4: 8 accumulators of 4 floats / 2 doubles = 8 of 16 xmm.
+//
+// Cache arithmetic of MC and NC (per core; KC as on the 48 KiB machine):
+//   avx2 fp32    MC = 144: A block 144*384*4 B = 216 KiB (2 MiB L2: a tenth; 512 KiB L2 with
+//                KC = 256: 144 KiB, 28 %). NC = 4080: B block 384*4080*4 B = 6 MiB in L3.
+//   avx2 fp64    MC = 72: A block 72*384*8 B = 216 KiB.  NC = 4080: 12 MiB in L3.
+//   avx512 fp32  MC = 168: A block 168*256*4 B = 168 KiB.  NC = 4096: 4 MiB in L3.
+//   avx512 fp64  MC = 84: A block 84*256*8 B = 168 KiB.    NC = 4096: 8 MiB in L3.
+//   portable     MC = 144 (fp32) / 72 (fp64): 216 KiB.     NC = 4080 / 4080.
+//
+// Measured (bench_matmul, fp32, quiet machine, see bench/RESULTS.md for the session):
+//   avx2 on the 48 KiB L1 machine: BLIS's Haswell values MC/KC/NC = 144/256/4080, 144/384 and
+//   288/384 were within noise (~65-75 GFLOP/s at 256^3 .. 2048^3); 144/384 was ahead at
+//   2048^3 and on the network shapes. Larger KC (512) or MC (576) were not better.
+//   avx512 (Xeon with AVX-512, 48 KiB L1, 2 MiB L2, 2026-12-01, one thread, 2048^3): the KC
+//   candidates above; MC 112, 168, 336 and 504 within 1 % of each other at a given KC, so the
+//   smaller A block (168) is kept, which also suits a 1 MiB L2 (Zen 4).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#define FFNN_GEMM_AVX2 1
-#else
-#define FFNN_GEMM_AVX2 0
+#include "ffnn/tensor/matmul.hpp"
+
+// Set to 1 by tensor/CMakeLists.txt when the AVX2 and AVX-512 kernel files are built (x86-64).
+#ifndef FFNN_GEMM_X86
+#define FFNN_GEMM_X86 0
 #endif
 
 namespace ffnn::gemm_detail {
 
-template <class T>
-struct Blocking;
-
-#if FFNN_GEMM_AVX2
+// Register block of each kernel, fixed by its code.
+template <GemmKernel K, class T>
+struct RegisterBlock;
 template <>
-struct Blocking<float> {
-    static constexpr std::size_t MR = 6, NR = 16;  // register block of the AVX2 kernel
-    static constexpr std::size_t KC = 384;         // B micro-panel 24 KiB in L1
-    static constexpr std::size_t MC = 144;         // A block 216 KiB in L2
-    static constexpr std::size_t NC = 4080;        // B block 6 MiB in L3
-};
-template <>
-struct Blocking<double> {
-    static constexpr std::size_t MR = 6, NR = 8;
-    static constexpr std::size_t KC = 256;   // B micro-panel 16 KiB in L1
-    static constexpr std::size_t MC = 72;    // A block 144 KiB in L2
-    static constexpr std::size_t NC = 4080;  // B block 8 MiB in L3
-};
-#else
-template <>
-struct Blocking<float> {
+struct RegisterBlock<GemmKernel::Portable, float> {
     static constexpr std::size_t MR = 4, NR = 8;
-    static constexpr std::size_t KC = 256;   // B micro-panel 8 KiB in L1
-    static constexpr std::size_t MC = 144;   // A block 144 KiB in L2
-    static constexpr std::size_t NC = 4080;  // B block 4 MiB in L3
 };
 template <>
-struct Blocking<double> {
+struct RegisterBlock<GemmKernel::Portable, double> {
     static constexpr std::size_t MR = 4, NR = 4;
-    static constexpr std::size_t KC = 256;   // B micro-panel 8 KiB in L1
-    static constexpr std::size_t MC = 72;    // A block 144 KiB in L2
-    static constexpr std::size_t NC = 4080;  // B block 8 MiB in L3
 };
-#endif
+template <>
+struct RegisterBlock<GemmKernel::Avx2, float> {
+    static constexpr std::size_t MR = 6, NR = 16;
+};
+template <>
+struct RegisterBlock<GemmKernel::Avx2, double> {
+    static constexpr std::size_t MR = 6, NR = 8;
+};
+template <>
+struct RegisterBlock<GemmKernel::Avx512, float> {
+    static constexpr std::size_t MR = 14, NR = 32;
+};
+template <>
+struct RegisterBlock<GemmKernel::Avx512, double> {
+    static constexpr std::size_t MR = 14, NR = 16;
+};
+
+// Cache blocks MC and NC of each kernel (cache arithmetic at the top of the file).
+template <GemmKernel K, class T>
+struct CacheBlock;
+template <>
+struct CacheBlock<GemmKernel::Portable, float> {
+    static constexpr std::size_t MC = 144, NC = 4080;
+};
+template <>
+struct CacheBlock<GemmKernel::Portable, double> {
+    static constexpr std::size_t MC = 72, NC = 4080;
+};
+template <>
+struct CacheBlock<GemmKernel::Avx2, float> {
+    static constexpr std::size_t MC = 144, NC = 4080;
+};
+template <>
+struct CacheBlock<GemmKernel::Avx2, double> {
+    static constexpr std::size_t MC = 72, NC = 4080;
+};
+template <>
+struct CacheBlock<GemmKernel::Avx512, float> {
+    static constexpr std::size_t MC = 168, NC = 4096;
+};
+template <>
+struct CacheBlock<GemmKernel::Avx512, double> {
+    static constexpr std::size_t MC = 84, NC = 4096;
+};
+
+template <GemmKernel K, class T>
+constexpr bool blocking_is_consistent() {
+    using R = RegisterBlock<K, T>;
+    using C = CacheBlock<K, T>;
+    return C::MC % R::MR == 0 && C::NC % R::NR == 0 && R::MR > 0 && R::NR > 0;
+}
+static_assert(blocking_is_consistent<GemmKernel::Portable, float>(), "MC % MR, NC % NR");
+static_assert(blocking_is_consistent<GemmKernel::Portable, double>(), "MC % MR, NC % NR");
+static_assert(blocking_is_consistent<GemmKernel::Avx2, float>(), "MC % MR, NC % NR");
+static_assert(blocking_is_consistent<GemmKernel::Avx2, double>(), "MC % MR, NC % NR");
+static_assert(blocking_is_consistent<GemmKernel::Avx512, float>(), "MC % MR, NC % NR");
+static_assert(blocking_is_consistent<GemmKernel::Avx512, double>(), "MC % MR, NC % NR");
+
+// KC for an L1d of l1_bytes: the B micro-panel (KC x NR elements of elem_bytes) takes half of
+// L1, rounded down to a multiple of 32, within [kMinKC, kMaxKC] (table at the top).
+constexpr std::size_t kMinKC = 256, kMaxKC = 384;
+constexpr std::size_t kc_for_l1(std::size_t l1_bytes, std::size_t nr, std::size_t elem_bytes) {
+    const std::size_t kc = l1_bytes / 2 / (nr * elem_bytes) / 32 * 32;
+    return std::clamp(kc, kMinKC, kMaxKC);
+}
+static_assert(kc_for_l1(32 * 1024, 16, 4) == 256 && kc_for_l1(48 * 1024, 16, 4) == 384);
+static_assert(kc_for_l1(48 * 1024, 32, 4) == 256 && kc_for_l1(32 * 1024, 8, 8) == 256);
 
 // Size thresholds of gemm (work = M * N * K multiply-adds), kept with the blocking so that
 // the tuning constants are in one place (the tests also use them to reach every path).
 //
-// kParallelWork: below it the product runs on one thread. Entering and leaving a parallel
-// region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join, 2 threads),
-// so at ~30 GMAC/s per core threading breaks even around 2 * 1.3 us * 30 GMAC/s ~ 2^16.
-// Measured with every product threaded (quiet machine, fp32): 64^3 = 2^18 went from 10.0 to
-// 6.9 us, (128,10,128) = 1.25 * 2^17 from 18.9 to 13.0 us. 2^17 keeps a margin over the
-// break-even; all of the MNIST network's products are above it, the Iris network's below.
+// parallel_work(kernel): below it the product runs on one thread. Entering and leaving a
+// parallel region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join,
+// 2 threads), so threading breaks even around 2 * 1.3 us * (multiply-adds per second of one
+// core): the faster the kernel, the more work a product needs before two threads pay.
+//   portable, avx2: 2^17 (kParallelWork). Measured on the AVX2-only development machine
+//     before (fp32): 64^3 = 2^18 went from 10.0 to 6.9 us, (128,10,128) = 1.25 * 2^17 from
+//     18.9 to 13.0 us. On the Xeon with AVX-512 (2026-12-01, every product threaded, medians
+//     of 5, 1 vs 2 threads): avx2 (32,64,64) = 2^17 3.04 vs 2.55 us, X^T dZ (64,64,32) 2.74
+//     vs 2.47; portable 4.48 vs 3.26 at (32,64,64): 2 threads win from 2^17 for both.
+//   avx512: 5 * 2^15 = 163,840. Same session: (32,64,64) = 2^17 took 2.54 us on 1 thread and
+//     2.77 on 2, X^T dZ (64,64,32) = 2^17 1.87 vs 2.37, while (128,10,128) = 5 * 2^15 took
+//     6.54 vs 4.66 and 64^3 = 2^18 4.01 vs 3.69: the break-even lies between 2^17 and
+//     5 * 2^15, and the digits network's products (batch 32, 64 hidden: all <= 2^17) stay on
+//     one thread. fp64 uses the same values (not measured separately).
 constexpr std::size_t kParallelWork = std::size_t(1) << 17;
-// kSmallWork: below it packing costs more than it saves, and such products (the Iris
-// network's 32x16x4 is 2048) run unpacked (gemm_small in matmul.cpp) on the calling thread
-// when op(B) = B and the AVX2 kernels are built. Measured on one thread, fp32, unpacked vs
-// packed: 0.2 vs 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs
-// 6.7 at 64x64x16, 9 vs 13 at 64^3 (2^18). The unpacked loop re-reads B once per 4 rows of
-// C, so it is kept to products whose B is small enough to stay in L1/L2.
-constexpr std::size_t kSmallWork = std::size_t(1) << 16;
-
-template <class T>
-constexpr bool blocking_is_consistent() {
-    using B = Blocking<T>;
-    return B::MC % B::MR == 0 && B::NC % B::NR == 0 && B::KC > 0 && B::MR > 0 && B::NR > 0;
+constexpr std::size_t parallel_work(GemmKernel kernel) {
+    return kernel == GemmKernel::Avx512 ? 5 * (std::size_t(1) << 15) : kParallelWork;
 }
-static_assert(blocking_is_consistent<float>(), "fp32 GEMM: MC % MR and NC % NR must be 0");
-static_assert(blocking_is_consistent<double>(), "fp64 GEMM: MC % MR and NC % NR must be 0");
+// kSmallWork: below it packing costs more than it saves, and such products (the Iris
+// network's 32x16x4 is 2048) run unpacked (small_avx2 in gemm_avx2.cpp) on the calling thread
+// when op(B) = B and the CPU has AVX2 (the avx2 and avx512 kernels both use it). Measured on
+// one thread, fp32, unpacked vs packed: 0.2 vs 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4
+// vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16, 9 vs 13 at 64^3 (2^18). The unpacked loop
+// re-reads B once per 4 rows of C, so it is kept to products whose B is small enough to stay
+// in L1/L2.
+constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 
 // Micro-kernel contract, for one MR x NR tile of C:
 //   a: packed A micro-panel, kc columns of MR values   (a[k * MR + i] = op(A)(i, k))
@@ -111,34 +198,38 @@ static_assert(blocking_is_consistent<double>(), "fp64 GEMM: MC % MR and NC % NR 
 //   c: the tile, row stride ldc;  c = alpha * a b + beta * c,
 //   and when beta == 0, c is only written (NaN or garbage in c is ignored).
 // a and b are 64-byte aligned; c has no alignment requirement.
+template <class T>
+using MicroKernel = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, T alpha,
+                             T beta);
+// Unpacked product for tiny shapes with op(B) = B: C (M, N) = alpha op(A) B + beta C,
+// beta == 0 overwriting C. Used by gemm below kSmallWork.
+template <class T>
+using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
+                             const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+                             std::size_t ldc);
+
 void ukernel_portable(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                       float alpha, float beta);
 void ukernel_portable(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                       double alpha, double beta);
-#if FFNN_GEMM_AVX2
+
+#if FFNN_GEMM_X86
+// Defined in gemm_avx2.cpp and gemm_avx512.cpp: call only when cpu_info() says the CPU has
+// the instruction set.
 void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                   float alpha, float beta);
 void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                   double alpha, double beta);
-// Unpacked product for tiny shapes with op(B) = B: C (M, N) = alpha op(A) B + beta C,
-// beta == 0 overwriting C. Used by gemm below its kSmallWork threshold.
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                 float* C, std::size_t ldc);
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
                 const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
                 double* C, std::size_t ldc);
+void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
+                    float alpha, float beta);
+void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
+                    double alpha, double beta);
 #endif
-
-// The kernel gemm uses: AVX2 when the compiler targets it, the portable one otherwise.
-template <class T>
-inline void ukernel(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, T alpha,
-                    T beta) {
-#if FFNN_GEMM_AVX2
-    ukernel_avx2(kc, a, b, c, ldc, alpha, beta);
-#else
-    ukernel_portable(kc, a, b, c, ldc, alpha, beta);
-#endif
-}
 
 }  // namespace ffnn::gemm_detail

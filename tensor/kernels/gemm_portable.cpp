@@ -1,6 +1,5 @@
 // Portable GEMM micro-kernel: plain C++ that the compiler vectorises (see gemm_config.hpp for
-// the contract). It is the kernel of builds without AVX2/FMA (FFNN_NATIVE=OFF) and the
-// fallback on any other target.
+// the contract). It is the kernel of CPUs without AVX2/FMA, and of any other architecture.
 //
 // The MR x NR accumulator block is a local array whose inner dimension NR is a whole number
 // of vectors, so at -O2/-O3 the j loops become vector code and the block stays in registers
@@ -15,7 +14,8 @@ namespace {
 template <class T>
 inline void kernel_generic(std::size_t kc, const T* __restrict a, const T* __restrict b,
                            T* __restrict c, std::size_t ldc, T alpha, T beta) {
-    constexpr std::size_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    constexpr std::size_t MR = RegisterBlock<GemmKernel::Portable, T>::MR;
+    constexpr std::size_t NR = RegisterBlock<GemmKernel::Portable, T>::NR;
     T acc[MR][NR] = {};
     for (std::size_t k = 0; k < kc; ++k) {
         const T* bk = b + k * NR;

@@ -1,12 +1,15 @@
 // Tests of gemm / matmul (tensor/matmul.cpp) against an independent product computed in
 // double precision in this file.
 //
-// Shapes straddle every blocking boundary of the table in tensor/kernels/gemm_config.hpp
-// (1, MR-1, MR+1, NR+1, KC+1, MC+1, NC+1, primes 127 and 257, the tall-skinny 1000x4 * 4x16),
-// for the four transpose combinations, several alpha/beta pairs (including beta == 0 over a C
-// full of NaN), in float and double; on the packed path, the unpacked path for tiny products
-// and with two threads. Products stay below ~20 million multiply-adds (K <= 385) so that the
-// suite is quick under AddressSanitizer at -O1 as well.
+// Every test of the product runs once per micro-kernel and element type (portable, avx2,
+// avx512 x float, double); a kernel this CPU cannot run is skipped with a message, and
+// GemmKernelChoice checks against /proc/cpuinfo that no kernel the CPU has is skipped.
+// Shapes straddle every blocking boundary of the kernel under test, read from
+// gemm_blocking() (1, MR-1, MR+1, NR+1, KC+1, MC+1, NC+1, primes 127 and 257, the
+// tall-skinny 1000x4 * 4x16, narrow C computed as C^T), for the four transpose combinations,
+// several alpha/beta pairs (including beta == 0 over a C full of NaN); on the packed path,
+// the unpacked path for tiny products and with two threads. Products stay below ~20 million
+// multiply-adds (K <= 385) so that the suite is quick under AddressSanitizer at -O1 as well.
 //
 // Tolerance. With entries of A, B, C in [-1, 1], any order of summation, with or without
 // FMA, satisfies the classical bound (Higham, "Accuracy and Stability of Numerical
@@ -24,12 +27,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <new>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "ffnn/tensor/cpu.hpp"
 #include "ffnn/tensor/kernels/gemm_config.hpp"
 #include "ffnn/tensor/matmul.hpp"
 #include "ffnn/tensor/parallel.hpp"
@@ -130,20 +136,59 @@ void check_gemm(Trans ta, Trans tb, const Case& c, T alpha, T beta, std::size_t 
 
 constexpr Trans kTrans[] = {Trans::No, Trans::Yes};
 
-template <class T>
-class GemmTest : public ::testing::Test {};
-using Types = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(GemmTest, Types);
+// One test parameter: element type T and micro-kernel K.
+template <class T, GemmKernel K>
+struct KernelParam {
+    using Type = T;
+    static constexpr GemmKernel kKernel = K;
+};
+
+// The fixture selects the kernel under test for the test's duration (skipping the test when
+// this CPU cannot run it) and restores the previous one afterwards.
+template <class P>
+class GemmTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!gemm_kernel_supported(P::kKernel))
+            GTEST_SKIP() << "this CPU cannot run the " << gemm_kernel_name(P::kKernel) << " kernel";
+        saved_ = gemm_kernel();
+        set_gemm_kernel(P::kKernel);
+        selected_ = true;
+    }
+    void TearDown() override {
+        if (selected_) set_gemm_kernel(saved_);
+    }
+    // The blocking of the kernel under test, for the test's element type.
+    static GemmBlocking blocking() { return gemm_blocking<typename P::Type>(P::kKernel); }
+
+  private:
+    GemmKernel saved_ = GemmKernel::Portable;
+    bool selected_ = false;
+};
+
+using Params = ::testing::Types<
+    KernelParam<float, GemmKernel::Portable>, KernelParam<float, GemmKernel::Avx2>,
+    KernelParam<float, GemmKernel::Avx512>, KernelParam<double, GemmKernel::Portable>,
+    KernelParam<double, GemmKernel::Avx2>, KernelParam<double, GemmKernel::Avx512>>;
+
+struct ParamNames {
+    template <class P>
+    static std::string GetName(int) {
+        return std::string(sizeof(typename P::Type) == 4 ? "float_" : "double_") +
+               gemm_kernel_name(P::kKernel);
+    }
+};
+TYPED_TEST_SUITE(GemmTest, Params, ParamNames);
 
 // Every blocking boundary in each of M, N and K, for all four transpose combinations, with
 // beta = 0 (over NaN) and a general alpha/beta. The other two sizes are chosen so that the
 // work M N K stays above kSmallWork: these cases all run the packed path.
 TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
-    using T = TypeParam;
-    using Bk = gemm_detail::Blocking<T>;
+    using T = typename TypeParam::Type;
+    const GemmBlocking bk = TestFixture::blocking();
     const std::size_t packed = gemm_detail::kSmallWork + 1;  // least work of the packed path
-    const std::size_t values[] = {1,          Bk::MR - 1, Bk::MR + 1, Bk::NR + 1,
-                                  Bk::KC + 1, Bk::MC + 1, 127,        257};
+    const std::size_t values[] = {1,         bk.MR - 1, bk.MR + 1, bk.NR + 1,
+                                  bk.KC + 1, bk.MC + 1, 127,       257};
     auto other = [&](std::size_t v, std::size_t fixed, std::size_t least) {
         return std::max(least, (packed + v * fixed - 1) / (v * fixed));  // v*fixed*other >= packed
     };
@@ -153,10 +198,15 @@ TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
         cases.push_back({other(v, 37, 13), v, 37});
         cases.push_back({13, other(v, 13, 19), v});
     }
-    cases.push_back({Bk::MR, Bk::NR * 43, Bk::KC});  // full tiles only, one K block
-    cases.push_back({Bk::MC + 1, Bk::NR + 1, Bk::KC + 1});
-    cases.push_back({127, 127, 127});  // above kParallelWork: 2 threads, C split by columns
-    cases.push_back({301, 37, 97});    // above kParallelWork and narrow: C split by rows
+    cases.push_back({bk.MR, bk.NR * 43, bk.KC});  // full tiles only, one K block
+    cases.push_back({bk.MC + 1, bk.NR + 1, bk.KC + 1});
+    cases.push_back({127, 127, 127});  // above parallel_work: 2 threads, C split by columns
+    cases.push_back({301, 37, 97});    // above parallel_work and narrow: C split by rows
+    // Narrow C, computed as C^T for every kernel (gemm_packed): the output layer's product
+    // (128, 10, 128), fewer columns than MR, a C^T with an edge in both directions.
+    cases.push_back({128, 10, 128});
+    cases.push_back({300, 5, 70});
+    cases.push_back({9 * bk.NR + 1, bk.MR - 1, other(9 * bk.NR + 1, bk.MR - 1, 41)});
     Rng rng(42);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans)
@@ -171,12 +221,12 @@ TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
 // the Iris network's products forward and backward, the tall-skinny (N, D) x (D, H) shape,
 // widths 1 .. 2 NR + 3 (full vectors and masked tails), fewer rows than the 4-row block.
 TYPED_TEST(GemmTest, SmallProductsAllTransposes) {
-    using T = TypeParam;
-    using Bk = gemm_detail::Blocking<T>;
+    using T = typename TypeParam::Type;
+    const GemmBlocking bk = TestFixture::blocking();
     std::vector<Case> cases = {{1, 1, 1},     {32, 16, 4}, {32, 3, 16},
                                {4, 16, 32},   {16, 3, 32}, {32, 16, 3},
-                               {1000, 16, 4}, {3, 7, 5},   {Bk::MR - 1, 19, 37}};
-    for (std::size_t n = 1; n <= 2 * Bk::NR + 3; ++n) cases.push_back({7, n, 9});
+                               {1000, 16, 4}, {3, 7, 5},   {bk.MR - 1, 19, 37}};
+    for (std::size_t n = 1; n <= 2 * bk.NR + 3; ++n) cases.push_back({7, n, 9});
     Rng rng(43);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans)
@@ -189,7 +239,7 @@ TYPED_TEST(GemmTest, SmallProductsAllTransposes) {
 
 // One big prime cube, in every transpose combination (multi-threaded, several IC blocks).
 TYPED_TEST(GemmTest, PrimeCube257) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Rng rng(7);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans)
@@ -198,28 +248,30 @@ TYPED_TEST(GemmTest, PrimeCube257) {
 
 // More columns than one NC block: the JC loop runs twice.
 TYPED_TEST(GemmTest, WiderThanNC) {
-    using T = TypeParam;
-    using Bk = gemm_detail::Blocking<T>;
+    using T = typename TypeParam::Type;
+    const GemmBlocking bk = TestFixture::blocking();
     Rng rng(3);
     for (Trans tb : kTrans)
-        check_gemm<T>(Trans::No, tb, {7, Bk::NC + 1, 5}, T(1), T(1), 0, false, rng);
+        check_gemm<T>(Trans::No, tb, {7, bk.NC + 1, 5}, T(1), T(1), 0, false, rng);
 }
 
 // Row strides larger than the widths: gemm on submatrices, padding of C untouched.
 TYPED_TEST(GemmTest, StridesLargerThanWidth) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Rng rng(11);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans) {
             check_gemm<T>(ta, tb, {37, 29, 41}, T(1), T(0), 5, true, rng);
             check_gemm<T>(ta, tb, {131, 67, 300}, T(0.5), T(2), 3, false, rng);
-            check_gemm<T>(ta, tb, {20, 10, 3}, T(1), T(1), 7, false, rng);  // small path
+            check_gemm<T>(ta, tb, {20, 10, 3}, T(1), T(1), 7, false, rng);    // small path
+            check_gemm<T>(ta, tb, {128, 10, 128}, T(1), T(0), 3, true, rng);  // C^T path
+            check_gemm<T>(ta, tb, {128, 10, 128}, T(-1), T(0.5), 5, false, rng);
         }
 }
 
 // alpha == 0 and K == 0 only scale C by beta; beta == 0 then writes zeros over NaN.
 TYPED_TEST(GemmTest, AlphaZeroAndEmptyK) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Rng rng(5);
     check_gemm<T>(Trans::No, Trans::No, {9, 21, 0}, T(1), T(-0.5), 0, false, rng);
     check_gemm<T>(Trans::No, Trans::No, {9, 21, 0}, T(1), T(0), 0, true, rng);
@@ -231,12 +283,13 @@ TYPED_TEST(GemmTest, AlphaZeroAndEmptyK) {
 }
 
 // The result does not depend on the thread count: same bits with 1 and 2 threads, on shapes
-// above kParallelWork, so that they are split between the threads.
+// above the kernel's parallel_work, so that they are split between the threads.
 TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     const int saved = max_threads();
-    // Split by columns, by columns with few rows, by rows (narrow C).
-    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}};
+    // Split by columns, by columns with few rows, by rows (narrow C), and a narrow C computed
+    // as C^T (split by the columns of C^T).
+    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}};
     for (const Case& c : shapes)
         for (Trans ta : kTrans)
             for (Trans tb : kTrans) {
@@ -246,7 +299,7 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
                 const std::size_t br = tb == Trans::No ? c.K : c.N,
                                   bc = tb == Trans::No ? c.N : c.K;
                 Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
-                ASSERT_GE(c.M * c.N * c.K, gemm_detail::kParallelWork);
+                ASSERT_GE(c.M * c.N * c.K, TestFixture::blocking().parallel_work);
                 std::vector<std::vector<T>> results;
                 for (int threads : {1, 2}) {
                     set_threads(threads);
@@ -267,7 +320,7 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
 std::atomic<long> g_allocations{0};
 
 TYPED_TEST(GemmTest, NoAllocationAfterFirstCall) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Rng rng(23);
     const Case shapes[] = {{200, 150, 300}, {128, 10, 128}, {32, 16, 4}};
     for (const Case& c : shapes)
@@ -314,7 +367,7 @@ void expect_close(const Tensor<T>& C, const std::vector<double>& ref,
 }
 
 TYPED_TEST(GemmTest, TensorMatmulMatchesReference) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Rng rng(17);
     for (Trans ta : kTrans)
         for (Trans tb : kTrans)
@@ -364,7 +417,7 @@ std::string invalid_argument_message(F f) {
 }
 
 TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
-    using T = TypeParam;
+    using T = typename TypeParam::Type;
     Tensor<T> A = Tensor<T>::zeros(Shape{32, 4}), B = Tensor<T>::zeros(Shape{3, 8});
     EXPECT_THROW(matmul(A, B), std::invalid_argument);
     EXPECT_THROW(matmul_naive(A, B), std::invalid_argument);
@@ -404,6 +457,122 @@ TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
     Tensor<T> v = Tensor<T>::zeros(Shape{4});
     msg = invalid_argument_message([&] { matmul(A, v); });
     EXPECT_NE(msg.find("rank 2"), std::string::npos) << msg;
+}
+
+// ---- kernel choice ----
+
+// The instruction-set flags the kernel reports from /proc/cpuinfo ("" when unreadable): an
+// independent check of cpu_info() (on Linux the flags are those the kernel enabled, so an
+// AVX-512 flag there also means the OS saves the zmm state).
+std::string cpuinfo_flags() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) return line.substr(line.find(':') + 1) + " ";
+    return "";
+}
+bool has_flag(const std::string& flags, const std::string& name) {
+    return flags.find(" " + name + " ") != std::string::npos;
+}
+
+// The message of the exception thrown by f, or "" when it throws nothing.
+template <class F>
+std::string invalid_argument_message(F f);
+
+// Restores FFNN_KERNEL and the selected kernel when a test of the override ends.
+class KernelEnvGuard {
+  public:
+    KernelEnvGuard() : kernel_(gemm_kernel()) {
+        if (const char* v = std::getenv("FFNN_KERNEL")) {
+            had_ = true;
+            value_ = v;
+        }
+    }
+    ~KernelEnvGuard() {
+        if (had_)
+            setenv("FFNN_KERNEL", value_.c_str(), 1);
+        else
+            unsetenv("FFNN_KERNEL");
+        set_gemm_kernel(kernel_);
+    }
+
+  private:
+    GemmKernel kernel_;
+    bool had_ = false;
+    std::string value_;
+};
+
+TEST(GemmKernelChoice, SupportedKernelsMatchTheCpu) {
+    const std::string flags = cpuinfo_flags();
+    if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo";
+    const bool avx2 = has_flag(flags, "avx2") && has_flag(flags, "fma");
+    const bool avx512 = avx2 && has_flag(flags, "avx512f");
+    EXPECT_EQ(cpu_info().avx2_fma, avx2);
+    EXPECT_EQ(cpu_info().avx512f, avx512);
+    EXPECT_TRUE(gemm_kernel_supported(GemmKernel::Portable));
+    EXPECT_EQ(gemm_kernel_supported(GemmKernel::Avx2), avx2);
+    EXPECT_EQ(gemm_kernel_supported(GemmKernel::Avx512), avx512);
+    std::vector<GemmKernel> want = {GemmKernel::Portable};
+    if (avx2) want.push_back(GemmKernel::Avx2);
+    if (avx512) want.push_back(GemmKernel::Avx512);
+    EXPECT_EQ(supported_gemm_kernels(), want);
+    // Without FFNN_KERNEL the fastest one is chosen.
+    EXPECT_EQ(gemm_kernel_from_env(nullptr), want.back());
+    EXPECT_EQ(gemm_kernel_from_env(""), want.back());
+}
+
+// The L1d size KC was derived from is the one the OS reports in sysfs.
+TEST(GemmKernelChoice, CacheSizesFromTheOs) {
+    std::ifstream level("/sys/devices/system/cpu/cpu0/cache/index0/level"),
+        type("/sys/devices/system/cpu/cpu0/cache/index0/type"),
+        size("/sys/devices/system/cpu/cpu0/cache/index0/size");
+    int l = 0;
+    std::string t, sz;
+    if (!(level >> l) || !(type >> t) || !(size >> sz) || l != 1 || t != "Data")
+        GTEST_SKIP() << "no sysfs description of the L1d";
+    EXPECT_TRUE(cpu_info().l1d_from_os);
+    EXPECT_EQ(std::to_string(cpu_info().l1d_bytes / 1024) + "K", sz);
+    for (GemmKernel k : supported_gemm_kernels()) {
+        const GemmBlocking b = gemm_blocking<float>(k);
+        EXPECT_EQ(b.KC, gemm_detail::kc_for_l1(cpu_info().l1d_bytes, b.NR, sizeof(float)))
+            << gemm_kernel_name(k);
+        EXPECT_GE(b.KC, gemm_detail::kMinKC);
+        EXPECT_LE(b.KC, gemm_detail::kMaxKC);
+    }
+}
+
+// FFNN_KERNEL selects each supported kernel (with that kernel's register block), and an
+// unknown or unsupported value is an error naming it.
+TEST(GemmKernelChoice, EnvironmentOverride) {
+    KernelEnvGuard guard;
+    const std::size_t mr[] = {gemm_detail::RegisterBlock<GemmKernel::Portable, float>::MR,
+                              gemm_detail::RegisterBlock<GemmKernel::Avx2, float>::MR,
+                              gemm_detail::RegisterBlock<GemmKernel::Avx512, float>::MR};
+    for (GemmKernel k : {GemmKernel::Portable, GemmKernel::Avx2, GemmKernel::Avx512}) {
+        const std::string name = gemm_kernel_name(k);
+        setenv("FFNN_KERNEL", name.c_str(), 1);
+        if (gemm_kernel_supported(k)) {
+            reset_gemm_kernel();
+            EXPECT_EQ(gemm_kernel(), k) << name;
+            EXPECT_EQ(std::string(gemm_kernel_name()), name);
+            EXPECT_EQ(gemm_blocking<float>(gemm_kernel()).MR, mr[static_cast<int>(k)]) << name;
+            // A product runs with it.
+            Rng rng(1);
+            check_gemm<float>(Trans::No, Trans::No, {50, 40, 60}, 1.0f, 0.0f, 0, true, rng);
+        } else {
+            const std::string msg = invalid_argument_message([] { reset_gemm_kernel(); });
+            EXPECT_NE(msg.find("FFNN_KERNEL=" + name), std::string::npos) << msg;
+            EXPECT_NE(msg.find("cannot run"), std::string::npos) << msg;
+            EXPECT_THROW(set_gemm_kernel(k), std::invalid_argument);
+        }
+    }
+    setenv("FFNN_KERNEL", "avx3", 1);
+    const std::string msg = invalid_argument_message([] { reset_gemm_kernel(); });
+    EXPECT_NE(msg.find("FFNN_KERNEL=avx3: unknown kernel"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("portable, avx2 or avx512"), std::string::npos) << msg;
+    unsetenv("FFNN_KERNEL");
+    reset_gemm_kernel();
+    EXPECT_EQ(gemm_kernel(), supported_gemm_kernels().back());
 }
 
 }  // namespace
