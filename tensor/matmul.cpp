@@ -617,6 +617,10 @@ void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, 
             "matmul: " + op_name("A", ta) + " is " + std::to_string(M) + "x" + std::to_string(Ka) +
             " but " + op_name("B", tb) + " is " + std::to_string(Kb) + "x" + std::to_string(N) +
             " (A is stored " + A.shape().to_string() + ", B " + B.shape().to_string() + ")");
+    // Checked before C is resized: resizing a view of A first would give C new storage (or
+    // reshape A's), and the check would no longer see the alias.
+    if (C.shares_storage_with(A) || C.shares_storage_with(B))
+        throw std::invalid_argument("matmul: C must not share storage with A or B");
     if (beta == T(0)) {
         C.resize(Shape{M, N});
     } else if (!(C.shape() == Shape{M, N})) {
@@ -624,8 +628,6 @@ void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, 
                                     " but op(A) op(B) is " + std::to_string(M) + "x" +
                                     std::to_string(N));
     }
-    if (C.shares_storage_with(A) || C.shares_storage_with(B))
-        throw std::invalid_argument("matmul: C must not share storage with A or B");
     auto run = fast ? gemm<T> : gemm_naive<T>;
     run(ta, tb, M, N, Ka, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta, C.data(), N);
 }

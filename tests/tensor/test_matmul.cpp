@@ -432,6 +432,18 @@ TYPED_TEST(GemmTest, ShapeErrorsNameBothShapes) {
     EXPECT_NE(msg.find("A^T is 4x32"), std::string::npos) << msg;
     EXPECT_NE(msg.find("4x8"), std::string::npos) << msg;
 
+    // C a view of A (or of B): refused, and A is left as it was (the check comes before C is
+    // resized, which would have reshaped A's storage or given the view new storage).
+    Tensor<T> Sq = Tensor<T>::full(Shape{4, 4}, T(2)), B4 = Tensor<T>::full(Shape{4, 8}, T(1));
+    Tensor<T> alias = Sq.view();
+    msg = invalid_argument_message([&] { matmul(Sq, Trans::No, B4, Trans::No, alias); });
+    EXPECT_NE(msg.find("must not share storage"), std::string::npos) << msg;
+    EXPECT_EQ(Sq.shape(), (Shape{4, 4}));
+    EXPECT_EQ(alias.shape(), (Shape{4, 4}));
+    EXPECT_TRUE(alias.shares_storage_with(Sq));
+    Tensor<T> alias_b = B4.view();
+    EXPECT_THROW(matmul(Sq, Trans::No, B4, Trans::No, alias_b), std::invalid_argument);
+
     // beta != 0 needs C already (M, N).
     Tensor<T> Bok = Tensor<T>::zeros(Shape{4, 8}), Cbad = Tensor<T>::zeros(Shape{32, 7});
     msg = invalid_argument_message([&] { matmul(A, Trans::No, Bok, Trans::No, Cbad, T(1), T(1)); });
