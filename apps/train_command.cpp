@@ -119,6 +119,12 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
                    d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
                });
     cmd.add_option("--label", d.label, "Name of the label column (default: the last column)");
+    add_parsed(
+        cmd, "--task",
+        "What the label is: auto (refuse a label that looks continuous) or "
+        "classification (every distinct value is a class)",
+        std::string(name_of<LabelTask>(kLabelTaskNames, d.task)),
+        [&d](const std::string& t) { d.task = parse_name<LabelTask>(kLabelTaskNames, t, "task"); });
     if (!for_sweep) {
         add_parsed(cmd, "--hidden",
                    "Hidden layer widths, one per layer: 16, or 64,32 (none: no "
@@ -199,9 +205,12 @@ Command add_train(CLI::App& cmd) {
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
         std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
                   << data.val.size() << " validation, " << data.test.size() << " test examples; "
-                  << data.train.num_features() << " features, " << data.train.num_classes()
-                  << " classes (" << join(data.train.class_names) << ")"
+                  << data.train.num_features() << " features; label '" << data.label_column
+                  << "': " << data.train.num_classes() << " classes ("
+                  << join(data.train.class_names) << ")"
                   << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
+        for (const std::string& w : data.warnings)
+            std::cerr << "ffnn train: warning: " << w << "\n";
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
         std::cout << "model: " << model.summary() << "; " << model.num_parameters()
                   << " parameters\n";

@@ -271,6 +271,13 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
                                          std::to_string(i + 1) + ")");
         header.push_back(std::move(col));
     }
+    // A header of numbers only is a data row: taking it as column names would lose the row
+    // and name the features "5.1", "3.5", ...
+    if (std::all_of(header.begin(), header.end(),
+                    [](const std::string& h) { return parse_float(h).has_value(); }))
+        throw std::runtime_error(name + ":1: the first row is all numbers (" + join_names(header) +
+                                 "): expected a header row of column names; the file seems to "
+                                 "have none (add a first line such as x1,x2,...,label)");
     const Columns cols = choose_columns(header, name, opt);
     const std::size_t d = cols.features.size();
 

@@ -69,6 +69,7 @@ nlohmann::json TrainConfig::to_json() const {
                           {"val_split", data.val_split},
                           {"test_split", data.test_split},
                           {"standardize", data.standardize},
+                          {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
                           {"hidden", model.hidden},
                           {"activation", to_string(model.activation)},
                           {"init", to_string(model.init)},

@@ -42,6 +42,16 @@ inline std::string to_string(NamedDataset d) {
     return std::string(name_of<NamedDataset>(kDatasetNames, d));
 }
 
+// What the label column is taken to be. Auto refuses a label that looks like a regression
+// target (non-integer numbers, or nearly one class per row); Classification takes every
+// distinct value as a class regardless.
+enum class LabelTask { Auto, Classification };
+
+inline constexpr NamedValue<LabelTask> kLabelTaskNames[] = {
+    {LabelTask::Auto, "auto"},
+    {LabelTask::Classification, "classification"},
+};
+
 struct DataConfig {
     NamedDataset dataset = NamedDataset::Iris;  // used when csv is empty
     std::string csv;                            // a CSV file (wins over dataset)
@@ -49,6 +59,7 @@ struct DataConfig {
     double val_split = 0.1;                     // fraction of the data for validation
     double test_split = 0.2;                    // for testing; Fashion-MNIST has its own
     bool standardize = true;                    // (x - mean) / sd fitted on the training part
+    LabelTask task = LabelTask::Auto;
 
     void validate() const;
     // "iris", "digits", "fashion-mnist" or the CSV file's stem.

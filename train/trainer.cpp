@@ -1,6 +1,7 @@
 // Training runs; see trainer.hpp.
 #include "ffnn/train/trainer.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -21,6 +22,58 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Labels that would make the wrong task. A classifier needs two classes at least; a label of
+// non-integer numbers, or with nearly one class per example, is a regression target, not
+// classes (unless the caller says classification).
+void check_label_task(const Dataset& all, const std::string& path, const DataConfig& dc) {
+    const std::size_t K = all.num_classes(), N = all.size();
+    const std::string column = "the label column '" + all.label_column + "'";
+    if (K < 2)
+        throw std::runtime_error(path + ": " + column + " has a single class ('" +
+                                 (K ? all.class_names[0] : std::string()) +
+                                 "'): a classifier needs at least 2 (is it the right column?)");
+    if (dc.task == LabelTask::Classification) return;
+    std::size_t numeric = 0, fractional = 0;
+    std::string example;
+    for (const std::string& c : all.class_names) {
+        double v = 0;
+        const auto [end, ec] = std::from_chars(c.data(), c.data() + c.size(), v);
+        if (ec != std::errc() || end != c.data() + c.size()) continue;
+        ++numeric;
+        if (v != std::floor(v)) {
+            ++fractional;
+            if (example.empty()) example = c;
+        }
+    }
+    // Nearly one class per example: more than 100 classes, and over a fifth of the rows.
+    constexpr std::size_t kManyClasses = 100;
+    const bool fractions = numeric == K && fractional > 0;
+    const bool one_per_row = K > kManyClasses && K * 5 > N;
+    if (fractions || one_per_row)
+        throw std::runtime_error(
+            path + ": " + column + " looks like a continuous target, not classes: " +
+            std::to_string(K) + " distinct values in " + std::to_string(N) + " rows" +
+            (fractions ? " and non-integer numbers such as " + example : std::string()) +
+            ". Choose the label column of the classes (label), or take every value as a class "
+            "(task classification).");
+}
+
+// Every class must have a training example after the split: a class that lands only in the
+// validation or test part is one the model can never predict.
+void check_every_class_trains(const Dataset& all, const SplitIndices& s, const std::string& path,
+                              const DataConfig& dc) {
+    std::vector<std::size_t> train_count(all.num_classes(), 0), count(all.num_classes(), 0);
+    for (int y : all.labels) ++count[static_cast<std::size_t>(y)];
+    for (std::size_t i : s.train) ++train_count[static_cast<std::size_t>(all.labels[i])];
+    for (std::size_t k = 0; k < count.size(); ++k)
+        if (train_count[k] == 0)
+            throw std::runtime_error(
+                path + ": class '" + all.class_names[k] + "' has " + std::to_string(count[k]) +
+                " example" + (count[k] == 1 ? "" : "s") + " and the split (validation " +
+                format_number(dc.val_split) + ", test " + format_number(dc.test_split) +
+                ") leaves it none for training: give it more examples, or smaller splits");
 }
 
 }  // namespace
@@ -52,7 +105,9 @@ PreparedData prepare_data(const TrainConfig& config) {
         CsvOptions opts;
         opts.label_column = dc.label;
         Dataset all = read_csv(path, opts);
+        check_label_task(all, path, dc);
         SplitIndices s = stratified_split(all.labels, dc.val_split, dc.test_split, config.seed);
+        check_every_class_trains(all, s, path, dc);
         if (s.train.empty())
             throw std::invalid_argument(path + ": no training rows left after the split");
         out.train = select_rows(all, s.train);
@@ -60,6 +115,21 @@ PreparedData prepare_data(const TrainConfig& config) {
         out.test = select_rows(all, s.test);
         out.label_column = all.label_column;
     }
+    const std::size_t n_all = out.train.size() + out.val.size() + out.test.size();
+    auto part_warning = [&](const Dataset& part, double fraction, const char* what) {
+        if (fraction > 0 && part.size() == 0)
+            out.warnings.push_back(std::string("the ") + what + " part is empty (" +
+                                   format_number(fraction) + " of " + std::to_string(n_all) +
+                                   " examples rounds to none)");
+        else if (part.size() > 0 && part.size() < out.train.num_classes())
+            out.warnings.push_back(
+                std::string("the ") + what + " part has only " + std::to_string(part.size()) +
+                " example" + (part.size() == 1 ? "" : "s") + " for " +
+                std::to_string(out.train.num_classes()) + " classes: its metrics mean little");
+    };
+    part_warning(out.val, dc.val_split, "validation");
+    const bool own_test_set = dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist;
+    if (!own_test_set) part_warning(out.test, dc.test_split, "test");
     if (dc.standardize) {
         out.standardizer.fit(out.train.X);
         out.standardizer.transform(out.train.X);

@@ -27,16 +27,20 @@
 namespace ffnn {
 
 struct PreparedData {
-    Dataset train, val, test;   // standardised when the config says so
-    Standardizer standardizer;  // fitted on train (unfitted with standardize = false)
-    std::string label_column;   // the CSV's label column name ("label" for images)
-    std::string name;           // data_name()
+    Dataset train, val, test;           // standardised when the config says so
+    Standardizer standardizer;          // fitted on train (unfitted with standardize = false)
+    std::string label_column;           // the CSV's label column name ("label" for images)
+    std::string name;                   // config.data.name()
+    std::vector<std::string> warnings;  // what a person should know (an empty split part)
 };
 
 // Finds a shipped data file: ./data/<file> if it exists, else the source tree's data/.
 std::string shipped_data_path(const std::string& file);
 
-// Throws ConfigError on an invalid config, std::runtime_error naming the file on bad data.
+// Throws ConfigError on an invalid config, std::runtime_error naming the file on bad data,
+// and std::runtime_error on data that would train the wrong task: a single class, a label
+// that looks continuous (config.data.task Auto), or a class the split leaves no training
+// example of.
 PreparedData prepare_data(const TrainConfig& config);
 // config.model with n_inputs, n_classes and the run's seed.
 Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes);

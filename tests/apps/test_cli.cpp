@@ -105,6 +105,49 @@ TEST_F(Cli, LabelColumnWithSpacesInTheHeaderRoundTrips) {
     EXPECT_TRUE(contains(p.output, "row,predicted,label,p_setosa")) << p.output;
 }
 
+// Data that would train the wrong task is refused before training, with the reason, exit 1
+// and no model file; the data line names the label column and its classes.
+TEST_F(Cli, DataThatWouldTrainTheWrongTaskIsRefused) {
+    struct Case {
+        const char* what;
+        std::string csv;
+        const char* expected;
+    };
+    std::string regression = "x,y\n";
+    for (int i = 0; i < 300; ++i)
+        regression += std::to_string(i) + "," + std::to_string(i * 0.37 + 1.25) + "\n";
+    std::string one_class = "a,b,label\n";
+    for (int i = 0; i < 20; ++i) one_class += std::to_string(i) + ",1,setosa\n";
+    const std::vector<Case> cases = {
+        {"continuous target", regression, "looks like a continuous target"},
+        {"single class", one_class, "has a single class ('setosa')"},
+        // One example per class: the split's leftover rule leaves one class out of training.
+        {"too few examples", "a,b,label\n1,2,setosa\n1,5,versicolor\n9,9,virginica\n",
+         "has 1 example and the split"},
+        {"no header", "5.1,3.5,1.4,0.2\n4.9,3.0,1.4,0.2\n", "the first row is all numbers"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.what);
+        const std::string file = path("bad.csv"), out = path(std::string("run-") + c.what);
+        ffnn_test::write_bytes(file, c.csv);
+        Result r = run("train --epochs 2 --data " + file + " --out '" + out + "'");
+        EXPECT_EQ(r.code, 1) << r.output;
+        EXPECT_TRUE(contains(r.output, c.expected)) << r.output;
+        EXPECT_TRUE(contains(r.output, file)) << r.output;
+        EXPECT_FALSE(fs::exists(out + "/model.safetensors"));
+    }
+    // Forced, the continuous target trains as 300 classes (what the user asked for).
+    ffnn_test::write_bytes(path("reg.csv"), regression);
+    Result forced =
+        run("train --epochs 1 --task classification --val-split 0 --test-split 0 "
+            "--data " +
+            path("reg.csv") + " --out " + path("forced"));
+    EXPECT_EQ(forced.code, 0) << forced.output.substr(0, 2000);
+    // The data line says which column is the label.
+    Result ok = run("train --epochs 1 --out " + path("iris-run"));
+    EXPECT_TRUE(contains(ok.output, "4 features; label 'label': 3 classes (setosa")) << ok.output;
+}
+
 TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
     ASSERT_EQ(run("train --epochs 30 --out " + path("run")).code, 0);
     Result e = run("eval --model " + path("run/model.safetensors") + " --data " + iris);
