@@ -20,7 +20,7 @@ What a doc may contain, and what is checked:
                                         "Model<T>") followed by "::train_step"
     `tensor/parallel.hpp:kParallelThreshold`   the word kParallelThreshold
     `tests/nn/test_loss.cpp:CrossEntropy.StableOnHugeLogits`   a GoogleTest case:
-                                        TEST, TEST_F or TEST_P (CrossEntropy, StableOnHugeLogits)
+                                        TEST, TEST_F, TEST_P or TYPED_TEST (CrossEntropy, StableOnHugeLogits)
   Markdown links to relative paths ([text](../nn/loss.cpp)) must point at existing files.
 
 Standard library only, so that it runs wherever python3 does.
@@ -67,7 +67,7 @@ def name_pattern(name):
     if "." in name and "::" not in name:
         suite, test = name.split(".", 1)
         return re.compile(
-            r"\bTEST(?:_F|_P)?\(\s*" + re.escape(suite) + r"\s*,\s*" + re.escape(test) + r"\s*\)"
+            r"\b(?:TYPED_)?TEST(?:_F|_P)?\(\s*" + re.escape(suite) + r"\s*,\s*" + re.escape(test) + r"\s*\)"
         )
     parts = name.split("::")
     body = r"(?:<[^<>;{}()]*>)?\s*::\s*".join(re.escape(p) for p in parts)
