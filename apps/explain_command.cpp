@@ -10,7 +10,7 @@
 //              db = colsum(dz), dx = dz W^T (the first layer's dx is computed here only for
 //              the printout: train_step skips it);
 //   update     the optimiser step, and per parameter tensor ||p||, ||grad||, ||delta p|| and
-//              the ratio ||delta p|| / ||p|| (about 1e-3 per step is the usual healthy range).
+//              the ratio ||delta p|| / ||p||, the relative change of each tensor in one step.
 // The numbers are those of `ffnn train` with the same flags: zero_grad then backward gives
 // the bits of train_step's deferred zeroing
 // (FullyConnected.DeferredZeroGradEqualsZeroGradThenBackward). Flags that only matter after the
