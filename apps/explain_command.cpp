@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -64,16 +65,18 @@ void row(const std::string& what, const Tensor<float>& t, const std::string& not
 
 Command add_explain(CLI::App& cmd) {
     auto config = std::make_shared<TrainConfig>();
-    auto hidden = std::make_shared<std::string>("16");
-    add_train_flags(cmd, *config, *hidden);
-    return [config, hidden]() -> int {
+    add_train_flags(cmd, *config);
+    return [config]() -> int {
         TrainConfig& c = *config;
-        c.hidden = parse_hidden(*hidden);
         c.validate();
         if (c.threads > 0) set_threads(c.threads);
 
         PreparedData data = prepare_data(c);
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
+        // fit's optimiser, at the learning rate its schedule gives epoch 0 (every schedule
+        // starts at the configured rate).
+        std::unique_ptr<Optimizer<float>> optimizer =
+            make_optimizer<float>(c.optimizer, model.parameters());
 
         // The first mini-batch of `ffnn train`: fit's loader, epoch index 0.
         LoaderOptions lo;
@@ -88,12 +91,14 @@ Command add_explain(CLI::App& cmd) {
         std::printf("explain: one training step of %s\n", model.summary().c_str());
         std::printf(
             "data: %s, %zu training rows%s; batch 1 of %zu in epoch 1 (seed %llu): %zu rows\n",
-            data.name.c_str(), data.train.size(), c.standardize ? " (standardised)" : "",
+            data.name.c_str(), data.train.size(), c.data.standardize ? " (standardised)" : "",
             loader.batches_per_epoch(), static_cast<unsigned long long>(c.seed), xb.dim(0));
-        std::printf("optimiser: %s lr %g", c.optimizer.c_str(), c.lr);
-        if (c.optimizer == "sgd")
-            std::printf(" momentum %g%s", c.momentum, c.nesterov ? " nesterov" : "");
-        if (c.weight_decay > 0) std::printf(" weight decay %g", c.weight_decay);
+        const OptimizerConfig& o = c.optimizer;
+        std::printf("optimiser: %s lr %g", to_string(o.kind).c_str(), o.lr);
+        if (o.kind == OptimizerKind::SGD)
+            std::printf(" momentum %g%s", o.momentum, o.nesterov ? " nesterov" : "");
+        if (o.weight_decay > 0) std::printf(" weight decay %g", o.weight_decay);
+        if (o.clip_norm > 0) std::printf(" clip norm %g", o.clip_norm);
         std::printf("\n\n%-38s %-10s %10s\n", "forward", "shape", "norm");
 
         const std::vector<FullyConnected<float>*> layers = model.layers();
@@ -102,7 +107,7 @@ Command add_explain(CLI::App& cmd) {
         row("x (the batch)", xb);
         for (std::size_t i = 0; i < layers.size(); ++i) {
             const FullyConnected<float>& l = *layers[i];
-            const std::string act = l.activation().spec();
+            const std::string act = to_string(l.activation().spec());
             std::printf("  layer %zu: %s\n", i, l.name().c_str());
             row("z = x W + b   W " + shape_of(l.W()) + ", b " + shape_of(l.b()), l.z());
             row("y = " + act + "(z)", l.y());
@@ -117,9 +122,10 @@ Command add_explain(CLI::App& cmd) {
         std::printf("\n%-38s %-10s %10s\n", "backward", "shape", "norm");
         const Tensor<float>* dy = &dlogits;
         Tensor<float> dz;
+        layers.front()->set_input_grad(true);  // printed here, although training skips it
         for (std::size_t i = layers.size(); i-- > 0;) {
             FullyConnected<float>& l = *layers[i];
-            const std::string act = l.activation().spec();
+            const std::string act = to_string(l.activation().spec());
             std::printf("  layer %zu: %s\n", i, l.name().c_str());
             row("dy", *dy);
             // dz through the activation's public backward, for the printout only.
@@ -132,17 +138,15 @@ Command add_explain(CLI::App& cmd) {
             dy = &dx;
         }
 
-        // The update: values before, the step (with clipping as train_step does it), after.
+        // The update: values before, the step (clipping first when configured), after.
         const std::vector<Param<float>>& params = model.parameter_list();
         std::vector<Tensor<float>> before;
         for (const auto& p : params) before.push_back(p.value->clone());
-        std::printf("\nupdate (%s step)\n", model.optimizer()->name().c_str());
-        if (c.clip_norm > 0) {
-            const double g = clip_grad_norm(params, c.clip_norm);
-            std::printf("    global gradient norm %.4g, clipped to %.4g\n", g,
-                        global_grad_norm(params));
-        }
-        model.optimizer()->step();
+        std::printf("\nupdate (%s step)\n", optimizer->name().c_str());
+        optimizer->step();
+        if (o.clip_norm > 0)
+            std::printf("    global gradient norm %.4g, clipped to %.4g\n",
+                        optimizer->last_grad_norm(), global_grad_norm(params));
         std::printf("    %-14s %-10s %10s %10s %12s %18s\n", "tensor", "shape", "||p||", "||grad||",
                     "||delta p||", "||delta p||/||p||");
         for (std::size_t i = 0; i < params.size(); ++i) {

@@ -70,12 +70,13 @@ std::vector<RegionPanel> plot_regions(const std::string& dir, const std::string&
                                     std::to_string(features.size()));
     if (which.empty()) throw std::invalid_argument("plot_regions: no setting to draw");
     const TrainConfig& base = settings.at(which.front()).config;
-    if (base.data.empty() && base.dataset == "fashion-mnist")
+    if (base.data.csv.empty() && base.data.dataset == NamedDataset::FashionMnist)
         throw std::invalid_argument("--report-regions needs CSV data (iris, digits or --data)");
-    const std::string path =
-        base.data.empty() ? shipped_data_path(base.dataset + ".csv") : base.data;
+    const std::string path = base.data.csv.empty()
+                                 ? shipped_data_path(to_string(base.data.dataset) + ".csv")
+                                 : base.data.csv;
     CsvOptions opts;
-    opts.label_column = base.label;
+    opts.label_column = base.data.label;
     const Dataset all = read_csv(path, opts);
     const std::size_t a = column_of(all, features[0]), b = column_of(all, features[1]);
     const std::size_t K = all.num_classes();
@@ -122,20 +123,15 @@ std::vector<RegionPanel> plot_regions(const std::string& dir, const std::string&
         for (std::size_t p = 0; p < which.size(); ++p) {
             const SweepSetting& st = settings.at(which[p]);
             TrainConfig c = st.config;
-            c.data = csv.string();
-            c.label = "label";
+            c.data.csv = csv.string();
+            c.data.label = "label";
             c.seed = seed;
-            c.out.clear();
             PreparedData data = prepare_data(c);
             Model<float> model = build_model(c, 2, data.train.num_classes());
             TrainOutcome out = fit(model, data, c);
             RegionPanel panel;
             panel.setting = st.name;
-            for (std::size_t w : st.config.hidden) {
-                if (!panel.hidden.empty()) panel.hidden += 'x';
-                panel.hidden += std::to_string(w);
-            }
-            if (panel.hidden.empty()) panel.hidden = "none";
+            panel.hidden = hidden_label(st.config.model.hidden);
             panel.diverged = out.diverged;
             panel.test_accuracy = out.test.accuracy;
             panel.test_correct = out.test.correct;

@@ -164,21 +164,12 @@ std::vector<std::size_t> close_to_best(const ReportInput& in, std::size_t b, dou
     return close;
 }
 
-std::string hidden_text(const TrainConfig& c) {
-    std::string h;
-    for (std::size_t w : c.hidden) {
-        if (!h.empty()) h += 'x';
-        h += std::to_string(w);
-    }
-    return h.empty() ? "none" : h;
-}
-
 // The setting with the narrowest hidden layer (the first of equals), for the regions figure.
 std::size_t narrowest_setting(const std::vector<SweepSetting>& settings) {
     std::size_t best = 0, width = SIZE_MAX;
     for (std::size_t i = 0; i < settings.size(); ++i) {
         std::size_t w = SIZE_MAX;
-        for (std::size_t h : settings[i].config.hidden) w = std::min(w, h);
+        for (std::size_t h : settings[i].config.model.hidden) w = std::min(w, h);
         if (w < width) {
             width = w;
             best = i;
@@ -208,19 +199,21 @@ std::string regions_markdown(const ReportInput& in, const std::vector<RegionPane
     s += ".";
     for (std::size_t p = 0; p < panels.size(); ++p) {
         const TrainConfig& c = in.settings[which[p]].config;
-        if (c.hidden.size() == 1 && c.hidden[0] == 1) {
-            s += " With a single hidden unit, h = " + c.activation +
+        const std::string act = to_string(c.model.activation);
+        const ActivationKind kind = c.model.activation.kind;
+        if (c.model.hidden.size() == 1 && c.model.hidden[0] == 1) {
+            s += " With a single hidden unit, h = " + act +
                  "(w · x + c) is one number, and every logit is an affine function of it, so "
                  "the predicted class depends on the input only through w · x: the boundaries "
                  "are parallel straight lines, perpendicular to w, and each class occupies at "
                  "most one band between them";
-            if (c.activation == "relu")
+            if (kind == ActivationKind::ReLU)
                 s += " (on the side where w · x + c ≤ 0 the unit is off, h = 0, and the whole "
                      "half-plane gets one class)";
             s += ".";
-        } else if (c.activation == "relu" || c.activation.rfind("leaky_relu", 0) == 0) {
+        } else if (kind == ActivationKind::ReLU || kind == ActivationKind::LeakyReLU) {
             s += " With ";
-            s += hidden_text(c) + " " + c.activation +
+            s += hidden_label(c.model.hidden) + " " + act +
                  " units the logits are piecewise-linear functions of the input (a sum of hinges "
                  "along different directions), so the boundaries of " +
                  in.settings[which[p]].name +
