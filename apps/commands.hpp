@@ -17,6 +17,7 @@ Command add_eval(CLI::App& app);
 Command add_predict(CLI::App& app);
 Command add_gradcheck(CLI::App& app);
 Command add_sweep(CLI::App& app);
+Command add_explain(CLI::App& app);
 
 // The flags of `ffnn train` bound to the fields of `config` (sweep reuses them; with
 // for_sweep, --hidden, --lr and --seed are left out: the sweep takes lists of them).

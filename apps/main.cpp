@@ -5,6 +5,7 @@
 //   ffnn predict     class and probabilities per row of a CSV file
 //   ffnn gradcheck   compare backward with central differences for a network in double
 //   ffnn sweep       a grid of training runs, a CSV of results and a report with plots
+//   ffnn explain     one training step printed layer by layer: shapes, norms, update sizes
 //
 // Exit codes: 0 success, 1 a runtime error (bad file, divergence, failed check), 2 bad flags.
 #include <CLI/CLI.hpp>
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
         ffnn::app::add_gradcheck);
     add("sweep", "Train a grid of settings over several seeds and write a report",
         ffnn::app::add_sweep);
+    add("explain",
+        "Print one training step of the network train would build: shapes, norms, update",
+        ffnn::app::add_explain);
 
     std::vector<std::string> args(argv, argv + argc);
     try {

@@ -33,7 +33,7 @@ namespace {
 struct SweepOptions {
     TrainConfig base;
     std::string out;
-    std::string lrs, hiddens, settings_file, report, note;
+    std::string lrs, hiddens, settings_file, report, note, title = "Sweep report", regions;
     std::size_t seeds = 5;
     std::uint64_t seed_base = 1;
     int jobs = 0;  // 0: every core
@@ -78,7 +78,8 @@ std::string command_line(const CLI::App& cmd) {
     std::string s = "ffnn " + cmd.get_name();
     for (const CLI::Option* opt : cmd.get_options()) {
         // --report-note is prose for the document, not part of what the sweep computed.
-        if (opt->count() == 0 || opt->get_name() == "--help" || opt->get_name() == "--report-note")
+        if (opt->count() == 0 || opt->get_name() == "--help" ||
+            opt->get_name() == "--report-note" || opt->get_name() == "--report-title")
             continue;
         std::string flag =
             opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames()[0];
@@ -188,6 +189,8 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
         in.grid_source = source;
         in.jobs = jobs;
         in.note = o.note;
+        in.title = o.title;
+        if (!o.regions.empty()) in.region_features = split_commas(o.regions);
         write_report(o.report, in, o.append);
         std::printf("report: %s%s\n", o.report.c_str(), o.append ? " (section appended)" : "");
     }
@@ -237,6 +240,14 @@ Command add_sweep(CLI::App& cmd) {
         ->needs(report);
     cmd.add_option("--report-note", o->note,
                    "A paragraph under the title of a new report (how it was made)")
+        ->needs(report);
+    cmd.add_option("--report-title", o->title, "The title of a new report")
+        ->needs(report)
+        ->capture_default_str();
+    cmd.add_option("--report-regions", o->regions,
+                   "Two feature columns, e.g. petal_length,petal_width: the report also draws the "
+                   "decision regions of the best and the narrowest setting trained on those two "
+                   "alone")
         ->needs(report);
     return [o, &cmd]() -> int { return run_sweep_command(*o, cmd); };
 }

@@ -162,7 +162,8 @@ std::size_t best_setting(const std::vector<SettingSummary>& summaries) {
 
 std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
                                 const std::vector<SweepRun>& runs,
-                                const std::vector<SettingSummary>& summaries, double threshold) {
+                                const std::vector<SettingSummary>& summaries, double threshold,
+                                const std::string& derivations_link) {
     std::vector<Diagnosis> out(settings.size());
     const std::size_t b = best_setting(summaries);
     const SettingSummary& best = summaries[b];
@@ -197,11 +198,15 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
                       " times the plain step."
                 : "";
         const std::string curvature =
-            "A gradient step of size lr along a direction of curvature lambda is stable only while "
-            "lr * lambda < 2 "
-            "(for plain gradient descent; about 2(1 + momentum) with momentum): beyond it each "
-            "step overshoots the "
-            "bottom of the valley by more than it started from.";
+            std::string(
+                "A gradient step of size lr along a direction of curvature lambda is stable only "
+                "while lr * lambda < 2 (for plain gradient descent; about 2(1 + momentum) with "
+                "momentum") +
+            (derivations_link.empty() ? std::string()
+                                      : "; [derived here](" + derivations_link +
+                                            "#sgd-with-momentum-in-pytorchs-convention)") +
+            "): beyond it each step overshoots the bottom of the valley by more than it started "
+            "from.";
         std::vector<std::string> labels;
 
         // Divergence.

@@ -100,9 +100,12 @@ struct Diagnosis {
 // loss, then grid order. Without a validation part, the test accuracy decides.
 std::size_t best_setting(const std::vector<SettingSummary>& summaries);
 
+// derivations_link, when not empty, is a relative link to docs/derivations.md from the report:
+// the sentence on the stability limit lr * lambda < 2 then links its derivation.
 std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
                                 const std::vector<SweepRun>& runs,
-                                const std::vector<SettingSummary>& summaries, double threshold);
+                                const std::vector<SettingSummary>& summaries, double threshold,
+                                const std::string& derivations_link = "");
 
 // The rules above as Markdown bullet points, with the constants' values.
 std::string rules_markdown(double threshold);

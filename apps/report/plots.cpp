@@ -30,8 +30,14 @@ constexpr std::size_t kNumColours = sizeof kColours / sizeof kColours[0];
 constexpr double kLossFloor = 1e-5;
 constexpr double kLossCeiling = 1e3;
 
-// Opacity of the min-max bands: light enough to see overlapping bands through each other.
-constexpr double kBandOpacity = 0.18;
+// Opacity of the min-max bands in the overview figures, where five bands overlap: at 0.18 the
+// overlaps of three or more merged into a grey that matched no legend entry; at 0.08 the
+// stack of all five is still lighter than one band of the per-setting figure.
+constexpr double kBandOpacity = 0.08;
+// The per-setting figure draws one band per panel, so it can be darker.
+constexpr double kPanelBandOpacity = 0.25;
+// Panels per row of the per-setting figure.
+constexpr std::size_t kPanelColumns = 3;
 
 const char* const kMetricTitles[4] = {"training loss", "training accuracy", "validation loss",
                                       "validation accuracy"};
@@ -64,6 +70,86 @@ int run_command(const std::string& cmd, std::string& output) {
 
 bool has_points(const CurveBand& b) {
     return !b.epoch.empty();
+}
+
+// Runs gnuplot on the script `gp` (which writes tmp_png), then moves the image to png
+// atomically. Throws with gnuplot's output when it fails.
+void run_gnuplot(const std::string& gnuplot, const std::string& gp, const std::string& tmp_gp,
+                 const std::string& tmp_png, const std::string& png) {
+    namespace fs = std::filesystem;
+    write_file_atomic(tmp_gp, gp);
+    std::string out;
+    const int rc = run_command(shell_quote(gnuplot) + " " + shell_quote(tmp_gp), out);
+    fs::remove(tmp_gp);
+    if (rc != 0 || !fs::exists(tmp_png)) {
+        fs::remove(tmp_png);
+        throw std::runtime_error("gnuplot failed to draw " + png + " (exit " + std::to_string(rc) +
+                                 "): " + out);
+    }
+    const std::string bytes = read_file_bytes(tmp_png);
+    fs::remove(tmp_png);
+    write_file_atomic(png, bytes);
+}
+
+// The lower end of the zoomed accuracy axis: the lowest validation band or training mean after
+// the first tenth of the epochs (the first epochs of a slow setting would otherwise pull the
+// axis back to 0), rounded down to a multiple of 0.05.
+double zoomed_accuracy_floor(const std::vector<CurveBand>& bands) {
+    double lo = 1.0;
+    for (const CurveBand& b : bands)
+        for (std::size_t e = b.epoch.size() / 10; e < b.epoch.size(); ++e)
+            for (double v : {b.min[3][e], b.mean[1][e]})
+                if (std::isfinite(v)) lo = std::min(lo, v);
+    return std::max(0.0, std::floor(lo / 0.05) * 0.05 - 0.05);
+}
+
+// <tag>-accuracy-zoom.png: one panel per setting, its validation band and mean and its
+// training mean, all on the same zoomed accuracy axis.
+void plot_accuracy_panels(const std::string& gnuplot, bool cairo, const std::string& dir,
+                          const std::string& tag, const std::string& dat,
+                          const std::vector<SweepSetting>& settings,
+                          const std::vector<CurveBand>& bands) {
+    namespace fs = std::filesystem;
+    const std::size_t n = bands.size();
+    const std::size_t cols = std::min(n, kPanelColumns), rows = (n + cols - 1) / cols;
+    const std::string size = std::to_string(1400) + "," + std::to_string(60 + 360 * rows);
+    const std::string terminal = cairo ? "pngcairo size " + size + " font 'Sans,11' linewidth 1.5"
+                                       : "png size " + size + " font 'Sans,11'";
+    const std::string png = (fs::path(dir) / (tag + "-accuracy-zoom.png")).string();
+    const std::string pid = std::to_string(getpid());
+    const std::string tmp_png =
+        (fs::path(dir) / ("." + tag + "-accuracy-zoom.png." + pid + ".tmp")).string();
+    const std::string tmp_gp =
+        (fs::path(dir) / ("." + tag + "-accuracy-zoom.gp." + pid + ".tmp")).string();
+    char yrange[64];
+    std::snprintf(yrange, sizeof yrange, "set yrange [%g:1.01]\n", zoomed_accuracy_floor(bands));
+    std::string gp = "set terminal " + terminal + "\nset output " + gp_string(tmp_png) + "\n";
+    gp += "set datafile missing 'NaN'\nset grid\nset xlabel 'epoch'\nset ylabel 'accuracy'\n";
+    gp += std::string(yrange) + "set key bottom right opaque box font ',10'\n";
+    gp += "set style fill transparent solid " + std::to_string(kPanelBandOpacity) + " noborder\n";
+    gp += "set multiplot layout " + std::to_string(rows) + "," + std::to_string(cols) + " title " +
+          gp_string(tag +
+                    ": accuracy per setting, zoomed (validation: band min-max across seeds and "
+                    "mean; training: dashed mean)") +
+          "\n";
+    for (std::size_t i = 0; i < n; ++i) {
+        gp += "set title " + gp_string(settings[i].name) + "\n";
+        if (!has_points(bands[i])) {
+            gp +=
+                "set label 1 'no epoch finished' at graph 0.5,0.5 center\nplot NaN notitle\n"
+                "unset label 1\n";
+            continue;
+        }
+        const std::string colour = gp_string(kColours[i % kNumColours]);
+        const std::string src = gp_string(dat) + " index " + std::to_string(i);
+        // Columns: 1 epoch, 2 runs, then mean/min/max per metric (train accuracy 6, val 12).
+        gp += "plot " + src + " using 1:13:14 with filledcurves lc rgb " + colour +
+              " notitle, \\\n  " + src + " using 1:12 with lines lw 2 lc rgb " + colour +
+              " title 'validation', \\\n  " + src + " using 1:6 with lines lw 1.5 dt 2 lc rgb " +
+              colour + " title 'training'\n";
+    }
+    gp += "unset multiplot\nset output\n";
+    run_gnuplot(gnuplot, gp, tmp_gp, tmp_png, png);
 }
 
 }  // namespace
@@ -156,6 +242,32 @@ std::string find_gnuplot() {
     return "";
 }
 
+std::string gnuplot_quote(const std::string& s) {
+    return gp_string(s);
+}
+
+void draw_png(const std::string& png, int width, int height, const std::string& script) {
+    namespace fs = std::filesystem;
+    const std::string gnuplot = find_gnuplot();
+    if (gnuplot.empty())
+        throw std::runtime_error(
+            "the report's plots need gnuplot, which is not on PATH: run scripts/install-deps.sh");
+    std::string out;
+    const bool cairo = run_command(shell_quote(gnuplot) + " -e 'set terminal pngcairo'", out) == 0;
+    const std::string size = std::to_string(width) + "," + std::to_string(height);
+    const std::string terminal = cairo ? "pngcairo size " + size + " font 'Sans,11' linewidth 1.5"
+                                       : "png size " + size + " font 'Sans,11'";
+    const fs::path p(png);
+    const std::string pid = std::to_string(getpid());
+    const std::string stem = p.filename().string();
+    const std::string tmp_png = (p.parent_path() / ("." + stem + "." + pid + ".tmp")).string();
+    const std::string tmp_gp = (p.parent_path() / ("." + stem + ".gp." + pid + ".tmp")).string();
+    run_gnuplot(gnuplot,
+                "set terminal " + terminal + "\nset output " + gp_string(tmp_png) + "\n" + script +
+                    "\nset output\n",
+                tmp_gp, tmp_png, png);
+}
+
 void plot_curves(const std::string& dir, const std::string& tag,
                  const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands) {
     const std::string gnuplot = find_gnuplot();
@@ -244,19 +356,9 @@ void plot_curves(const std::string& dir, const std::string& tag,
             }
         }
         gp += "unset multiplot\nset output\n";
-        write_file_atomic(tmp_gp, gp);
-        out.clear();
-        const int rc = run_command(shell_quote(gnuplot) + " " + shell_quote(tmp_gp), out);
-        fs::remove(tmp_gp);
-        if (rc != 0 || !fs::exists(tmp_png)) {
-            fs::remove(tmp_png);
-            throw std::runtime_error("gnuplot failed to draw " + png + " (exit " +
-                                     std::to_string(rc) + "): " + out);
-        }
-        const std::string bytes = read_file_bytes(tmp_png);
-        fs::remove(tmp_png);
-        write_file_atomic(png, bytes);
+        run_gnuplot(gnuplot, gp, tmp_gp, tmp_png, png);
     }
+    plot_accuracy_panels(gnuplot, cairo, dir, tag, dat, settings, bands);
 }
 
 }  // namespace ffnn::app

@@ -5,6 +5,8 @@
 // finished; the curves of a setting end where its last run ends. Two images per sweep:
 //   <tag>-loss.png      training | validation cross-entropy (log scale), one curve per setting
 //   <tag>-accuracy.png  training | validation accuracy
+//   <tag>-accuracy-zoom.png  one panel per setting: its validation band and mean and its
+//                       training mean, on one accuracy axis that starts near the lowest curve
 // and the data behind them, <tag>-curves.dat (one block per setting, for gnuplot's `index`).
 //
 // gnuplot must be on PATH (Debian: gnuplot-nox, installed by scripts/install-deps.sh); the
@@ -37,9 +39,17 @@ std::string curves_dat(const std::vector<SweepSetting>& settings,
 // The full path of gnuplot, or "" when it is not on PATH.
 std::string find_gnuplot();
 
-// Writes <dir>/<tag>-curves.dat, <dir>/<tag>-loss.png and <dir>/<tag>-accuracy.png. Throws
+// Writes <dir>/<tag>-curves.dat and the three images above. Throws
 // std::runtime_error when gnuplot is missing (telling to run scripts/install-deps.sh) or fails.
 void plot_curves(const std::string& dir, const std::string& tag,
                  const std::vector<SweepSetting>& settings, const std::vector<CurveBand>& bands);
+
+// A string literal for a gnuplot script ("..." with quotes and backslashes escaped).
+std::string gnuplot_quote(const std::string& s);
+
+// Draws the image `png` (width x height pixels) with gnuplot: sets the terminal (pngcairo when
+// present, else png) and the output, runs `script`, and writes the image atomically. Throws
+// std::runtime_error when gnuplot is missing or fails, with its output.
+void draw_png(const std::string& png, int width, int height, const std::string& script);
 
 }  // namespace ffnn::app

@@ -1,7 +1,10 @@
 // The Markdown report of a sweep; see report.hpp.
 #include "report/report.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -10,6 +13,7 @@
 #include "ffnn/io/atomic_file.hpp"
 #include "report/diagnosis.hpp"
 #include "report/plots.hpp"
+#include "report/regions.hpp"
 
 namespace ffnn::app {
 
@@ -141,6 +145,86 @@ std::string table_markdown(const ReportInput& in, const std::vector<Diagnosis>& 
     return s;
 }
 
+// The marker that closes the list of short answers at the top of a report.
+constexpr const char* kAnswersEnd = "<!-- end of the short answers -->";
+
+// The settings other than the best whose mean accuracy (test, else validation) is within the
+// larger of the best's standard deviation and one example of it.
+std::vector<std::size_t> close_to_best(const ReportInput& in, std::size_t b, double& tol) {
+    const SettingSummary& m = in.summaries[b];
+    const bool test = m.test_accuracy.n > 0;
+    const Stat& t = test ? m.test_accuracy : m.val_accuracy;
+    const std::size_t n = test ? in.runs.front().n_test : in.runs.front().n_val;
+    tol = std::max(t.std, n ? 1.0 / double(n) : 0.0);
+    std::vector<std::size_t> close;
+    for (std::size_t i = 0; i < in.summaries.size(); ++i) {
+        const Stat& o = test ? in.summaries[i].test_accuracy : in.summaries[i].val_accuracy;
+        if (i != b && o.n && o.mean >= t.mean - tol) close.push_back(i);
+    }
+    return close;
+}
+
+// The setting with the narrowest hidden layer (the first of equals), for the regions figure.
+std::size_t narrowest_setting(const std::vector<SweepSetting>& settings) {
+    std::size_t best = 0, width = SIZE_MAX;
+    for (std::size_t i = 0; i < settings.size(); ++i) {
+        std::size_t w = SIZE_MAX;
+        for (std::size_t h : settings[i].config.model.hidden) w = std::min(w, h);
+        if (w < width) {
+            width = w;
+            best = i;
+        }
+    }
+    return best;
+}
+
+std::string regions_markdown(const ReportInput& in, const std::vector<RegionPanel>& panels,
+                             const std::vector<std::size_t>& which, const std::string& link_dir,
+                             const std::string& tag) {
+    const std::string& fa = in.region_features[0];
+    const std::string& fb = in.region_features[1];
+    std::string s = "### What the network learned\n\n";
+    s += "![" + tag + " decision regions](" + link_dir + "/" + tag + "-regions.png)\n\n";
+    s += "The same training as above for seed " + std::to_string(in.seeds.front()) +
+         " (the same split of the examples, the same batches), but with only " + fa + " and " + fb +
+         " as inputs: the input space is then a plane, and the figure colours each point of it "
+         "by the class the trained network predicts there. With these two features ";
+    for (std::size_t p = 0; p < panels.size(); ++p) {
+        const RegionPanel& pn = panels[p];
+        s += (p ? (p + 1 == panels.size() ? " and " : ", ") : "") + pn.setting + " (" + pn.hidden +
+             " hidden) reaches test accuracy " + fmt("%.3f", pn.test_accuracy) + " (" +
+             std::to_string(pn.test_correct) + " of " + std::to_string(pn.test_n) + ")" +
+             (pn.diverged ? ", after diverging" : "");
+    }
+    s += ".";
+    for (std::size_t p = 0; p < panels.size(); ++p) {
+        const TrainConfig& c = in.settings[which[p]].config;
+        const std::string act = to_string(c.model.activation);
+        const ActivationKind kind = c.model.activation.kind;
+        if (c.model.hidden.size() == 1 && c.model.hidden[0] == 1) {
+            s += " With a single hidden unit, h = " + act +
+                 "(w · x + c) is one number, and every logit is an affine function of it, so "
+                 "the predicted class depends on the input only through w · x: the boundaries "
+                 "are parallel straight lines, perpendicular to w, and each class occupies at "
+                 "most one band between them";
+            if (kind == ActivationKind::ReLU)
+                s += " (on the side where w · x + c ≤ 0 the unit is off, h = 0, and the whole "
+                     "half-plane gets one class)";
+            s += ".";
+        } else if (kind == ActivationKind::ReLU || kind == ActivationKind::LeakyReLU) {
+            s += " With ";
+            s += hidden_label(c.model.hidden) + " " + act +
+                 " units the logits are piecewise-linear functions of the input (a sum of hinges "
+                 "along different directions), so the boundaries of " +
+                 in.settings[which[p]].name +
+                 " are polygonal: straight pieces that bend where a "
+                 "unit switches on or off.";
+        }
+    }
+    s += " Data: [" + tag + "-regions.dat](" + link_dir + "/" + tag + "-regions.dat).\n\n";
+    return s;
+}
+
 std::string best_markdown(const ReportInput& in) {
     const std::size_t b = best_setting(in.summaries);
     const SettingSummary& m = in.summaries[b];
@@ -177,9 +261,44 @@ std::string best_markdown(const ReportInput& in) {
 
 }  // namespace
 
-std::string report_section(const ReportInput& in, const std::string& link_dir,
-                           const std::string& tag) {
+std::string short_answer(const ReportInput& in) {
     const std::vector<Diagnosis> diag = diagnose(in.settings, in.runs, in.summaries, in.threshold);
+    const std::size_t b = best_setting(in.summaries);
+    const SettingSummary& m = in.summaries[b];
+    const bool test = m.test_accuracy.n > 0;
+    const Stat& t = test ? m.test_accuracy : m.val_accuracy;
+    double tol = 0;
+    const std::vector<std::size_t> close = close_to_best(in, b, tol);
+    std::string s = "the best setting is " + m.name + " (lr " + fmt("%g", m.lr) + ", hidden " +
+                    m.hidden + "), " + (test ? "test" : "validation") + " accuracy " +
+                    fmt("%.3f", t.mean) + " ± " + fmt("%.3f", t.std) + " over " +
+                    std::to_string(t.n) + " seeds";
+    if (!close.empty()) {
+        std::vector<std::string> names;
+        for (std::size_t i : close) names.push_back(in.summaries[i].name);
+        s += "; " + join(names, " and ") + (names.size() == 1 ? " comes" : " come") + " within " +
+             fmt("%.3f", tol) +
+             " of it, a difference that this many seeds and examples do not resolve";
+    }
+    s += ".";
+    std::vector<std::string> others;
+    for (std::size_t i = 0; i < in.summaries.size(); ++i) {
+        if (i == b || std::find(close.begin(), close.end(), i) != close.end()) continue;
+        const SettingSummary& o = in.summaries[i];
+        const Stat& a = test ? o.test_accuracy : o.val_accuracy;
+        others.push_back(o.name + " " +
+                         (o.runs_ok == 0 ? std::string("diverged")
+                                         : diag[i].verdict + " (" + fmt("%.3f", a.mean) + ")"));
+    }
+    if (!others.empty()) s += " The others: " + join(others, "; ") + ".";
+    return s;
+}
+
+std::string report_section(const ReportInput& in, const std::string& link_dir,
+                           const std::string& tag, const std::string& learned,
+                           const std::string& derivations_link) {
+    const std::vector<Diagnosis> diag =
+        diagnose(in.settings, in.runs, in.summaries, in.threshold, derivations_link);
     const TrainConfig& c = in.settings.front().config;
     std::string s = "## " + tag + ": " + std::to_string(in.settings.size()) + " settings × " +
                     std::to_string(in.seeds.size()) + " seeds\n\n";
@@ -193,16 +312,20 @@ std::string report_section(const ReportInput& in, const std::string& link_dir,
     s += "### Learning curves\n\n";
     s += "![" + tag + " loss curves](" + link_dir + "/" + tag + "-loss.png)\n\n";
     s += "![" + tag + " accuracy curves](" + link_dir + "/" + tag + "-accuracy.png)\n\n";
+    s += "![" + tag + " accuracy per setting](" + link_dir + "/" + tag + "-accuracy-zoom.png)\n\n";
     s += "Each line is the mean over the seeds, the shaded band the range from the lowest to the "
          "highest seed; the "
          "loss axis is logarithmic, losses below 1e-5 are drawn at 1e-5 and above 1000 at 1000. A "
          "setting's "
          "curves stop where its last run stopped: a diverged run ends at the last epoch it "
          "finished, and the mean "
-         "at each epoch is over the runs that reached it. Data: [" +
+         "at each epoch is over the runs that reached it. The third figure gives each setting its "
+         "own panel, on an accuracy axis that starts just below the lowest curve after the first "
+         "tenth of the epochs. Data: [" +
          tag + "-curves.dat](" + link_dir + "/" + tag + "-curves.dat).\n\n";
 
     s += best_markdown(in);
+    s += learned;
 
     s += "### What happened, setting by setting\n\n";
     bool any_why = false;
@@ -230,7 +353,7 @@ std::string report_section(const ReportInput& in, const std::string& link_dir,
     s += "### How the words above are decided\n\n";
     s +=
         "Every verdict and sentence above comes from the measurements by these rules (constants in "
-        "apps/report_diagnosis.hpp), for the " +
+        "apps/report/diagnosis.hpp), for the " +
         std::to_string(c.epochs) + "-epoch budget:\n\n";
     s += rules_markdown(in.threshold) + "\n";
     return s;
@@ -256,16 +379,35 @@ void write_report(const std::string& path, const ReportInput& in, bool append) {
     write_file_atomic((image_dir / (tag + "-summary.csv")).string(), summary_csv(in.summaries));
     plot_curves(image_dir.string(), tag, in.settings, curve_bands(in.settings.size(), in.runs));
 
+    std::string learned;
+    if (!in.region_features.empty()) {
+        std::vector<std::size_t> which = {best_setting(in.summaries)};
+        const std::size_t narrow = narrowest_setting(in.settings);
+        if (narrow != which.front()) which.push_back(narrow);
+        const std::vector<RegionPanel> panels = plot_regions(
+            image_dir.string(), tag, in.settings, which, in.region_features, in.seeds.front());
+        learned = regions_markdown(in, panels, which, link_dir, tag);
+    }
+    // The repository's report.md sits beside docs/: link the derivations it relies on.
+    const std::string derivations =
+        fs::exists((parent.empty() ? fs::path(".") : parent) / "docs" / "derivations.md")
+            ? "docs/derivations.md"
+            : "";
+
+    const std::string answer = "- **" + tag + "**: " + short_answer(in) + "\n";
     std::string doc;
     if (append && fs::exists(report)) {
         doc = read_file_bytes(path);
+        const std::size_t end = doc.find(kAnswersEnd);
+        if (end != std::string::npos) doc.insert(end, answer);
         if (!doc.empty() && doc.back() != '\n') doc += "\n";
         doc += "\n";
     } else {
-        doc = "# Sweep report\n\n";
+        doc = "# " + in.title + "\n\n";
         if (!in.note.empty()) doc += in.note + "\n\n";
+        doc += (in.note.empty() ? "In short:\n\n" : "") + answer + kAnswersEnd + "\n\n";
     }
-    doc += report_section(in, link_dir, tag);
+    doc += report_section(in, link_dir, tag, learned, derivations);
     write_file_atomic(path, doc);
 }
 

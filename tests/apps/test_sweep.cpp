@@ -136,9 +136,45 @@ TEST_F(Sweep, SmallGridWritesOneRowPerRunAndAReportWithItsImages) {
             EXPECT_EQ(read_text(dir / "doc" / target).substr(1, 3), "PNG") << target;
         }
     }
-    EXPECT_EQ(images, 2);
-    EXPECT_GE(links, 5);  // two images, sweep.csv, summary.csv, curves.dat
+    EXPECT_EQ(images, 3);  // loss, accuracy, accuracy per setting
+    EXPECT_GE(links, 6);   // three images, sweep.csv, summary.csv, curves.dat
     EXPECT_EQ(ffnn_test::leftover_temporaries(dir), std::vector<std::string>{});
+}
+
+TEST_F(Sweep, ReportOpensWithItsTitleAndAnAnswerPerSectionAndDrawsDecisionRegions) {
+    if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not installed (scripts/install-deps.sh)";
+    // Two settings, the narrower one a single unit: the regions figure has two panels.
+    Result r = run("sweep --lr 0.05 --hidden 16,1 --epochs 5 --seeds 2 --out " + path("a") +
+                   " --report " + path("report.md") +
+                   " --report-title 'Two widths' --report-regions petal_length,petal_width");
+    ASSERT_EQ(r.code, 0) << r.output;
+    Result d = run("sweep --dataset digits --lr 0.01 --hidden 8 --epochs 2 --seeds 1 --out " +
+                   path("b") + " --report " + path("report.md") + " --report-append");
+    ASSERT_EQ(d.code, 0) << d.output;
+    const std::string md = read_text(path("report.md"));
+    EXPECT_EQ(md.rfind("# Two widths\n", 0), 0u) << md;
+    // The opening list answers for both sections, before the first of them.
+    const std::size_t iris_answer = md.find("- **iris**: the best setting is lr0.05-h");
+    const std::size_t digits_answer = md.find("- **digits**: the best setting is lr0.01-h8");
+    const std::size_t first_section = md.find("\n## iris");
+    ASSERT_NE(iris_answer, std::string::npos) << md;
+    ASSERT_NE(digits_answer, std::string::npos) << md;
+    EXPECT_LT(iris_answer, digits_answer);
+    EXPECT_LT(digits_answer, first_section);
+    // The regions: a PNG, its data with one grid block and one point block per panel.
+    EXPECT_TRUE(contains(md, "### What the network learned")) << md;
+    EXPECT_TRUE(contains(md, "(report/iris-regions.png)")) << md;
+    EXPECT_EQ(read_text(dir / "report" / "iris-regions.png").substr(1, 3), "PNG");
+    const std::string dat = read_text(dir / "report" / "iris-regions.dat");
+    EXPECT_TRUE(contains(dat, "# lr0.05-h16: grid")) << dat.substr(0, 300);
+    EXPECT_TRUE(contains(dat, "# lr0.05-h1: training points")) << dat.substr(0, 300);
+    EXPECT_TRUE(contains(md, "parallel straight lines")) << md;
+    // A column that is not in the data is an error naming the columns there are.
+    Result bad = run("sweep --lr 0.05 --hidden 4 --epochs 1 --seeds 1 --out " + path("c") +
+                     " --report " + path("c.md") + " --report-regions petal_length,nope");
+    EXPECT_EQ(bad.code, 1) << bad.output;
+    EXPECT_TRUE(contains(bad.output, "no feature column 'nope'")) << bad.output;
+    EXPECT_TRUE(contains(bad.output, "sepal_length")) << bad.output;
 }
 
 TEST_F(Sweep, IdenticalSweepsGiveIdenticalMetricsWhateverTheScheduling) {
