@@ -14,7 +14,7 @@
 namespace ffnn {
 namespace {
 
-// See test_nn_activations.cpp: a correct backward gives ~1e-9 with h = 1e-6 in double.
+// See tests/nn/test_activations.cpp: a correct backward gives ~1e-9 with h = 1e-6 in double.
 constexpr double kGradTol = 1e-7;
 
 class FullyConnectedGradTest : public ::testing::TestWithParam<std::string> {};

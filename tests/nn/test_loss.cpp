@@ -12,7 +12,7 @@
 namespace ffnn {
 namespace {
 
-// See test_nn_activations.cpp for why 1e-7.
+// See tests/nn/test_activations.cpp for why 1e-7.
 constexpr double kGradTol = 1e-7;
 
 Tensor<double> random_logits(std::size_t n, std::size_t k, std::uint64_t seed) {

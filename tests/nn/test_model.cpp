@@ -13,7 +13,7 @@
 namespace ffnn {
 namespace {
 
-// See test_nn_activations.cpp: a correct backward gives ~1e-9 with h = 1e-6 in double.
+// See tests/nn/test_activations.cpp: a correct backward gives ~1e-9 with h = 1e-6 in double.
 constexpr double kGradTol = 1e-7;
 
 std::vector<int> random_labels(std::size_t n, int k, std::uint64_t seed) {
