@@ -1,9 +1,12 @@
 // Runs the ffnn program as a user would, for the tests of the command-line app.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace ffnn::test {
@@ -29,5 +32,25 @@ inline Result run(const std::string& args, const std::string& env = "") {
 inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
+
+// A fixture with a fresh directory for each test: <build>/tests/<group>/<test name>.
+class AppTest : public ::testing::Test {
+  protected:
+    explicit AppTest(const char* group) : group_(group) {}
+    void SetUp() override {
+        dir = std::filesystem::path(FFNN_BINARY_DIR) / "tests" / group_ /
+              ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+    }
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(dir / name) << text;
+    }
+    std::filesystem::path dir;
+
+  private:
+    const char* group_;
+};
 
 }  // namespace ffnn::test

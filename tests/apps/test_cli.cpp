@@ -20,19 +20,9 @@ using ffnn::test::contains;
 using ffnn::test::Result;
 using ffnn::test::run;
 
-class Cli : public ::testing::Test {
+class Cli : public ffnn::test::AppTest {
   protected:
-    void SetUp() override {
-        dir = fs::path(FFNN_BINARY_DIR) / "tests" / "cli" /
-              ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-    void write(const std::string& name, const std::string& text) const {
-        std::ofstream(dir / name) << text;
-    }
-    fs::path dir;
+    Cli() : AppTest("cli") {}
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
 };
 

@@ -75,19 +75,9 @@ bool have_gnuplot() {
     return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-class Sweep : public ::testing::Test {
+class Sweep : public ffnn::test::AppTest {
   protected:
-    void SetUp() override {
-        dir = fs::path(FFNN_BINARY_DIR) / "tests" / "sweep" /
-              ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-    void write(const std::string& name, const std::string& text) const {
-        std::ofstream(dir / name) << text;
-    }
-    fs::path dir;
+    Sweep() : AppTest("sweep") {}
     // A fast grid: 4 settings x 2 seeds of 5 Iris epochs.
     const std::string small = "sweep --lr 0.05,0.5 --hidden 4,8x4 --epochs 5 --seeds 2";
 };
