@@ -2,6 +2,11 @@
 //
 // A rank-0 shape is a scalar (size 1). Extents may be 0 (an empty tensor).
 // to_string() writes "32x4" ("scalar" for rank 0): every shape error in ffnn uses it.
+//
+// size() is a checked product: a shape whose extents multiply past SIZE_MAX throws
+// std::length_error naming the shape. Zero extents count as 1 in that check, so that every
+// partial product (a row length, cols() of a tensor) of a shape with a valid size() fits
+// too: (0, 2^40, 2^40) is rejected although its size would be 0.
 #pragma once
 
 #include <array>
@@ -40,10 +45,15 @@ class Shape {
     const std::size_t* begin() const { return dims_.data(); }
     const std::size_t* end() const { return dims_.data() + rank_; }
 
-    // Product of the extents (1 for a scalar).
+    // Product of the extents (1 for a scalar); throws std::length_error when the product
+    // of the non-zero extents overflows std::size_t.
     std::size_t size() const {
-        std::size_t n = 1;
-        for (std::size_t i = 0; i < rank_; ++i) n *= dims_[i];
+        std::size_t n = 1, bound = 1;
+        for (std::size_t i = 0; i < rank_; ++i) {
+            const std::size_t d = dims_[i];
+            if (d != 0 && __builtin_mul_overflow(bound, d, &bound)) throw_too_large();
+            n *= d;
+        }
         return n;
     }
 
@@ -65,6 +75,12 @@ class Shape {
     }
 
   private:
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_too_large() const {
+        throw std::length_error("Shape: the extents of " + to_string() +
+                                " multiply past the largest size_t (" +
+                                std::to_string(static_cast<std::size_t>(-1)) + ")");
+    }
+
     std::array<std::size_t, kMaxRank> dims_{};
     std::size_t rank_ = 0;
 };

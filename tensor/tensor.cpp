@@ -9,8 +9,15 @@
 namespace ffnn {
 
 template <class T>
-std::shared_ptr<T> Tensor<T>::allocate(std::size_t n) {
-    // Round the byte count up to whole cache lines; never request 0 bytes.
+std::shared_ptr<T> Tensor<T>::allocate(std::size_t n, const Shape& shape) {
+    // Round the byte count up to whole cache lines; never request 0 bytes. n * sizeof(T)
+    // plus the rounding must fit in size_t: 2^62 floats would otherwise wrap to a tiny block.
+    constexpr std::size_t kMaxElements =
+        (static_cast<std::size_t>(-1) - (kTensorAlignment - 1)) / sizeof(T);
+    if (n > kMaxElements)
+        throw std::length_error("Tensor: shape " + shape.to_string() + " holds " +
+                                std::to_string(n) + " elements of " + std::to_string(sizeof(T)) +
+                                " bytes, more bytes than size_t can count");
     std::size_t bytes = std::max<std::size_t>(n * sizeof(T), 1);
     bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
     void* p = ::operator new (bytes, std::align_val_t{kTensorAlignment});
@@ -20,7 +27,7 @@ std::shared_ptr<T> Tensor<T>::allocate(std::size_t n) {
 }
 
 template <class T>
-Tensor<T>::Tensor() : Tensor(allocate(0), 0, nullptr, Shape{0}) {
+Tensor<T>::Tensor() : Tensor(allocate(0, Shape{0}), 0, nullptr, Shape{0}) {
     data_ = storage_.get();
 }
 
@@ -48,8 +55,8 @@ Tensor<T>& Tensor<T>::operator=(Tensor&& o) noexcept {
 
 template <class T>
 Tensor<T> Tensor<T>::empty(const Shape& shape) {
-    std::size_t n = shape.size();
-    auto storage = allocate(n);
+    std::size_t n = shape.size();  // throws std::length_error if the extents overflow
+    auto storage = allocate(n, shape);
     T* p = storage.get();
     return Tensor(std::move(storage), n, p, shape);
 }
@@ -88,6 +95,9 @@ Tensor<T> Tensor<T>::arange(T start, T stop, T step) {
     if (!(step != T(0)) || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
         throw std::invalid_argument("arange: start, stop and step must be finite, step non-zero");
     double count = std::ceil((double(stop) - double(start)) / double(step));
+    // Converting a double of 2^64 or more to size_t is undefined: reject it first.
+    if (count >= 0x1p64)
+        throw std::length_error("arange: " + std::to_string(count) + " elements are too many");
     std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
     Tensor t = empty(Shape{n});
     for (std::size_t i = 0; i < n; ++i) t.data_[i] = start + static_cast<T>(i) * step;
@@ -162,6 +172,8 @@ std::size_t Tensor<T>::rows() const {
 template <class T>
 std::size_t Tensor<T>::cols() const {
     if (rank() == 0) throw std::invalid_argument("cols: a scalar has no rows");
+    // Cannot overflow: every shape a tensor holds passed Shape::size(), which bounds the
+    // product of its non-zero extents.
     std::size_t c = 1;
     for (std::size_t i = 1; i < rank(); ++i) c *= shape_[i];
     return c;

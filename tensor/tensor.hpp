@@ -135,7 +135,9 @@ class Tensor {
   private:
     Tensor(std::shared_ptr<T> storage, std::size_t capacity, T* data, const Shape& shape)
         : storage_(std::move(storage)), capacity_(capacity), data_(data), shape_(shape) {}
-    static std::shared_ptr<T> allocate(std::size_t n);
+    // Aligned storage for n elements; throws std::length_error naming `shape` when the byte
+    // count overflows size_t.
+    static std::shared_ptr<T> allocate(std::size_t n, const Shape& shape);
 
     std::size_t checked_offset(std::initializer_list<std::size_t> idx) const;
     std::size_t unchecked_offset(std::initializer_list<std::size_t> idx) const {
