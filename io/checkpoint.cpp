@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/safetensors.hpp"
 #include "ffnn/version.hpp"
 
@@ -12,6 +13,11 @@ namespace ffnn {
 namespace {
 
 constexpr const char* kFormat = "ffnn-classifier";
+// Widest layer a checkpoint may declare: 2^24 units, 20,000 times the 784 inputs of
+// Fashion-MNIST. The tensor shapes bound the real size; this bound keeps the arithmetic on
+// the widths far from overflow (a 2^24 x 2^24 matrix is 2^48 elements).
+constexpr std::size_t kMaxLayerWidth = std::size_t(1) << 24;
+constexpr std::size_t kMaxLayerWidthDigits = 9;  // 16777216 has 8
 
 std::vector<std::string> json_list(const std::string& file, const Metadata& meta,
                                    const std::string& key) {
@@ -33,6 +39,48 @@ std::vector<std::string> json_list(const std::string& file, const Metadata& meta
     } catch (const std::exception& e) {
         throw std::runtime_error(file + ": metadata '" + key + "' must be a JSON array, got '" +
                                  it->second + "' (" + e.what() + ")");
+    }
+}
+
+// Layer widths are written by save_checkpoint as JSON numbers; strings of digits are read
+// too. Anything else (a sign, a space, "1e3", 0, more than kMaxLayerWidth) is rejected:
+// std::stoul would take "-1" as 2^64 - 1.
+std::size_t parse_layer_width(const std::string& file, const std::string& text, std::size_t i) {
+    auto bad = [&](const std::string& why) {
+        return std::runtime_error(file + ": metadata 'layer_sizes' entry " + std::to_string(i) +
+                                  " is '" + text + "': " + why);
+    };
+    if (text.empty() || text.size() > kMaxLayerWidthDigits)
+        throw bad("expected a positive integer of at most " + std::to_string(kMaxLayerWidth));
+    std::size_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') throw bad("expected digits only");
+        v = v * 10 + static_cast<std::size_t>(c - '0');  // at most 9 digits: cannot overflow
+    }
+    if (v == 0 || v > kMaxLayerWidth)
+        throw bad("expected a positive integer of at most " + std::to_string(kMaxLayerWidth));
+    return v;
+}
+
+// Before any model is built from the metadata: the file must hold layers.<i>.W (D_i, H_i)
+// and layers.<i>.b (H_i) for every layer the sizes describe. The model then allocates no
+// more than the file itself holds (plus the same again for gradients): a 174-byte file can
+// no longer ask for a 2^62-element or a 40 GB matrix.
+void check_layer_tensors(const std::string& file, const SafetensorsFile& st,
+                         const std::vector<std::size_t>& sizes) {
+    auto require = [&](const std::string& name, const Shape& shape) {
+        const StoredTensor* t = st.find(name);
+        if (!t)
+            throw std::runtime_error(file + ": tensor '" + name + "' is missing (layer_sizes " +
+                                     "declares " + std::to_string(sizes.size() - 1) + " layers)");
+        if (!(t->shape() == shape))
+            throw std::runtime_error(file + ": tensor '" + name + "' is " + t->shape().to_string() +
+                                     " but layer_sizes needs " + shape.to_string());
+    };
+    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+        const std::string layer = "layers." + std::to_string(i);
+        require(layer + ".W", Shape{sizes[i], sizes[i + 1]});
+        require(layer + ".b", Shape{sizes[i + 1]});
     }
 }
 
@@ -87,7 +135,12 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-    SafetensorsFile file = read_safetensors(path);
+    return parse_checkpoint(read_file_bytes(path), path);
+}
+
+// `path` names the file in messages; the bytes may come from anywhere (the fuzzer).
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
+    SafetensorsFile file = parse_safetensors(bytes, path);
     const Metadata& meta = file.metadata;
     std::string format = meta.count("format") ? meta.at("format") : "";
     if (format != kFormat)
@@ -96,7 +149,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     std::vector<std::string> size_text = json_list(path, meta, "layer_sizes");
     std::vector<std::string> activations = json_list(path, meta, "activations");
     std::vector<std::size_t> sizes;
-    for (const auto& s : size_text) sizes.push_back(std::stoul(s));
+    for (std::size_t i = 0; i < size_text.size(); ++i)
+        sizes.push_back(parse_layer_width(path, size_text[i], i));
     if (sizes.size() < 2 || activations.size() != sizes.size() - 1)
         throw std::runtime_error(path + ": metadata has " + std::to_string(sizes.size()) +
                                  " layer sizes and " + std::to_string(activations.size()) +
@@ -108,6 +162,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     if (activations.back() != "identity")
         throw std::runtime_error(path + ": the output layer must be linear (identity), got '" +
                                  activations.back() + "'");
+    check_layer_tensors(path, file, sizes);
 
     ModelSpec spec;
     spec.n_inputs = sizes.front();
