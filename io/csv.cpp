@@ -9,6 +9,8 @@
 #include <optional>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "ffnn/io/atomic_file.hpp"
 
@@ -119,15 +121,19 @@ struct Columns {
 Columns choose_columns(const std::vector<std::string>& header, const std::string& name,
                        const CsvOptions& opt) {
     const std::string where = name + ":1: ";
+    // Hash lookups: a header of H names against F feature names costs H + F, not H * F.
+    // The header's names are unique (checked by the caller).
+    std::unordered_map<std::string_view, std::size_t> index;
+    index.reserve(header.size());
+    for (std::size_t i = 0; i < header.size(); ++i) index.emplace(header[i], i);
+    const std::unordered_set<std::string_view> features(opt.feature_names.begin(),
+                                                        opt.feature_names.end());
     auto find = [&](const std::string& col) -> std::optional<std::size_t> {
-        auto it = std::find(header.begin(), header.end(), col);
-        if (it == header.end()) return std::nullopt;
-        return static_cast<std::size_t>(it - header.begin());
+        auto it = index.find(col);
+        if (it == index.end()) return std::nullopt;
+        return it->second;
     };
-    auto is_feature = [&](const std::string& col) {
-        return std::find(opt.feature_names.begin(), opt.feature_names.end(), col) !=
-               opt.feature_names.end();
-    };
+    auto is_feature = [&](const std::string& col) { return features.count(col) > 0; };
 
     Columns c;
     if (!opt.label_column.empty()) {
@@ -256,6 +262,8 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 
     split_fields(line, fields);
     std::vector<std::string> header;
+    std::unordered_map<std::string, std::size_t> column_of;  // name -> header index
+    column_of.reserve(fields.size());
     for (std::size_t i = 0; i < fields.size(); ++i) {
         std::string col(fields[i]);
         if (col.empty())
@@ -264,11 +272,13 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
         if (col.find('"') != std::string::npos)
             throw std::runtime_error(name + ":1: quoted fields are not supported (column " +
                                      std::to_string(i + 1) + " is " + col + ")");
-        for (std::size_t j = 0; j < header.size(); ++j)
-            if (header[j] == col)
-                throw std::runtime_error(name + ":1: duplicate column name '" + col +
-                                         "' (columns " + std::to_string(j + 1) + " and " +
-                                         std::to_string(i + 1) + ")");
+        // One hash lookup per name: comparing each with every earlier one took 7 s on a
+        // 562 KB header of 119,531 names.
+        auto [it, fresh] = column_of.try_emplace(col, i);
+        if (!fresh)
+            throw std::runtime_error(name + ":1: duplicate column name '" + col + "' (columns " +
+                                     std::to_string(it->second + 1) + " and " +
+                                     std::to_string(i + 1) + ")");
         header.push_back(std::move(col));
     }
     // A header of numbers only is a data row: taking it as column names would lose the row

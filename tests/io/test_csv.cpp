@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ffnn/io/csv.hpp"
 #include "test_helpers.hpp"
@@ -235,6 +237,68 @@ TEST(DataCsvErrors, BadHeader) {
                           "data/x.csv:1:", "column 2 has an empty name");
     EXPECT_THROW_CONTAINS(parse_csv("a,\"b\",label\n1,2,x\n", "data/x.csv"), std::runtime_error,
                           "data/x.csv:1:", "quoted");
+}
+
+// Duplicate header names, found with a hash set, against a naive pairwise scan: random
+// headers of short names over a two-letter alphabet (with spaces that trimming removes),
+// so that most have duplicates; the message must name the first repeated name and the
+// columns of its first and second occurrence, and a header without one must parse.
+TEST(DataCsvErrors, DuplicateHeaderNamesMatchAPairwiseScan) {
+    std::uint64_t state = 13;
+    auto next = [&](std::uint64_t n) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return (state >> 33) % n;
+    };
+    int with_duplicates = 0, without = 0;
+    for (int trial = 0; trial < 500; ++trial) {
+        const std::size_t columns = 2 + next(10);
+        std::vector<std::string> names;  // trimmed
+        std::string header, row;
+        for (std::size_t i = 0; i < columns; ++i) {
+            std::string n;
+            for (std::size_t k = 0, len = 1 + next(3); k < len; ++k) n += "ab"[next(2)];
+            names.push_back(n);
+            header += (i ? "," : "") + std::string(next(2), ' ') + n + std::string(next(2), ' ');
+            row += i ? (i + 1 == columns ? ",x" : ",1") : "1";
+        }
+        // Reference: the smallest second occurrence i, and its first occurrence j < i.
+        std::size_t first = 0, second = 0;
+        for (std::size_t i = 0; i < columns && !second; ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (names[i] == names[j]) {
+                    first = j + 1, second = i + 1;
+                    break;
+                }
+        const std::string text = header + "\n" + row + "\n";
+        if (second) {
+            ++with_duplicates;
+            const std::string name = "'" + names[second - 1] + "'";
+            const std::string where =
+                "columns " + std::to_string(first) + " and " + std::to_string(second) + ")";
+            EXPECT_THROW_CONTAINS(parse_csv(text, "h.csv"), std::runtime_error,
+                                  "h.csv:1: duplicate column name", name.c_str(), where.c_str());
+        } else {
+            ++without;
+            EXPECT_NO_THROW(parse_csv(text, "h.csv")) << text;
+        }
+    }
+    EXPECT_GT(with_duplicates, 50);
+    EXPECT_GT(without, 50);
+}
+
+// A wide header (20,001 names) with the first name repeated last, and the same without the
+// repetition: the positions are exact at that width too.
+TEST(DataCsvErrors, DuplicateInAWideHeader) {
+    std::string header, row;
+    for (int i = 0; i < 20000; ++i) {
+        header += (i ? ",c" : "c") + std::to_string(i);
+        row += i ? ",1" : "1";
+    }
+    EXPECT_THROW_CONTAINS(parse_csv(header + ",c0\n" + row + ",x\n", "w.csv"), std::runtime_error,
+                          "duplicate column name 'c0' (columns 1 and 20001)");
+    Dataset d = parse_csv(header + ",label\n" + row + ",x\n", "w.csv");
+    EXPECT_EQ(d.num_features(), 20000u);
+    EXPECT_EQ(d.feature_names.back(), "c19999");
 }
 
 TEST(DataCsvErrors, BlankLineInsideData) {
