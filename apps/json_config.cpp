@@ -15,11 +15,20 @@ std::string scalar_text(const std::string& file, const std::string& key, const n
 }
 
 std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
-    std::ifstream in(file);
+    std::ifstream in(file, std::ios::binary);
     if (!in) throw std::runtime_error(file + ": cannot open the config file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return json_config_arguments(std::move(text).str(), file, sub);
+}
+
+}  // namespace
+
+std::vector<std::string> json_config_arguments(std::string_view text, const std::string& file,
+                                               CLI::App& sub) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(in);
+        j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         throw std::runtime_error(file + ": not valid JSON: " + e.what());
     }
@@ -64,10 +73,10 @@ std::vector<std::string> read_config(const std::string& file, CLI::App& sub) {
     return out;
 }
 
-}  // namespace
-
 std::string json_argument_text(const nlohmann::json& v, const std::string& where) {
     if (v.is_string()) return v.get<std::string>();
+    // Unsigned first: get<long long> would turn 2^64 - 1 into "-1".
+    if (v.is_number_unsigned()) return std::to_string(v.get<unsigned long long>());
     if (v.is_number_integer()) return std::to_string(v.get<long long>());
     if (v.is_number()) {
         std::ostringstream s;

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ffnn::app {
@@ -22,6 +23,12 @@ namespace ffnn::app {
 // decimal point, other numbers with 17 significant digits so they read back exactly).
 // Anything else throws std::runtime_error: "<where>: expected a number or a string, got ...".
 std::string json_argument_text(const nlohmann::json& value, const std::string& where);
+
+// The arguments the JSON text of one config file stands for, checked against the flags of
+// `sub`; `file` names the file in messages. (expand_json_config reads each file and calls
+// this; the fuzzer calls it on its bytes.)
+std::vector<std::string> json_config_arguments(std::string_view text, const std::string& file,
+                                               CLI::App& sub);
 
 // When argv[1] is the subcommand `sub`, returns argv with the contents of every
 // `--config FILE` (or --config=FILE) expanded in place of the config flag, ahead of the other

@@ -3,11 +3,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace ffnn {
 namespace {
@@ -41,8 +43,17 @@ std::string hex_byte(unsigned v) {
     return std::string("0x") + digits[(v >> 4) & 15] + digits[v & 15];
 }
 
+// Where read_idx_from takes its bytes: a file through zlib's gz* functions, or a buffer in
+// memory decoded the same way. read() returns up to n bytes, fewer only at the end of the
+// data, and throws std::runtime_error naming the source on corrupt or truncated data.
+class ByteSource {
+  public:
+    virtual ~ByteSource() = default;
+    virtual std::size_t read(void* buf, std::size_t n) = 0;
+};
+
 // Owns a gzFile; every read checks for errors and names the path.
-class GzReader {
+class GzReader final : public ByteSource {
   public:
     explicit GzReader(const std::string& path) : path_(path) {
         std::error_code ec;
@@ -64,7 +75,7 @@ class GzReader {
 
     // Reads up to n bytes; returns how many were read (fewer only at the end of the data).
     // A corrupt or truncated compressed stream throws.
-    std::size_t read(void* buf, std::size_t n) {
+    std::size_t read(void* buf, std::size_t n) override {
         std::size_t got = 0;
         auto* p = static_cast<unsigned char*>(buf);
         while (got < n) {
@@ -96,17 +107,110 @@ class GzReader {
     gzFile file_ = nullptr;
 };
 
+// Bytes in memory, read as gzread reads a file: a buffer starting with the gzip magic
+// 1F 8B is inflated member after member (bytes after a complete member that do not start
+// another are ignored, as zlib does); anything else is passed through as it is.
+class MemoryReader final : public ByteSource {
+  public:
+    MemoryReader(std::string_view bytes, const std::string& name) : in_(bytes), name_(name) {
+        gzip_ = in_.size() >= 2 && static_cast<unsigned char>(in_[0]) == 0x1F &&
+                static_cast<unsigned char>(in_[1]) == 0x8B;
+        if (gzip_) {
+            // 15 + 16: a 32 KiB window, gzip wrapper only.
+            if (inflateInit2(&z_, 15 + 16) != Z_OK)
+                throw std::runtime_error(name_ + ": cannot start zlib: out of memory");
+            z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in_.data()));
+            z_.avail_in = 0;
+        }
+    }
+    MemoryReader(const MemoryReader&) = delete;
+    MemoryReader& operator=(const MemoryReader&) = delete;
+    ~MemoryReader() override {
+        if (gzip_) inflateEnd(&z_);
+    }
+
+    std::size_t read(void* buf, std::size_t n) override {
+        if (!gzip_) {
+            const std::size_t got = std::min(n, in_.size() - pos_);
+            if (got) std::memcpy(buf, in_.data() + pos_, got);
+            pos_ += got;
+            return got;
+        }
+        auto* out = static_cast<Bytef*>(buf);
+        std::size_t got = 0;
+        while (got < n && !done_) {
+            // zlib counts in unsigned int: feed and drain at most kIdxChunkBytes at a time.
+            if (z_.avail_in == 0) {
+                const std::size_t left = in_.size() - pos_;
+                z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in_.data() + pos_));
+                z_.avail_in = static_cast<uInt>(std::min(left, kIdxChunkBytes));
+                pos_ += z_.avail_in;
+            }
+            z_.next_out = out + got;
+            z_.avail_out = static_cast<uInt>(std::min(n - got, kIdxChunkBytes));
+            const uInt before = z_.avail_out;
+            const int r = inflate(&z_, Z_NO_FLUSH);
+            got += before - z_.avail_out;
+            if (r == Z_STREAM_END) {
+                next_member();
+            } else if (r == Z_BUF_ERROR && z_.avail_in == 0 && pos_ == in_.size()) {
+                throw std::runtime_error(name_ +
+                                         ": corrupt or unreadable file: the compressed stream is "
+                                         "truncated (unexpected end of file)");
+            } else if (r != Z_OK && r != Z_BUF_ERROR) {
+                throw std::runtime_error(name_ + ": corrupt or unreadable file: " +
+                                         (z_.msg ? z_.msg : "inflate error " + std::to_string(r)));
+            }
+        }
+        return got;
+    }
+
+  private:
+    // After a member's end: another member follows only if the gzip magic does.
+    void next_member() {
+        const std::size_t at = pos_ - z_.avail_in;  // first byte after the member
+        if (in_.size() - at >= 2 && static_cast<unsigned char>(in_[at]) == 0x1F &&
+            static_cast<unsigned char>(in_[at + 1]) == 0x8B) {
+            inflateReset(&z_);
+            return;
+        }
+        done_ = true;
+    }
+
+    std::string_view in_;
+    std::string name_;
+    std::size_t pos_ = 0;  // bytes of in_ handed to zlib (or copied) so far
+    bool gzip_ = false;
+    bool done_ = false;
+    z_stream z_{};
+};
+
+// The reader proper, on either source; `name` names the file in messages.
+IdxArray read_idx_from(ByteSource& in, const std::string& path);
+
 }  // namespace
 
 std::size_t IdxArray::size() const {
     std::size_t n = 1;
-    for (std::size_t d : dims) n *= d;
+    for (std::size_t d : dims)
+        if (__builtin_mul_overflow(n, d, &n))
+            throw std::length_error("IdxArray: the dimensions multiply past the largest size_t");
     return n;
 }
 
 IdxArray read_idx(const std::string& path) {
     GzReader in(path);
+    return read_idx_from(in, path);
+}
 
+IdxArray parse_idx(std::string_view bytes, const std::string& name) {
+    MemoryReader in(bytes, name);
+    return read_idx_from(in, name);
+}
+
+namespace {
+
+IdxArray read_idx_from(ByteSource& in, const std::string& path) {
     unsigned char magic[4];
     std::size_t got = in.read(magic, 4);
     if (got == 0) throw std::runtime_error(path + ": empty file, expected an IDX header");
@@ -183,6 +287,8 @@ IdxArray read_idx(const std::string& path) {
                                  std::to_string(expected) + " data bytes)");
     return out;
 }
+
+}  // namespace
 
 void write_idx(const std::string& path, std::span<const std::size_t> dims,
                std::span<const std::uint8_t> data, bool gzip) {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ffnn {
@@ -39,8 +40,12 @@ struct IdxArray {
     std::size_t size() const;        // product(dims)
 };
 
-// Reads a gzip-compressed or plain IDX file of unsigned bytes.
+// Reads a gzip-compressed or plain IDX file of unsigned bytes, streaming it through zlib.
 IdxArray read_idx(const std::string& path);
+
+// The same on the bytes of a file in memory (gzip-compressed or plain, decoded as gzread
+// would), with the same checks; `name` stands for the file in messages.
+IdxArray parse_idx(std::string_view bytes, const std::string& name);
 
 // Writes an IDX file of unsigned bytes, gzip-compressed when `gzip` is true (used by tests
 // and tools; not atomic). Throws if data.size() != product(dims).

@@ -260,3 +260,71 @@ TEST(DataIdxErrors, RandomCorruptionNeverCrashes) {
         }
     }
 }
+
+// parse_idx (bytes in memory, inflated here) against read_idx (the same bytes as a file,
+// read by zlib's gzread), the reference: on valid files, corrupted ones, truncated and
+// concatenated gzip streams and trailing bytes, both return the same array or both throw.
+TEST(DataIdx, InMemoryReaderAgreesWithTheFileReader) {
+    TempDir dir;
+    const std::string plain = idx_bytes(0x08, {6, 5, 4}, ramp(120));
+    write_gz(dir.file("ref.gz"), plain);
+    const std::string gz = ffnn_test::read_bytes(dir.file("ref.gz"));
+    // Two gzip members holding the header and the data (gzread joins them).
+    write_gz(dir.file("head.gz"), plain.substr(0, 10));
+    write_gz(dir.file("tail.gz"), plain.substr(10));
+    const std::string two =
+        ffnn_test::read_bytes(dir.file("head.gz")) + ffnn_test::read_bytes(dir.file("tail.gz"));
+    std::vector<std::string> cases = {plain,
+                                      gz,
+                                      two,
+                                      gz + "garbage after the stream",
+                                      gz + "\x1f",
+                                      gz + "\x1f\x8b\x08",
+                                      plain + "x",
+                                      gz.substr(0, gz.size() - 4),
+                                      gz.substr(0, gz.size() / 2),
+                                      gz.substr(0, 12),
+                                      gz.substr(0, 2),
+                                      "",
+                                      "\x1f",
+                                      std::string("\0\0\x08\x01\0\0\0\x02\x07\x09", 10)};
+    // And 1 to 3 random bytes overwritten in each stream, 300 times each (seeded).
+    ffnn::Rng rng(78);
+    for (const std::string* base : {&plain, &gz, &two})
+        for (int trial = 0; trial < 300; ++trial) {
+            std::string bytes = *base;
+            for (std::uint64_t f = 0, n = 1 + rng.below(3); f < n; ++f)
+                bytes[rng.below(bytes.size())] = static_cast<char>(rng.below(256));
+            cases.push_back(bytes);
+        }
+    int valid = 0, invalid = 0;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        const std::string path = dir.file("case");
+        ffnn_test::write_bytes(path, cases[i]);
+        std::string file_error, memory_error;
+        IdxArray from_file, from_memory;
+        try {
+            from_file = read_idx(path);
+        } catch (const std::runtime_error& e) {
+            file_error = e.what();
+        }
+        try {
+            from_memory = parse_idx(cases[i], path);
+        } catch (const std::runtime_error& e) {
+            memory_error = e.what();
+        }
+        EXPECT_EQ(file_error.empty(), memory_error.empty())
+            << "file: " << file_error << "\nmemory: " << memory_error;
+        if (file_error.empty() && memory_error.empty()) {
+            ++valid;
+            EXPECT_EQ(from_memory.dims, from_file.dims);
+            EXPECT_EQ(from_memory.data, from_file.data);
+        } else {
+            ++invalid;
+            EXPECT_EQ(memory_error.rfind(path + ": ", 0), 0u) << memory_error;
+        }
+    }
+    EXPECT_GT(valid, 3);
+    EXPECT_GT(invalid, 100);
+}
