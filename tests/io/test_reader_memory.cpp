@@ -1,6 +1,7 @@
-// Resource limit of the checkpoint reader: loading a file never allocates more than a
-// small multiple of the file's size (issue 13: a 177-byte file asked for 40 GB, a 1.4 KB one
-// peaked at 310 MB before it was rejected).
+// Resource limits of the readers: reading a file never allocates more than a small multiple
+// of the file's size plus what its header declares and the file really holds (issue 13: a
+// 177-byte checkpoint asked for 40 GB, a 1.4 KB one peaked at 310 MB before it was
+// rejected; every IDX read took 2 MiB, whatever its size).
 //
 // This file replaces the global operator new with one that counts the bytes live and their
 // peak, and refuses any single request above kRefuseBytes (so a regression fails this test
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "ffnn/io/checkpoint.hpp"
+#include "ffnn/io/csv.hpp"
+#include "ffnn/io/idx.hpp"
 #include "ffnn/io/safetensors.hpp"
 
 namespace {
@@ -123,19 +126,24 @@ struct Peak {
     bool threw;
 };
 
-// Parses `file` (bytes already in memory, so the file's own buffer is not counted) and
+// Runs `read` (on bytes already in memory, so the file's own buffer is not counted) and
 // measures the allocations made meanwhile.
-Peak measure_load(const std::string& file) {
+template <class F>
+Peak measure(F&& read) {
     const std::size_t before = g_live.load();
     g_peak = before;
     g_largest_request = 0;
     bool threw = false;
     try {
-        Checkpoint ck = parse_checkpoint(file, "crafted.safetensors");
+        read();
     } catch (const std::exception&) {
         threw = true;
     }
     return {g_peak.load() - before, g_largest_request.load(), threw};
+}
+
+Peak measure_load(const std::string& file) {
+    return measure([&] { Checkpoint ck = parse_checkpoint(file, "crafted.safetensors"); });
 }
 
 Metadata metadata(const std::string& layer_sizes, std::size_t n_hidden_layers) {
@@ -152,7 +160,7 @@ Metadata metadata(const std::string& layer_sizes, std::size_t n_hidden_layers) {
 constexpr std::size_t kTimesFile = 4;
 constexpr std::size_t kFixedBytes = 256 * 1024;
 
-TEST(CheckpointMemory, CraftedFilesAllocateLittleMoreThanTheyHold) {
+TEST(ReaderMemory, CraftedCheckpointsAllocateLittleMoreThanTheyHold) {
     // The files of issue 13 and variants: no tensors, or tensors smaller than the sizes say.
     std::vector<StoredTensor> small;
     small.push_back({"layers.0.W", Tensor<float>::zeros(Shape{4, 3})});
@@ -175,7 +183,7 @@ TEST(CheckpointMemory, CraftedFilesAllocateLittleMoreThanTheyHold) {
     }
 }
 
-TEST(CheckpointMemory, AValidModelAllocatesASmallMultipleOfItsSize) {
+TEST(ReaderMemory, ValidCheckpointAllocatesASmallMultipleOfItsSize) {
     // 32 inputs, 2000 hidden units, 3 classes: 264 KB of parameters; the model holds them
     // and their gradients, the parsed file a copy, as_float a transient one.
     std::vector<StoredTensor> t;
@@ -192,6 +200,55 @@ TEST(CheckpointMemory, AValidModelAllocatesASmallMultipleOfItsSize) {
     EXPECT_FALSE(p.threw);
     EXPECT_GE(p.bytes, f.size());  // it holds the parameters: the counter counts
     EXPECT_LE(p.bytes, kTimesFile * f.size() + kFixedBytes) << "file of " << f.size() << " bytes";
+}
+
+// IDX files whose headers claim up to 1 GiB (the cap) but hold a few bytes, plain and
+// gzip-compressed, and the fuzzer's finding (a 95-byte file): memory follows the bytes
+// present, not the header.
+TEST(ReaderMemory, IdxFilesAllocateWhatTheyHold) {
+    auto header = [](std::initializer_list<std::uint32_t> dims) {
+        std::string s = {0, 0, 8, static_cast<char>(dims.size())};
+        for (std::uint32_t d : dims)
+            for (int shift = 24; shift >= 0; shift -= 8)
+                s += static_cast<char>((d >> shift) & 0xFF);
+        return s;
+    };
+    const std::string files[] = {
+        header({60000, 28, 28}) + "0123456789",  // 47 MB declared, 10 bytes held
+        header({1024, 1024, 1024}) + "x",        // 1 GiB declared
+        header({3, 3, 3, 4}) + std::string(30, '\x7f'),
+        std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) + "truncated gzip",
+        header({2, 2}) + "abcd" + std::string(5000, 'z'),  // trailing bytes
+    };
+    for (const std::string& f : files) {
+        Peak p = measure([&] { parse_idx(f, "crafted.idx"); });
+        EXPECT_TRUE(p.threw);
+        // The first data chunk (64 KiB), zlib's state (about 45 KB), the trailing buffer.
+        EXPECT_LE(p.bytes, kTimesFile * f.size() + kFixedBytes) << f.size() << " bytes";
+    }
+    // A valid 1 MB file: at most twice its data (the chunks double) plus the fixed part.
+    const std::string big = header({1000, 1000}) + std::string(1000000, '\x01');
+    Peak p = measure([&] { parse_idx(big, "big.idx"); });
+    EXPECT_FALSE(p.threw);
+    EXPECT_GE(p.bytes, 1000000u);
+    EXPECT_LE(p.bytes, 2 * big.size() + kFixedBytes);
+}
+
+// CSV and safetensors inputs whose content claims much but holds little.
+TEST(ReaderMemory, CsvAndSafetensorsAllocateASmallMultipleOfTheirSize) {
+    const std::string csv = "a,b,label\n1,2,x\n3,4,y\n";
+    Peak c = measure([&] { parse_csv(csv, "small.csv"); });
+    EXPECT_FALSE(c.threw);
+    EXPECT_LE(c.bytes, kTimesFile * csv.size() + kFixedBytes);
+    // A header declaring a 2^40-byte tensor in a 100-byte file.
+    const std::string h =
+        R"({"a":{"dtype":"F32","shape":[1048576,262144],"data_offsets":[0,1099511627776]}})";
+    std::string st;
+    for (int i = 0; i < 8; ++i) st += static_cast<char>((h.size() >> (8 * i)) & 0xFF);
+    st += h;
+    Peak s = measure([&] { parse_safetensors(st, "claims.safetensors"); });
+    EXPECT_TRUE(s.threw);
+    EXPECT_LE(s.bytes, kTimesFile * st.size() + kFixedBytes);
 }
 
 }  // namespace
