@@ -12,12 +12,12 @@ namespace ffnn::app {
 
 using Command = std::function<int()>;
 
-Command add_train(CLI::App& app);
-Command add_eval(CLI::App& app);
-Command add_predict(CLI::App& app);
-Command add_gradcheck(CLI::App& app);
-Command add_sweep(CLI::App& app);
-Command add_explain(CLI::App& app);
+Command add_train(CLI::App& cmd);
+Command add_eval(CLI::App& cmd);
+Command add_predict(CLI::App& cmd);
+Command add_gradcheck(CLI::App& cmd);
+Command add_sweep(CLI::App& cmd);
+Command add_explain(CLI::App& cmd);
 
 // The flags of `ffnn train` bound to the fields of `config` (sweep reuses them; with
 // for_sweep, --hidden, --lr and --seed are left out: the sweep takes lists of them).

@@ -19,7 +19,9 @@
 #include "ffnn/version.hpp"
 #include "json_config.hpp"
 
-int main(int argc, char** argv) {
+// Outside the handlers below only the set-up can throw (CLI11 rejecting an option registered
+// twice, std::bad_alloc): a programming error, for which terminating is the right outcome.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     CLI::App app{"ffnn: feed-forward neural networks from scratch"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("ffnn ") + FFNN_VERSION);
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::vector<char*> cargs;
+    cargs.reserve(args.size());
     for (auto& a : args) cargs.push_back(a.data());
     try {
         app.parse(static_cast<int>(cargs.size()), cargs.data());

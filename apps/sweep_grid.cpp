@@ -123,6 +123,7 @@ SweepSetting apply_entry(const nlohmann::json& entry, const std::string& where,
         }
     }
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const auto& a : args) argv.push_back(a.c_str());
     try {
         parser.parse(static_cast<int>(argv.size()), argv.data());

@@ -43,10 +43,10 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
 
 Checkpoint load_checkpoint(const std::string& path);
 
-// The same on the bytes of a file in memory; `name` stands for the file in messages.
+// The same on the bytes of a file in memory; `path` stands for the file in messages.
 // Before a model is built, the layer sizes in the metadata are parsed strictly (positive
 // integers of at most 2^24) and the file must hold layers.<i>.W and layers.<i>.b of exactly
 // the shapes they imply, so the model never allocates more than the file holds.
-Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name);
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path);
 
 }  // namespace ffnn

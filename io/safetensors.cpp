@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
@@ -73,6 +75,23 @@ nlohmann::json parse_header_json(std::string_view text, const std::string& name)
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(name + ": invalid header: not valid JSON (" + e.what() + ")");
     }
+}
+
+// The header length in the first 8 bytes of a file of `file_size` bytes, checked against
+// the limit and the file's size.
+std::uint64_t checked_header_length(std::string_view first8, std::uint64_t file_size,
+                                    const std::string& name) {
+    std::uint64_t h = 0;
+    for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<unsigned char>(first8[i]);
+    if (h > kSafetensorsMaxHeader)
+        throw std::runtime_error(name + ": header length " + std::to_string(h) +
+                                 " exceeds the limit of " + std::to_string(kSafetensorsMaxHeader) +
+                                 " bytes");
+    if (h > file_size - kHeaderLengthBytes)
+        throw std::runtime_error(name + ": header length " + std::to_string(h) +
+                                 " runs past the end of the file (" + std::to_string(file_size) +
+                                 " bytes)");
+    return h;
 }
 
 }  // namespace
@@ -166,16 +185,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
         throw std::runtime_error(name +
                                  ": not a safetensors file: " + std::to_string(bytes.size()) +
                                  " bytes, too short for the 8-byte header length");
-    std::uint64_t h = 0;
-    for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<unsigned char>(bytes[i]);
-    if (h > kSafetensorsMaxHeader)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) +
-                                 " exceeds the limit of " + std::to_string(kSafetensorsMaxHeader) +
-                                 " bytes");
-    if (h > bytes.size() - kHeaderLengthBytes)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) +
-                                 " runs past the end of the file (" + std::to_string(bytes.size()) +
-                                 " bytes)");
+    const std::uint64_t h = checked_header_length(bytes, bytes.size(), name);
     const std::string_view header_text = bytes.substr(kHeaderLengthBytes, h);
     const std::string_view buffer = bytes.substr(kHeaderLengthBytes + h);
 
@@ -241,14 +251,17 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
         if (!js.is_array())
             throw std::runtime_error(where + "shape must be an array of non-negative integers");
         std::vector<std::uint64_t> dims;
-        std::uint64_t count = 1;
+        std::uint64_t count = 1, bound = 1;  // bound: the product of the non-zero extents
         bool overflow = false;
         for (const auto& d : js) {
             if (!d.is_number_unsigned())
                 throw std::runtime_error(
                     where + "shape must be an array of non-negative integers, got " + js.dump());
             dims.push_back(d.get<std::uint64_t>());
-            overflow = overflow || __builtin_mul_overflow(count, dims.back(), &count);
+            count *= dims.back();  // never larger than bound, which is checked
+            // As Shape::size() does: a zero extent does not excuse the others' product.
+            if (dims.back() != 0)
+                overflow = overflow || __builtin_mul_overflow(bound, dims.back(), &bound);
         }
         if (dims.size() > kMaxRank)
             throw std::runtime_error(where + "rank " + std::to_string(dims.size()) +
@@ -317,6 +330,16 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
+    // The header length first: a file that is no safetensors file (a CSV or an image given
+    // as --model) is rejected on its first 8 bytes, without reading it whole.
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    std::ifstream in(path, std::ios::binary);
+    char first8[kHeaderLengthBytes];
+    if (!ec && in && size >= kHeaderLengthBytes &&
+        static_cast<std::size_t>(in.read(first8, kHeaderLengthBytes).gcount()) ==
+            kHeaderLengthBytes)
+        checked_header_length(std::string_view(first8, kHeaderLengthBytes), size, path);
     return parse_safetensors(read_file_bytes(path), path);
 }
 

@@ -98,6 +98,7 @@ GradCheckReport run_checks(std::vector<Param<double>> params, Tensor<double>& x,
     Tensor<double> dx = analytic_pass().clone();
     // Copy the analytic gradients before the perturbed forwards run.
     std::vector<Tensor<double>> grads;
+    grads.reserve(params.size());
     for (auto& p : params) grads.push_back(p.grad->clone());
     GradCheckReport report;
     for (std::size_t i = 0; i < params.size(); ++i)

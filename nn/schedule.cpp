@@ -34,6 +34,8 @@ double LrSchedule::lr(std::size_t t) const {
         case ScheduleKind::Constant:
             return base_lr_;
         case ScheduleKind::Step:
+            // Whole steps: the division is meant to truncate.
+            // NOLINTNEXTLINE(bugprone-integer-division)
             return base_lr_ * std::pow(c.gamma, static_cast<double>(t / c.step_size));
         case ScheduleKind::Exponential:
             return base_lr_ * std::pow(c.gamma, static_cast<double>(t));

@@ -8,6 +8,12 @@
 
 namespace ffnn {
 
+namespace {
+// The shape a moved-from tensor is left with, (0): built once, so that the noexcept moves
+// copy it instead of calling the (throwing) initializer-list constructor.
+const Shape kEmptyShape{0};
+}  // namespace
+
 template <class T>
 std::shared_ptr<T> Tensor<T>::allocate(std::size_t n, const Shape& shape) {
     // Round the byte count up to whole cache lines; never request 0 bytes. n * sizeof(T)
@@ -36,7 +42,7 @@ Tensor<T>::Tensor(Tensor&& o) noexcept
     : storage_(std::move(o.storage_)), capacity_(o.capacity_), data_(o.data_), shape_(o.shape_) {
     o.capacity_ = 0;
     o.data_ = nullptr;
-    o.shape_ = Shape{0};
+    o.shape_ = kEmptyShape;
 }
 
 template <class T>
@@ -48,7 +54,7 @@ Tensor<T>& Tensor<T>::operator=(Tensor&& o) noexcept {
         shape_ = o.shape_;
         o.capacity_ = 0;
         o.data_ = nullptr;
-        o.shape_ = Shape{0};
+        o.shape_ = kEmptyShape;
     }
     return *this;
 }

@@ -43,7 +43,7 @@ struct ReportInput {
 // One section (## heading) of the report for the sweep's data set. `learned` (Markdown) goes
 // after the best setting; `derivations_link`, when not empty, links docs/derivations.md where
 // the prose uses a result derived there.
-std::string report_section(const ReportInput& in, const std::string& image_dir_link,
+std::string report_section(const ReportInput& in, const std::string& link_dir,
                            const std::string& tag, const std::string& learned = "",
                            const std::string& derivations_link = "");
 

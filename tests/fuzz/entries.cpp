@@ -42,8 +42,8 @@ class Attempts {
             last_ = std::current_exception();
         }
     }
-    ~Attempts() noexcept(false) {
-        if (accepted_ == 0 && last_ && !std::uncaught_exceptions()) std::rethrow_exception(last_);
+    void rethrow_if_none_accepted() const {
+        if (accepted_ == 0 && last_) std::rethrow_exception(last_);
     }
 
   private:
@@ -96,6 +96,7 @@ void run_csv(std::string_view bytes) {
     Attempts attempt;
     for (const ffnn::CsvOptions* opt : {&train_default, &train_label, &eval, &predict})
         attempt([&] { check_dataset(ffnn::parse_csv(bytes, "fuzz.csv", *opt)); });
+    attempt.rethrow_if_none_accepted();
 }
 
 void run_idx(std::string_view bytes) {
@@ -106,6 +107,7 @@ void run_idx(std::string_view bytes) {
     Attempts attempt;
     attempt([&] { check(ffnn::parse_idx(bytes, "fuzz.idx")); });
     attempt([&] { check(ffnn::parse_idx(gzip(bytes), "fuzz.idx.gz")); });
+    attempt.rethrow_if_none_accepted();
 }
 
 void run_safetensors(std::string_view bytes) {

@@ -205,6 +205,12 @@ TEST(DataSafetensorsErrors, Shape) {
             R"({"w": {"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
             float_bytes({1})),
         {"tensor 'w'", "too large"});
+    // Zero elements, but a row length of 2^64: rejected with the file's name, as Shape::size()
+    // would reject it (without one) when the tensor is built.
+    ffnn_test::expect_contains(
+        parse_error(
+            R"({"w": {"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})", ""),
+        {"m.safetensors", "tensor 'w'", "too large"});
 }
 
 TEST(DataSafetensorsErrors, ByteLengthAndOffsets) {
@@ -299,4 +305,21 @@ TEST(DataSafetensorsErrors, RandomCorruptionNeverCrashes) {
     }
     EXPECT_EQ(ok + rejected, 3000u);
     EXPECT_GT(rejected, 0u);  // corrupting the header must be noticed at least sometimes
+}
+
+// A file that is not a safetensors file is rejected on its first 8 bytes (read_safetensors
+// checks the header length before reading the rest), with the same messages as parsing.
+TEST(DataSafetensorsErrors, OtherFilesAreRejectedOnTheirHeaderLength) {
+    TempDir dir;
+    const std::string csv = dir.file("data.csv");
+    std::string text = "a,b,label\n";
+    for (int i = 0; i < 20000; ++i) text += "1,2,x\n";
+    ffnn_test::write_bytes(csv, text);
+    EXPECT_THROW_CONTAINS(read_safetensors(csv), std::runtime_error, csv.c_str(),
+                          "exceeds the limit");
+    // Length 64 in a 20-byte file: runs past the end, and the message gives the file's size.
+    const std::string cut = dir.file("cut.safetensors");
+    ffnn_test::write_bytes(cut, assemble(std::string(64, ' '), "").substr(0, 20));
+    EXPECT_THROW_CONTAINS(read_safetensors(cut), std::runtime_error, "cut.safetensors",
+                          "runs past the end of the file (20 bytes)");
 }
