@@ -21,7 +21,7 @@ std::vector<SweepSetting> small_grid() {
     for (std::size_t width : {4, 8, 12}) {
         SweepSetting s;
         s.name = "h" + std::to_string(width);
-        s.config.hidden = {width};
+        s.config.model.hidden = {width};
         s.config.epochs = 3;
         s.config.threads = 1;
         settings.push_back(std::move(s));
@@ -68,6 +68,6 @@ TEST(SweepThreads, WorkersGiveTheSequentialResultsInGridOrder) {
 
 TEST(SweepThreads, AnErrorStopsTheSweepAndIsRethrown) {
     std::vector<SweepSetting> settings = small_grid();
-    settings[1].config.data = "/nonexistent/ffnn-sweep-test.csv";
+    settings[1].config.data.csv = "/nonexistent/ffnn-sweep-test.csv";
     EXPECT_THROW(run_sweep(settings, {1, 2, 3}, 3), std::exception);
 }
