@@ -141,6 +141,7 @@ Command add_explain(CLI::App& cmd) {
         // The update: values before, the step (clipping first when configured), after.
         const std::vector<Param<float>>& params = model.parameter_list();
         std::vector<Tensor<float>> before;
+        before.reserve(params.size());
         for (const auto& p : params) before.push_back(p.value->clone());
         std::printf("\nupdate (%s step)\n", optimizer->name().c_str());
         optimizer->step();

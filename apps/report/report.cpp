@@ -275,6 +275,7 @@ std::string short_answer(const ReportInput& in) {
                     std::to_string(t.n) + " seeds";
     if (!close.empty()) {
         std::vector<std::string> names;
+        names.reserve(close.size());
         for (std::size_t i : close) names.push_back(in.summaries[i].name);
         s += "; " + join(names, " and ") + (names.size() == 1 ? " comes" : " come") + " within " +
              fmt("%.3f", tol) +
