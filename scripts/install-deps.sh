@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh                  build, tests, trainer and report
 #   scripts/install-deps.sh --bench          + OpenBLAS and PyTorch, for the comparisons
 #   scripts/install-deps.sh --fashion-mnist  + the Fashion-MNIST data set
+#   scripts/install-deps.sh --dev            + clang 14 with libFuzzer and the sanitizer
+#                                              runtimes, clang-format, clang-tidy (CI's checks)
 #   scripts/install-deps.sh --all            all of the above
 #
 # Idempotent: a package that is already installed is left alone, and when nothing is missing
@@ -14,15 +16,17 @@ base=(g++ cmake make pkg-config libgtest-dev libbenchmark-dev libcli11-dev nlohm
       zlib1g-dev gnuplot-nox python3 python3-numpy)
 bench=(libopenblas-dev python3-torch)
 fashion=(dataset-fashion-mnist)
+dev=(clang clang-format clang-tidy libclang-rt-14-dev)
 
 wanted=("${base[@]}")
 for arg in "$@"; do
   case "$arg" in
     --bench) wanted+=("${bench[@]}") ;;
     --fashion-mnist) wanted+=("${fashion[@]}") ;;
-    --all) wanted+=("${bench[@]}" "${fashion[@]}") ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-    *) echo "install-deps.sh: unknown option '$arg' (expected --bench, --fashion-mnist, --all)" >&2; exit 2 ;;
+    --dev) wanted+=("${dev[@]}") ;;
+    --all) wanted+=("${bench[@]}" "${fashion[@]}" "${dev[@]}") ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (expected --bench, --fashion-mnist, --dev, --all)" >&2; exit 2 ;;
   esac
 done
 
