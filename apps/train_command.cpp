@@ -99,11 +99,6 @@ CLI::Option* add_parsed(CLI::App& cmd, const std::string& flag, const std::strin
         ->default_str(default_text);
 }
 
-template <class E>
-std::string names(std::span<const NamedValue<E>> table) {
-    return name_list(table);
-}
-
 }  // namespace
 
 void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
@@ -114,7 +109,7 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     cmd.add_option("--data", d.csv, "CSV file: a header row, numeric features, a label column");
     add_parsed(cmd, "--dataset",
                "Shipped or installed data set when --data is not given: " +
-                   names<NamedDataset>(kDatasetNames),
+                   name_list<NamedDataset>(kDatasetNames),
                to_string(d.dataset), [&d](const std::string& t) {
                    d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
                });
@@ -134,14 +129,14 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
         cmd.add_option("--lr", o.lr, "Learning rate")->capture_default_str();
     }
     add_parsed(cmd, "--activation",
-               "Hidden activation: " + names<ActivationKind>(kActivationNames) +
+               "Hidden activation: " + name_list<ActivationKind>(kActivationNames) +
                    " (leaky_relu:0.1, elu:0.5 set the slope)",
                to_string(m.activation),
                [&m](const std::string& t) { m.activation = parse_activation(t); });
     add_parsed(cmd, "--init",
-               "Weight initialiser: " + names<InitKind>(kInitNames) + " (constant:<value>)",
+               "Weight initialiser: " + name_list<InitKind>(kInitNames) + " (constant:<value>)",
                to_string(m.init), [&m](const std::string& t) { m.init = parse_init(t); });
-    add_parsed(cmd, "--optimizer", "Optimiser: " + names<OptimizerKind>(kOptimizerNames),
+    add_parsed(cmd, "--optimizer", "Optimiser: " + name_list<OptimizerKind>(kOptimizerNames),
                to_string(o.kind), [&o](const std::string& t) {
                    o.kind = parse_name<OptimizerKind>(kOptimizerNames, t, "optimizer");
                });
@@ -157,7 +152,7 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     cmd.add_option("--clip-norm", o.clip_norm, "Clip gradients to this global norm (0: off)")
         ->capture_default_str();
     add_parsed(cmd, "--schedule",
-               "Learning-rate schedule over epochs: " + names<ScheduleKind>(kScheduleNames),
+               "Learning-rate schedule over epochs: " + name_list<ScheduleKind>(kScheduleNames),
                to_string(s.kind), [&s](const std::string& t) {
                    s.kind = parse_name<ScheduleKind>(kScheduleNames, t, "schedule");
                });
