@@ -88,6 +88,39 @@ std::string join_names(const std::vector<std::string>& names) {
     return s;
 }
 
+// Levenshtein distance, case-insensitive (ASCII): how many one-letter edits turn a into b.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    std::vector<std::size_t> row(b.size() + 1);  // row[j]: distance of a[0, i) and b[0, j)
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min(
+                {up + 1, row[j - 1] + 1, diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The columns for a "no column 'x'" message: every one when there are at most
+// kMaxNamesInMessage, else the closest names to `wanted` (fewest edits, then file order)
+// and the count, so that a user who mistyped a name among 785 pixel columns sees it.
+std::string columns_for_message(const std::vector<std::string>& header, const std::string& wanted) {
+    if (header.size() <= kMaxNamesInMessage) return "columns: " + join_names(header);
+    constexpr std::size_t kClosest = 5;
+    std::vector<std::pair<std::size_t, std::size_t>> by_distance;  // (edits, index)
+    for (std::size_t i = 0; i < header.size(); ++i)
+        by_distance.emplace_back(edit_distance(wanted, header[i]), i);
+    std::partial_sort(by_distance.begin(), by_distance.begin() + kClosest, by_distance.end());
+    std::string s = std::to_string(header.size()) + " columns; the closest names: ";
+    for (std::size_t k = 0; k < kClosest; ++k) s += (k ? ", " : "") + header[by_distance[k].second];
+    return s + "; first column '" + header.front() + "', last '" + header.back() + "'";
+}
+
 // Lines of the text with their 1-based numbers; strips '\r' before '\n'.
 class LineReader {
   public:
@@ -139,8 +172,8 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
     if (!opt.label_column.empty()) {
         c.label = find(opt.label_column);
         if (!c.label && opt.label_required)
-            throw std::runtime_error(where + "no label column '" + opt.label_column +
-                                     "' (columns: " + join_names(header) + ")");
+            throw std::runtime_error(where + "no label column '" + opt.label_column + "' (" +
+                                     columns_for_message(header, opt.label_column) + ")");
     } else if (!opt.feature_names.empty()) {
         std::vector<std::size_t> extra;
         for (std::size_t i = 0; i < header.size(); ++i)
@@ -162,8 +195,8 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
         for (const std::string& f : opt.feature_names) {
             auto i = find(f);
             if (!i)
-                throw std::runtime_error(where + "missing feature column '" + f +
-                                         "' (columns: " + join_names(header) + ")");
+                throw std::runtime_error(where + "missing feature column '" + f + "' (" +
+                                         columns_for_message(header, f) + ")");
             if (c.label && *i == *c.label)
                 throw std::runtime_error(where + "column '" + f +
                                          "' cannot be both a feature and the label");

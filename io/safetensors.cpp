@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -77,19 +78,33 @@ nlohmann::json parse_header_json(std::string_view text, const std::string& name)
     }
 }
 
+// A byte count for a message: exact when short, else in e-notation ("7.5e17"), since the
+// header length of a file that is no safetensors file is eight arbitrary bytes.
+std::string byte_count(std::uint64_t n) {
+    if (n < 1000000000ull) return std::to_string(n);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1e", static_cast<double>(n));  // "7.5e+17"
+    std::string s = text;
+    const std::size_t e = s.find('e');
+    std::size_t digits = e + 2;  // past "e+"
+    while (digits + 1 < s.size() && s[digits] == '0') ++digits;
+    return s.substr(0, e + 1) + s.substr(digits);  // "7.5e17"
+}
+
 // The header length in the first 8 bytes of a file of `file_size` bytes, checked against
-// the limit and the file's size.
+// the limit and the file's size. Either failure almost always means the file is of another
+// kind (a CSV, a PyTorch .bin, an image), so the message says that first.
 std::uint64_t checked_header_length(std::string_view first8, std::uint64_t file_size,
                                     const std::string& name) {
     std::uint64_t h = 0;
     for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<unsigned char>(first8[i]);
-    if (h > kSafetensorsMaxHeader)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) +
-                                 " exceeds the limit of " + std::to_string(kSafetensorsMaxHeader) +
-                                 " bytes");
     if (h > file_size - kHeaderLengthBytes)
-        throw std::runtime_error(name + ": header length " + std::to_string(h) +
-                                 " runs past the end of the file (" + std::to_string(file_size) +
+        throw std::runtime_error(name + ": not a safetensors file (header length " + byte_count(h) +
+                                 " runs past the end of the file, " + std::to_string(file_size) +
+                                 " bytes)");
+    if (h > kSafetensorsMaxHeader)
+        throw std::runtime_error(name + ": not a safetensors file (header length " + byte_count(h) +
+                                 " exceeds the limit of " + std::to_string(kSafetensorsMaxHeader) +
                                  " bytes)");
     return h;
 }
@@ -191,7 +206,8 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& nam
 
     if (header_text.empty() || header_text.front() != '{')
         throw std::runtime_error(name +
-                                 ": invalid header: expected a JSON object starting with '{'");
+                                 ": not a safetensors file (its header does not start "
+                                 "with '{', as a JSON object does)");
     const nlohmann::json header = parse_header_json(header_text, name);
     if (!header.is_object())
         throw std::runtime_error(name + ": invalid header: expected a JSON object");

@@ -222,6 +222,18 @@ TEST(DataCsvErrors, LabelColumnDoesNotExist) {
                           "data/x.csv:1:", "at least 2 columns");
 }
 
+// With many columns the message cannot list them all: it names the closest ones, so a
+// mistyped label among 64 pixel columns is found even when it is not among the first 20.
+TEST(DataCsvErrors, WrongLabelNameAmongManyColumnsShowsTheClosest) {
+    std::string header, row;
+    for (int i = 0; i < 64; ++i) header += "p" + std::to_string(i) + ",", row += "0,";
+    CsvOptions opt;
+    opt.label_column = "Digt";
+    EXPECT_THROW_CONTAINS(parse_csv(header + "digit\n" + row + "3\n", "d.csv", opt),
+                          std::runtime_error, "d.csv:1:", "no label column 'Digt'",
+                          "65 columns; the closest names: digit,", "last 'digit'");
+}
+
 TEST(DataCsvErrors, UnknownLabelForFixedClasses) {
     CsvOptions opt;
     opt.class_names = {"setosa", "versicolor", "virginica"};

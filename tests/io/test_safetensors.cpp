@@ -112,7 +112,8 @@ TEST(DataSafetensors, HandBuiltFileIsRead) {
     const std::string header = R"( {"b": {"shape": [1], "dtype": "F32", "data_offsets": [8, 12]},)"
                                R"( "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}} )";
     // A leading space is not allowed by the reference reader; ours requires '{' first.
-    EXPECT_NE(parse_error(header, float_bytes({1, 2, 3})).find("starting with '{'"),
+    EXPECT_NE(parse_error(header, float_bytes({1, 2, 3}))
+                  .find("not a safetensors file (its header does not start with '{'"),
               std::string::npos);
     SafetensorsFile f =
         parse_safetensors(assemble(header.substr(1), float_bytes({1, 2, 3})), "hand");
@@ -139,10 +140,20 @@ TEST(DataSafetensors, WriterRejectsBadNames) {
 TEST(DataSafetensorsErrors, HeaderLength) {
     EXPECT_THROW_CONTAINS(parse_safetensors(std::string("\x02\0\0", 3), "m.safetensors"),
                           std::runtime_error, "m.safetensors", "too short");
+    // Eight arbitrary bytes read as a length: far larger than the file, and said in short.
     std::string huge = assemble("{}", "");
-    huge[4] = 1;  // 2^32 + 2 bytes of header
+    huge[7] = 0x0a;  // 0x0a00000000000002 = 7.2e17 bytes of header
     EXPECT_THROW_CONTAINS(parse_safetensors(huge, "m.safetensors"), std::runtime_error,
-                          "m.safetensors", "exceeds the limit of 100000000");
+                          "m.safetensors: not a safetensors file (header length 7.2e17 runs past "
+                          "the end of the file, 10 bytes)");
+    // Within a file that is large enough, a header above 100 MB is still refused.
+    std::string big = assemble("{}", "");
+    big[0] = 0;
+    big[3] = 0x08;  // 2^27 = 134,217,728 bytes of header, above the limit of 100,000,000
+    big.resize(8 + (std::size_t{1} << 27), ' ');  // and a file that holds them
+    EXPECT_THROW_CONTAINS(parse_safetensors(big, "m.safetensors"), std::runtime_error,
+                          "m.safetensors: not a safetensors file",
+                          "exceeds the limit of 100000000");
     std::string past = assemble("{}", "");
     past[0] = 40;  // 40 bytes claimed, 2 present
     EXPECT_THROW_CONTAINS(parse_safetensors(past, "m.safetensors"), std::runtime_error,
@@ -316,10 +327,10 @@ TEST(DataSafetensorsErrors, OtherFilesAreRejectedOnTheirHeaderLength) {
     for (int i = 0; i < 20000; ++i) text += "1,2,x\n";
     ffnn_test::write_bytes(csv, text);
     EXPECT_THROW_CONTAINS(read_safetensors(csv), std::runtime_error, csv.c_str(),
-                          "exceeds the limit");
+                          "not a safetensors file (header length 7.3e18 runs past the end");
     // Length 64 in a 20-byte file: runs past the end, and the message gives the file's size.
     const std::string cut = dir.file("cut.safetensors");
     ffnn_test::write_bytes(cut, assemble(std::string(64, ' '), "").substr(0, 20));
     EXPECT_THROW_CONTAINS(read_safetensors(cut), std::runtime_error, "cut.safetensors",
-                          "runs past the end of the file (20 bytes)");
+                          "runs past the end of the file, 20 bytes)");
 }
