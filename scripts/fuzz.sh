@@ -5,6 +5,8 @@
 # edges, ft: features, from libFuzzer's last status line) and the findings.
 #
 #   scripts/fuzz.sh [SECONDS]        FUZZ_TARGETS="csv idx" scripts/fuzz.sh 60
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 1800   (stop a target at 10 million executions or
+#                                              30 minutes, whichever comes first)
 #
 # Limits, as issue 13 sets them: an input over 1 s (-timeout=1) or 256 MB (-rss_limit_mb,
 # and -malloc_limit_mb defaults to it) is a finding; inputs are at most 64 KB (-max_len).
@@ -15,7 +17,8 @@
 #
 # The machine is shared: the build and each run hold FFNN_BUILD_LOCK (default
 # /tmp/ffnn-build.lock), a run for at most FUZZ_CHUNK seconds (default 600) at a time, so
-# that others can build in between. Exits 1 if anything was found.
+# that others can build in between. FUZZ_RUN_LOCK names another lock for the runs alone
+# (a long run at low priority beside others' builds). Exits 1 if anything was found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,8 @@ seconds=${1:-120}
 targets=${FUZZ_TARGETS:-csv idx safetensors checkpoint json_config}
 chunk=${FUZZ_CHUNK:-600}
 lock=${FFNN_BUILD_LOCK:-/tmp/ffnn-build.lock}
+run_lock=${FUZZ_RUN_LOCK:-$lock}
+max_runs=${FUZZ_RUNS:-0}  # 0: no limit on executions
 build=build/fuzz
 
 fuzz_bins=()
@@ -52,11 +57,14 @@ for t in $targets; do
   start=$(date +%s)
   marker=$findings/.started  # findings of earlier runs stay, but are not counted again
   touch "$marker"
-  while ((left > 0)); do
+  while ((left > 0)) && ((max_runs == 0 || execs < max_runs)); do
     run=$((left < chunk ? left : chunk))
+    runs=()
+    ((max_runs > 0)) && runs=(-runs=$((max_runs - execs)))
     # A finding stops libFuzzer with a non-zero status: record it and go to the next target.
-    if ! flock "$lock" "$build/tests/fuzz/fuzz_$t" "$corpus" "tests/fuzz/corpus/$t" "${dict[@]}" \
-      -max_total_time="$run" -timeout=1 -rss_limit_mb=256 -max_len=65536 \
+    chunk_start=$(date +%s)
+    if ! flock "$run_lock" "$build/tests/fuzz/fuzz_$t" "$corpus" "tests/fuzz/corpus/$t" "${dict[@]}" \
+      "${runs[@]}" -max_total_time="$run" -timeout=1 -rss_limit_mb=256 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$findings/" >>"$log" 2>&1; then
       crashed=1
     fi
@@ -67,7 +75,7 @@ for t in $targets; do
     last=$(grep -E '^#[0-9]+.*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<<"$last")
     ft=$(sed -E 's/.*ft: ([0-9]+).*/\1/' <<<"$last")
-    left=$((left - run))
+    left=$((left - $(date +%s) + chunk_start))
     ((crashed)) && break
   done
   elapsed=$(($(date +%s) - start))
