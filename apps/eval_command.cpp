@@ -3,6 +3,8 @@
 // Both read the file with the model's own feature columns (in any order in the file) and, for
 // eval, its class names: a label the model does not know is an error naming the line. The
 // model's standardisation is applied before the forward pass.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -27,6 +29,20 @@ Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const
     opts.class_names = ck.class_names;
     opts.feature_names = ck.feature_names;
     return read_csv(data_path, opts);
+}
+
+// What to tell a person when `count` of `n` rows gave non-finite outputs (first: `first_row`,
+// 0-based data row): the count, and which of the two causes it is.
+std::string non_finite_note(std::size_t count, std::size_t n, std::size_t first_row,
+                            bool weights_finite) {
+    return "warning: " + std::to_string(count) + " of " + std::to_string(n) +
+           " rows gave non-finite outputs (NaN or inf; the first is data row " +
+           std::to_string(first_row) + ", file line " + std::to_string(first_row + 2) +
+           ") and have no predicted class: " +
+           (weights_finite ? "the model's weights are finite, so those rows' feature values are "
+                             "too far outside the training data's range (the products overflow)"
+                           : "the model's weights are not all finite (a diverged training run?)") +
+           "\n";
 }
 
 }  // namespace
@@ -57,7 +73,15 @@ Command add_eval(CLI::App& cmd) {
         std::printf("loss %.4f  accuracy %.4f (%zu of %zu)\n\n", r.loss, r.accuracy, r.correct,
                     r.n);
         ConfusionMatrix cm(m.ck.class_names.size());
-        cm.add(m.data.labels, m.ck.model.predict(m.data.X));
+        const std::vector<int> predicted = m.ck.model.predict(m.data.X);
+        cm.add(m.data.labels, predicted);
+        if (r.non_finite > 0) {
+            const auto first =
+                std::find(predicted.begin(), predicted.end(), Model<float>::kNoPrediction) -
+                predicted.begin();
+            std::cerr << non_finite_note(r.non_finite, r.n, std::size_t(first),
+                                         weights_finite(m.ck.model));
+        }
         std::cout << cm.format(m.ck.class_names);
         return 0;
     };
@@ -89,11 +113,17 @@ Command add_predict(CLI::App& cmd) {
         if (rows.has_labels()) s << ",label";
         for (const auto& c : classes) s << ",p_" << c;
         s << "\n";
+        std::size_t non_finite = 0, first_non_finite = 0;
         for (std::size_t i = 0; i < pred.size(); ++i) {
-            s << i << "," << pred[i].class_name;
+            if (!pred[i].finite() && non_finite++ == 0) first_non_finite = i;
+            s << i << "," << pred[i].class_name;  // empty when there is no prediction
             if (rows.has_labels()) s << "," << classes[rows.labels[i]];
             for (float p : pred[i].probabilities) s << "," << p;
             s << "\n";
+        }
+        if (non_finite > 0) {
+            std::cerr << non_finite_note(non_finite, pred.size(), first_non_finite,
+                                         predictor.weights_finite());
         }
         if (out->empty()) {
             std::cout << s.str();

@@ -1,6 +1,7 @@
 // Predictor: checkpoint in, class probabilities out; see predictor.hpp.
 #include "ffnn/io/predictor.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace ffnn {
@@ -36,14 +37,23 @@ std::vector<Prediction> Predictor::predict(const Tensor<float>& rows) {
     for (std::size_t r = 0; r < N; ++r) {
         Prediction& o = out[r];
         o.probabilities.assign(p.data() + r * K, p.data() + (r + 1) * K);
-        // The first maximum, as Model::predict takes it.
+        // The first maximum, as Model::predict takes it; none when a probability is not
+        // finite (the logits were not: softmax of an inf or a NaN is NaN).
         std::size_t best = 0;
-        for (std::size_t k = 1; k < K; ++k)
+        bool finite = std::isfinite(o.probabilities[0]);
+        for (std::size_t k = 1; k < K; ++k) {
+            finite = finite && std::isfinite(o.probabilities[k]);
             if (o.probabilities[k] > o.probabilities[best]) best = k;
+        }
+        if (!finite) continue;  // label kNoPrediction, class_name empty
         o.label = static_cast<int>(best);
         o.class_name = ck_.class_names[best];
     }
     return out;
+}
+
+bool Predictor::weights_finite() {
+    return ffnn::weights_finite(ck_.model);
 }
 
 Prediction Predictor::predict(std::span<const float> row) {

@@ -25,8 +25,12 @@
 namespace ffnn {
 
 struct Prediction {
-    int label = 0;                     // index into class_names()
-    std::string class_name;            // class_names()[label]
+    // Index into class_names(), or Model<float>::kNoPrediction (-1) with an empty class_name
+    // when the outputs are not finite (a feature far outside the training range overflowed,
+    // or the model's weights are not finite): check finite() before using the class.
+    int label = Model<float>::kNoPrediction;
+    std::string class_name;  // class_names()[label]
+    bool finite() const { return label != Model<float>::kNoPrediction; }
     std::vector<float> probabilities;  // (K), softmax of the logits
 };
 
@@ -52,6 +56,10 @@ class Predictor {
     // One row by feature name. Throws std::invalid_argument naming a missing or unknown
     // feature.
     Prediction predict(const std::map<std::string, float>& row);
+
+    // Whether every weight of the model is finite: tells the two causes of a prediction
+    // without a class apart.
+    bool weights_finite();
 
   private:
     Checkpoint ck_;

@@ -71,8 +71,10 @@ template <class T>
 double softmax_and_log_sum(const T* z, T* g, std::size_t K, T& m) {
     T sum;
     m = softmax_row(z, g, K, sum);
-    std::size_t top = 0;  // the first maximum: its term is exp(0) = 1
-    while (z[top] != m) ++top;
+    // The first maximum: its term is exp(0) = 1. A row with a NaN has none equal to m (NaN
+    // equals nothing): the bound stops the search at the last element, and the loss is NaN.
+    std::size_t top = 0;
+    while (top + 1 < K && z[top] != m) ++top;
     double rest = 0.0;
     for (std::size_t k = 0; k < K; ++k)
         if (k != top) rest += static_cast<double>(g[k]);

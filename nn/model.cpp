@@ -13,19 +13,26 @@ namespace ffnn {
 
 namespace {
 
-// Index of the first maximum of each row of a (N, K) -> out (N).
+// Index of the first maximum of each row of a (N, K) -> out (N), or kNoPrediction for a row
+// with a value that is not finite; returns how many rows had none.
 template <class T>
-void argmax_rows(const Tensor<T>& a, std::vector<int>& out) {
+std::size_t argmax_rows(const Tensor<T>& a, std::vector<int>& out) {
     const std::size_t N = a.dim(0), K = a.dim(1);
     out.resize(N);
     const T* p = a.data();
+    std::size_t non_finite = 0;
     for (std::size_t r = 0; r < N; ++r) {
         const T* row = p + r * K;
         std::size_t best = 0;
-        for (std::size_t k = 1; k < K; ++k)
+        bool finite = std::isfinite(row[0]);
+        for (std::size_t k = 1; k < K; ++k) {
+            finite = finite && std::isfinite(row[k]);
             if (row[k] > row[best]) best = k;
-        out[r] = static_cast<int>(best);
+        }
+        out[r] = finite ? static_cast<int>(best) : Model<T>::kNoPrediction;
+        non_finite += finite ? 0 : 1;
     }
+    return non_finite;
 }
 
 }  // namespace
@@ -178,7 +185,7 @@ EvalResult Model<T>::evaluate(const Tensor<T>& X, std::span<const int> labels,
         std::span<const int> yb = labels.subspan(b, e - b);
         const Tensor<T>& logits = forward(xb);
         loss_sum += static_cast<double>(loss_->forward(logits, yb)) * static_cast<double>(e - b);
-        argmax_rows(logits, pred);
+        r.non_finite += argmax_rows(logits, pred);
         for (std::size_t i = 0; i < pred.size(); ++i) r.correct += pred[i] == yb[i] ? 1 : 0;
     }
     for (auto& m : modules_) m->release();  // do not keep X alive through cached views
@@ -282,7 +289,19 @@ std::string Model<T>::summary() const {
     return s + ", loss " + loss_->name();
 }
 
+template <class T>
+bool weights_finite(Model<T>& model) {
+    for (const Param<T>& p : model.parameter_list()) {
+        const T* v = p.value->data();
+        for (std::size_t i = 0; i < p.value->size(); ++i)
+            if (!std::isfinite(v[i])) return false;
+    }
+    return true;
+}
+
 template class Model<float>;
 template class Model<double>;
+template bool weights_finite(Model<float>&);
+template bool weights_finite(Model<double>&);
 
 }  // namespace ffnn

@@ -62,6 +62,7 @@ struct EvalResult {
     double accuracy = 0.0;  // fraction of samples whose argmax logit equals the label
     std::size_t n = 0;
     std::size_t correct = 0;
+    std::size_t non_finite = 0;  // rows whose logits were not all finite (counted as wrong)
 };
 
 template <class T>
@@ -99,7 +100,10 @@ class Model {
 
     // x (N, D) -> softmax of the logits (N, K), valid until the next call.
     const Tensor<T>& predict_proba(const Tensor<T>& x);
-    // x (N, D) -> argmax of the logits per row (N); ties go to the lowest class.
+    // x (N, D) -> argmax of the logits per row (N); ties go to the lowest class. A row whose
+    // logits are not all finite (NaN or inf: an input far outside the training range, or
+    // non-finite weights) has no class: kNoPrediction, never a class id that looks real.
+    static constexpr int kNoPrediction = -1;
     std::vector<int> predict(const Tensor<T>& x);
 
     // zero_grad, forward, loss, backward, optimizer.step(): the explicit loop above, in one
@@ -154,5 +158,9 @@ class Model {
     std::unique_ptr<SoftMax<T>> softmax_;  // for predict_proba
     Tensor<T> proba_;                      // output of predict_proba, (N, K)
 };
+
+// Whether every parameter of the model is finite (false after a diverged run).
+template <class T>
+bool weights_finite(Model<T>& model);
 
 }  // namespace ffnn

@@ -27,9 +27,11 @@
 namespace ffnn {
 
 // ---- layer 1: one element ----
+// NaN propagates (NaN < 0 is false), as in PyTorch: a ReLU network fed an overflow must
+// say NaN, not quietly turn it into 0 and predict class 0. -0 stays -0 (it equals 0).
 template <class T>
 inline T relu_scalar(T x) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;
 }
 // ReLU'(x) taken as 0 at x == 0 (the subgradient PyTorch uses).
 template <class T>
@@ -190,8 +192,9 @@ inline T softmax_row(const T* z, T* y, std::size_t K, T& sum) {
 // of 5 (the memory bandwidth of this shared machine varies by ~20% between runs): plain
 // stores 28 GB/s forward and 24 GB/s backward, streaming stores 46 and 33-39 GB/s, memcpy
 // 35-36 GB/s (bytes counted: 8 per element forward, 12 backward, 8 for memcpy).
-// The streamed values are the same bits as relu_scalar / relu_grad_scalar (max_ps(x, 0)
-// returns +0 for x = -0 and 0 for NaN, as x > 0 ? x : 0 does).
+// The streamed values are the same bits as relu_scalar / relu_grad_scalar: max_ps(a, b) is
+// a > b ? a : b, so max_ps(0, x) is 0 > x ? 0 : x, which returns x itself for NaN and -0,
+// as x < 0 ? 0 : x does.
 inline constexpr std::size_t kStreamThreshold = std::size_t(1) << 21;  // elements
 
 namespace kernels_detail {
@@ -244,12 +247,12 @@ inline void relu_forward_stream(const T* x, T* y, std::size_t n) {
         const __m256 zero = _mm256_setzero_ps();
         for (; i + L <= n; i += L) {
             _mm_prefetch(reinterpret_cast<const char*>(x + i + kPrefetchAhead), _MM_HINT_T0);
-            _mm256_stream_ps(y + i, _mm256_max_ps(_mm256_loadu_ps(x + i), zero));
+            _mm256_stream_ps(y + i, _mm256_max_ps(zero, _mm256_loadu_ps(x + i)));
         }
     } else {
         const __m256d zero = _mm256_setzero_pd();
         for (; i + L <= n; i += L)
-            _mm256_stream_pd(y + i, _mm256_max_pd(_mm256_loadu_pd(x + i), zero));
+            _mm256_stream_pd(y + i, _mm256_max_pd(zero, _mm256_loadu_pd(x + i)));
     }
     for (; i < n; ++i) y[i] = relu_scalar(x[i]);
     _mm_sfence();  // order the streamed stores before the stores that follow (the barrier)
@@ -284,8 +287,8 @@ inline void relu_backward_stream(const T* x, const T* dy, T* dx, std::size_t n) 
 
 }  // namespace kernels_detail
 
-// ReLU forward y = max(x, 0) and backward dx = dy * [x > 0]: the kernels bench_relu times.
-// y may equal x, dx may equal x or dy (in place); partial overlap is not allowed.
+// ReLU forward y = max(x, 0) (NaN stays NaN) and backward dx = dy * [x > 0]: the kernels bench_relu
+// times. y may equal x, dx may equal x or dy (in place); partial overlap is not allowed.
 template <class T>
 inline void relu_forward(const T* x, T* y, std::size_t n) {
 #if defined(__AVX2__)
@@ -316,7 +319,7 @@ inline void relu_backward(const T* x, const T* dy, T* dx, std::size_t n) {
 #define FFNN_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
 template <class T>
 FFNN_NO_VECTORIZE inline void relu_forward_naive(const T* x, T* y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
 }
 template <class T>
 FFNN_NO_VECTORIZE inline void relu_backward_naive(const T* x, const T* dy, T* dx, std::size_t n) {

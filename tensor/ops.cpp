@@ -338,7 +338,15 @@ T max(const Tensor<T>& a) {
     return a[argmax(a)];
 }
 // max and argmax are order-independent (a comparison picks one element exactly), so they run
-// serially: one pass at memory speed. NaN compares false and is skipped unless all are NaN.
+// serially: one pass at memory speed. NaN counts as larger than any number (the first NaN
+// wins), as in NumPy and PyTorch: a NaN in the data shows in the result instead of being
+// skipped.
+namespace {
+template <class T>
+bool beats(T candidate, T best) {
+    return candidate > best || (std::isnan(candidate) && !std::isnan(best));
+}
+}  // namespace
 template <class T>
 std::size_t argmax(const Tensor<T>& a) {
     if (a.size() == 0)
@@ -346,7 +354,7 @@ std::size_t argmax(const Tensor<T>& a) {
     const T* p = a.data();
     std::size_t best = 0;
     for (std::size_t i = 1; i < a.size(); ++i)
-        if (p[i] > p[best] || (std::isnan(p[best]) && !std::isnan(p[i]))) best = i;
+        if (beats(p[i], p[best])) best = i;
     return best;
 }
 
@@ -424,7 +432,7 @@ std::vector<std::size_t> argmax(const Tensor<T>& a, int axis) {
             const T* row = a.data() + r * h;
             std::size_t best = 0;
             for (std::size_t c = 1; c < h; ++c)
-                if (row[c] > row[best]) best = c;
+                if (beats(row[c], row[best])) best = c;
             out[r] = best;
         }
         return out;
@@ -433,7 +441,7 @@ std::vector<std::size_t> argmax(const Tensor<T>& a, int axis) {
     for (std::size_t r = 1; r < n; ++r) {
         const T* row = a.data() + r * h;
         for (std::size_t c = 0; c < h; ++c)
-            if (row[c] > a.data()[out[c] * h + c]) out[c] = r;
+            if (beats(row[c], a.data()[out[c] * h + c])) out[c] = r;
     }
     return out;
 }

@@ -139,7 +139,8 @@ template <class T>
 Tensor<T> equal(const Tensor<T>& a, T s);
 
 // ---- reductions ----
-// Over all elements. max and argmax of an empty tensor throw.
+// Over all elements. max and argmax of an empty tensor throw. In max and argmax (here and
+// along an axis) NaN is the largest value: the first NaN is the answer, as in NumPy.
 template <class T>
 T sum(const Tensor<T>& a);
 template <class T>

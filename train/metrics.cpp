@@ -8,7 +8,7 @@
 namespace ffnn {
 
 ConfusionMatrix::ConfusionMatrix(std::size_t num_classes)
-    : k_(num_classes), c_(num_classes * num_classes, 0) {
+    : k_(num_classes), c_(num_classes * num_classes, 0), none_(num_classes, 0) {
     if (num_classes == 0) throw std::invalid_argument("ConfusionMatrix: need at least one class");
 }
 
@@ -19,6 +19,10 @@ void ConfusionMatrix::add(std::span<const int> truth, std::span<const int> predi
                                     " predictions");
     for (std::size_t i = 0; i < truth.size(); ++i) {
         int t = truth[i], p = predicted[i];
+        if (p == -1 && t >= 0 && std::size_t(t) < k_) {
+            ++none_[std::size_t(t)];
+            continue;
+        }
         if (t < 0 || p < 0 || std::size_t(t) >= k_ || std::size_t(p) >= k_)
             throw std::invalid_argument("ConfusionMatrix::add: pair " + std::to_string(i) + " (" +
                                         std::to_string(t) + ", " + std::to_string(p) +
@@ -28,8 +32,14 @@ void ConfusionMatrix::add(std::span<const int> truth, std::span<const int> predi
 }
 
 std::size_t ConfusionMatrix::total() const {
-    std::size_t s = 0;
+    std::size_t s = unpredicted();
     for (std::size_t v : c_) s += v;
+    return s;
+}
+
+std::size_t ConfusionMatrix::unpredicted() const {
+    std::size_t s = 0;
+    for (std::size_t v : none_) s += v;
     return s;
 }
 
@@ -45,6 +55,7 @@ ClassMetrics ConfusionMatrix::class_metrics(std::size_t k) const {
         predicted += count(j, k);
         actual += count(k, j);
     }
+    actual += none_[k];
     ClassMetrics m;
     m.support = actual;
     double tp = double(count(k, k));
@@ -60,7 +71,7 @@ std::size_t ConfusionMatrix::classes_present() const {
     for (std::size_t k = 0; k < k_; ++k) {
         std::size_t seen = 0;
         for (std::size_t j = 0; j < k_; ++j) seen += count(k, j) + count(j, k);
-        n += seen > 0 ? 1 : 0;
+        n += seen + none_[k] > 0 ? 1 : 0;
     }
     return n;
 }
@@ -127,6 +138,9 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
                   accuracy(), macro_f1(), over.c_str(), total());
     out += pad("", w, false);
     out += buf;
+    if (const std::size_t none = unpredicted(); none > 0)
+        out += pad("", w, false) + "  " + std::to_string(none) + " of " + std::to_string(total()) +
+               " examples have no prediction (non-finite outputs): counted as wrong\n";
     return out;
 }
 

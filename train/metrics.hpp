@@ -24,14 +24,16 @@ class ConfusionMatrix {
   public:
     explicit ConfusionMatrix(std::size_t num_classes);
     // Adds pairs (true, predicted); throws std::invalid_argument on a length mismatch or an id
-    // outside [0, K).
+    // outside [0, K). A prediction of -1 (Model::kNoPrediction: non-finite outputs) is
+    // counted apart: a miss for accuracy and recall, no column of the matrix.
     void add(std::span<const int> truth, std::span<const int> predicted);
+    std::size_t unpredicted() const;  // rows added with prediction -1
 
     std::size_t num_classes() const { return k_; }
     std::size_t count(std::size_t truth, std::size_t predicted) const {
         return c_[truth * k_ + predicted];
     }
-    std::size_t total() const;
+    std::size_t total() const;  // every row added, unpredicted ones too
     double accuracy() const;
     ClassMetrics class_metrics(std::size_t k) const;
     // The mean F1 over the classes present in the true or the predicted labels (as
@@ -47,7 +49,8 @@ class ConfusionMatrix {
 
   private:
     std::size_t k_;
-    std::vector<std::size_t> c_;  // (K, K) row-major
+    std::vector<std::size_t> c_;     // (K, K) row-major
+    std::vector<std::size_t> none_;  // (K): rows of true class t without a prediction
 };
 
 }  // namespace ffnn

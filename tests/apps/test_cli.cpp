@@ -161,6 +161,26 @@ TEST_F(Cli, EvalAndPredictUseTheSavedModel) {
     EXPECT_TRUE(contains(q.output, "1,virginica,")) << q.output;
 }
 
+// A feature value far outside the training range overflows to inf and NaN: predict leaves the
+// class empty and says why, eval counts the row as wrong and says so; neither says class 0.
+TEST_F(Cli, NonFiniteOutputsAreReportedNotPredictedAsAClass) {
+    ASSERT_EQ(run("train --epochs 30 --out " + path("run")).code, 0);
+    write("x.csv",
+          "sepal_length,sepal_width,petal_length,petal_width,label\n5.1,3.5,1.4,0.2,setosa\n"
+          "3e38,-3e38,3e38,-3e38,setosa\n");
+    Result p = run("predict --model " + path("run/model.safetensors") + " --data " + path("x.csv"));
+    ASSERT_EQ(p.code, 0) << p.output;
+    EXPECT_TRUE(contains(p.output, "0,setosa,setosa,")) << p.output;
+    EXPECT_TRUE(contains(p.output, "\n1,,setosa,")) << p.output;
+    EXPECT_TRUE(contains(p.output, "1 of 2 rows gave non-finite outputs")) << p.output;
+    EXPECT_TRUE(contains(p.output, "data row 1, file line 3")) << p.output;
+    EXPECT_TRUE(contains(p.output, "too far outside the training data's range")) << p.output;
+    Result e = run("eval --model " + path("run/model.safetensors") + " --data " + path("x.csv"));
+    ASSERT_EQ(e.code, 0) << e.output;
+    EXPECT_TRUE(contains(e.output, "(1 of 2)")) << e.output;
+    EXPECT_TRUE(contains(e.output, "1 of 2 examples have no prediction")) << e.output;
+}
+
 TEST_F(Cli, JsonConfigSetsFlagsAndTheCommandLineWins) {
     write(
         "c.json",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "ffnn/nn/gradcheck.hpp"
@@ -87,6 +88,22 @@ TEST(CrossEntropy, StableOnHugeLogits) {
     // loss 2000 + log 2. Mean 2000 + log(2) / 2; float keeps ~7 digits of 2000.
     EXPECT_NEAR(loss, 2000.0 + std::log(2.0) / 2, 1e-3);
     for (float g : ce.backward()) EXPECT_TRUE(std::isfinite(g));
+}
+
+// Logits of NaN or inf (an overflowed forward pass) give a NaN loss, the signal fit() stops
+// on. The search for the row's maximum used to run past the row when no logit equalled the
+// NaN maximum (eval segfaulted on such a row); the last row here puts NaN at the very end.
+TEST(CrossEntropy, NonFiniteLogitsGiveNanAndStayInTheirRow) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    for (const std::vector<float>& row : std::vector<std::vector<float>>{
+             {nan, 1.f, 2.f}, {1.f, inf, 2.f}, {inf, -inf, 0.f}, {1.f, 2.f, nan}}) {
+        Tensor<float> z = Tensor<float>::from_vector(row, Shape{1, 3});
+        SoftmaxCrossEntropy<float> ce;
+        const std::vector<int> labels = {0};
+        EXPECT_TRUE(std::isnan(ce.forward(z, labels)))
+            << row[0] << ", " << row[1] << ", " << row[2];
+    }
 }
 
 TEST(BinaryCrossEntropy, StableOnHugeLogits) {

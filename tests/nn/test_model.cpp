@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "ffnn/nn/gradcheck.hpp"
 #include "ffnn/nn/model.hpp"
@@ -199,6 +200,24 @@ TEST(Model, PredictProbaRowsSumToOne) {
         EXPECT_NEAR(s, 1.0f, 1e-6f);  // five float terms
         EXPECT_EQ(pred[r], static_cast<int>(best));
     }
+}
+
+// An input so large that the products overflow gives logits of inf and NaN: such a row has
+// no prediction (it used to be class 0, a class that looks real) and evaluate counts it.
+TEST(Model, RowsWithNonFiniteLogitsHaveNoPrediction) {
+    Model<float> m(ModelSpec{.n_inputs = 2, .hidden = {8}, .n_classes = 3, .seed = 4});
+    auto x = Tensor<float>::from_vector({0.5f, -0.25f, 3e38f, -3e38f, 1.0f, 2.0f}, Shape{3, 2});
+    const std::vector<int> pred = m.predict(x);
+    EXPECT_GE(pred[0], 0);
+    EXPECT_EQ(pred[1], Model<float>::kNoPrediction);
+    EXPECT_GE(pred[2], 0);
+    const std::vector<int> labels = {pred[0], 0, pred[2]};
+    EvalResult r = m.evaluate(x, labels);
+    EXPECT_EQ(r.non_finite, 1u);
+    EXPECT_EQ(r.correct, 2u);  // the non-finite row is wrong whatever its label
+    EXPECT_TRUE(weights_finite(m));
+    m.parameter("layers.0.W").value->data()[3] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_FALSE(weights_finite(m));
 }
 
 TEST(Model, SetParameterChecksNameAndShape) {

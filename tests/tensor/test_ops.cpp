@@ -202,6 +202,33 @@ TYPED_TEST(TensorOps, ShapeErrorsNameTheOperationAndBothShapes) {
     EXPECT_THROW_CONTAINS(ffnn::argmax(empty), std::invalid_argument, "argmax: empty");
 }
 
+// NaN is never turned into a number: relu(NaN) is NaN on every path (the scalar loop, the
+// bias-fused sweep uses the same relu_scalar, the streaming kernel is compared with it above),
+// and max/argmax take NaN as the largest value, flat and per row alike (NumPy's rule).
+TYPED_TEST(TensorOps, NanPropagatesThroughReluAndWinsArgmax) {
+    using T = TypeParam;
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    EXPECT_TRUE(std::isnan(ffnn::relu_scalar(nan)));
+    auto x = Tensor<T>::from_vector({T(-1), nan, T(2), T(-0.0)}, Shape{4});
+    auto y = ffnn::relu(x);
+    EXPECT_EQ(y[0], T(0));
+    EXPECT_TRUE(std::isnan(y[1]));
+    EXPECT_EQ(y[2], T(2));
+    EXPECT_EQ(y[3], T(0));
+    // A NaN first in its row was skipped by the row-wise argmax (row 0 -> class 0 only by
+    // luck); in the middle of a row it was skipped too (row 1 -> 2).
+    auto a =
+        Tensor<T>::from_vector({nan, T(1), T(2), T(1), nan, T(3), T(1), T(5), T(3)}, Shape{3, 3});
+    const std::vector<std::size_t> rows = ffnn::argmax(a, 1);
+    EXPECT_EQ(rows, (std::vector<std::size_t>{0, 1, 1}));
+    const std::vector<std::size_t> cols = ffnn::argmax(a, 0);
+    EXPECT_EQ(cols, (std::vector<std::size_t>{0, 1, 1}));
+    EXPECT_EQ(ffnn::argmax(a), 0u);
+    EXPECT_TRUE(std::isnan(ffnn::max(a)));
+    auto b = Tensor<T>::from_vector({T(1), T(7), nan}, Shape{3});
+    EXPECT_EQ(ffnn::argmax(b), 2u);
+}
+
 TYPED_TEST(TensorOps, ReductionsMatchScalarLoops) {
     using T = TypeParam;
     Rng rng(8);
