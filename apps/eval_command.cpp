@@ -58,6 +58,10 @@ Command add_eval(CLI::App& cmd) {
         ->required()
         ->check(CLI::ExistingFile);
     cmd.add_option("--label", *label, "Label column (default: the one the model was trained with)");
+    auto confusion = std::make_shared<std::string>();
+    cmd.add_option("--confusion", *confusion,
+                   "Write the confusion matrix and per-class table to this file (the terminal "
+                   "then gets a summary; automatic above 20 classes)");
     return [=]() -> int {
         struct {
             Checkpoint ck;
@@ -82,7 +86,18 @@ Command add_eval(CLI::App& cmd) {
             std::cerr << non_finite_note(r.non_finite, r.n, std::size_t(first),
                                          weights_finite(m.ck.model));
         }
-        std::cout << cm.format(m.ck.class_names);
+        if (cm.num_classes() <= ConfusionMatrix::kMaxPrintedClasses && confusion->empty()) {
+            std::cout << cm.format(m.ck.class_names);
+        } else {
+            std::cout << cm.format_summary(m.ck.class_names);
+            if (!confusion->empty()) {
+                write_file_atomic(*confusion, cm.format(m.ck.class_names));
+                std::cout << "full matrix in " << *confusion << "\n";
+            } else {
+                std::cout << "(" << cm.num_classes()
+                          << " classes: add --confusion FILE for the full matrix)\n";
+            }
+        }
         return 0;
     };
 }

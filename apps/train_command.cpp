@@ -258,10 +258,21 @@ Command add_train(CLI::App& cmd) {
         else
             std::printf("\ntest: loss %.4f  accuracy %.4f (%zu of %zu)\n", out.test.loss,
                         out.test.accuracy, out.test.correct, out.test.n);
+        bool wrote_confusion = false;
         if (data.test.size()) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));
-            std::cout << "\n" << cm.format(data.test.class_names);
+            if (cm.num_classes() <= ConfusionMatrix::kMaxPrintedClasses) {
+                std::cout << "\n" << cm.format(data.test.class_names);
+                std::error_code ec;  // an earlier run's matrix would not describe this one
+                std::filesystem::remove(dir + "/confusion.txt", ec);
+            } else {
+                write_file_atomic(dir + "/confusion.txt", cm.format(data.test.class_names));
+                wrote_confusion = true;
+                std::cout << "\n"
+                          << cm.format_summary(data.test.class_names) << "full matrix in " << dir
+                          << "/confusion.txt\n";
+            }
         }
         save_checkpoint(dir + "/model.safetensors", model, data.standardizer,
                         data.train.class_names, data.train.feature_names, data.label_column,
@@ -273,8 +284,9 @@ Command add_train(CLI::App& cmd) {
         write_summary_json(dir + "/summary.json", c, out, data, max_threads(), wall);
         std::printf(
             "\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved "
-            "%s/{model.safetensors,metrics.csv,summary.json}\n",
-            out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s", dir.c_str());
+            "%s/{model.safetensors,metrics.csv,summary.json%s}\n",
+            out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s", dir.c_str(),
+            wrote_confusion ? ",confusion.txt" : "");
         return 0;
     };
 }

@@ -144,4 +144,51 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
     return out;
 }
 
+std::string ConfusionMatrix::format_summary(const std::vector<std::string>& names,
+                                            std::size_t n) const {
+    if (names.size() != k_)
+        throw std::invalid_argument(
+            "ConfusionMatrix::format_summary: " + std::to_string(names.size()) +
+            " class names for " + std::to_string(k_) + " classes");
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "%zu classes, %zu examples: accuracy %.4f, macro F1 %.4f over %zu classes "
+                  "present\n",
+                  k_, total(), accuracy(), macro_f1(), classes_present());
+    std::string out = buf;
+    // Lowest F1 first among the classes present; ties in class order.
+    std::vector<std::pair<double, std::size_t>> by_f1;
+    for (std::size_t k = 0; k < k_; ++k) {
+        const ClassMetrics m = class_metrics(k);
+        std::size_t predicted = 0;
+        for (std::size_t j = 0; j < k_; ++j) predicted += count(j, k);
+        if (m.support > 0 || predicted > 0) by_f1.emplace_back(m.f1, k);
+    }
+    std::stable_sort(by_f1.begin(), by_f1.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    out += "lowest F1:";
+    for (std::size_t i = 0; i < by_f1.size() && i < n; ++i) {
+        const ClassMetrics m = class_metrics(by_f1[i].second);
+        std::snprintf(buf, sizeof buf, "%s %s %.3f (recall %.3f, %zu examples)", i ? "," : "",
+                      names[by_f1[i].second].c_str(), m.f1, m.recall, m.support);
+        out += buf;
+    }
+    out += "\n";
+    // The largest off-diagonal cells; ties in (true, predicted) order.
+    std::vector<std::pair<std::size_t, std::size_t>> cells;  // (count, t * K + p)
+    for (std::size_t t = 0; t < k_; ++t)
+        for (std::size_t p = 0; p < k_; ++p)
+            if (t != p && count(t, p) > 0) cells.emplace_back(count(t, p), t * k_ + p);
+    std::stable_sort(cells.begin(), cells.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    out += cells.empty() ? "no confusions" : "most confused (true -> predicted):";
+    for (std::size_t i = 0; i < cells.size() && i < n; ++i)
+        out += std::string(i ? "," : "") + " " + names[cells[i].second / k_] + " -> " +
+               names[cells[i].second % k_] + ": " + std::to_string(cells[i].first);
+    out += "\n";
+    if (const std::size_t none = unpredicted(); none > 0)
+        out += std::to_string(none) + " examples have no prediction (non-finite outputs)\n";
+    return out;
+}
+
 }  // namespace ffnn

@@ -46,6 +46,14 @@ class ConfusionMatrix {
     // The matrix with class names on both axes (rows: true, columns: predicted), then a
     // table of precision, recall, F1 and support per class.
     std::string format(const std::vector<std::string>& class_names) const;
+    // For a terminal when the matrix is too wide to read (more than kMaxPrintedClasses): the
+    // accuracy and macro F1, the `n` classes of lowest F1 and the `n` most frequent
+    // confusions (true -> predicted: count).
+    std::string format_summary(const std::vector<std::string>& class_names,
+                               std::size_t n = 5) const;
+    // Above this many classes the CLI writes the full matrix to a file and prints the summary
+    // (the matrix of 20 classes of 6-character names is already 180 characters wide).
+    static constexpr std::size_t kMaxPrintedClasses = 20;
 
   private:
     std::size_t k_;

@@ -181,6 +181,33 @@ TEST_F(Cli, NonFiniteOutputsAreReportedNotPredictedAsAClass) {
     EXPECT_TRUE(contains(e.output, "1 of 2 examples have no prediction")) << e.output;
 }
 
+// 25 classes: the terminal gets a summary (no 25-column matrix), the run directory the
+// full matrix; eval does the same with --confusion.
+TEST_F(Cli, WideConfusionMatricesGoToAFile) {
+    std::string text = "x0,x1,label\n";
+    for (int k = 0; k < 25; ++k)
+        for (int i = 0; i < 8; ++i)
+            text += std::to_string(k) + "." + std::to_string(i) + "," + std::to_string(k % 5) +
+                    ",c" + std::to_string(k) + "\n";
+    write("wide.csv", text);
+    Result t = run("train --data " + path("wide.csv") + " --epochs 3 --test-split 0.5 --out " +
+                   path("run"));
+    ASSERT_EQ(t.code, 0) << t.output;
+    EXPECT_TRUE(contains(t.output, "25 classes, 100 examples: accuracy")) << t.output;
+    EXPECT_TRUE(contains(t.output, "lowest F1:")) << t.output;
+    EXPECT_TRUE(contains(t.output, "full matrix in " + path("run") + "/confusion.txt")) << t.output;
+    EXPECT_FALSE(contains(t.output, "true\\pred")) << t.output;
+    EXPECT_TRUE(contains(ffnn_test::read_bytes(path("run/confusion.txt")), "true\\pred"));
+    Result e = run("eval --model " + path("run/model.safetensors") + " --data " + path("wide.csv") +
+                   " --confusion " + path("cm.txt"));
+    ASSERT_EQ(e.code, 0) << e.output;
+    EXPECT_TRUE(contains(e.output, "25 classes, 200 examples")) << e.output;
+    EXPECT_TRUE(contains(ffnn_test::read_bytes(path("cm.txt")), "precision"));
+    // A later run with few classes in the same directory leaves no stale matrix behind.
+    ASSERT_EQ(run("train --epochs 2 --out " + path("run")).code, 0);
+    EXPECT_FALSE(fs::exists(path("run/confusion.txt")));
+}
+
 TEST_F(Cli, JsonConfigSetsFlagsAndTheCommandLineWins) {
     write(
         "c.json",
