@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "ffnn/train/trainer.hpp"
 
@@ -22,6 +23,10 @@ Command add_explain(CLI::App& cmd);
 // The flags of `ffnn train` bound to the fields of `config` (sweep reuses them; with
 // for_sweep, --hidden, --lr and --seed are left out: the sweep takes lists of them).
 void add_train_flags(CLI::App& cmd, TrainConfig& config, bool for_sweep = false);
+// The CSV dialect flags (--delimiter, --comment, --ignore-columns, --id-column), bound to
+// the fields of the same names; train, sweep, eval and predict share them.
+void add_csv_flags(CLI::App& cmd, char& delimiter, char& comment,
+                   std::vector<std::string>& ignore_columns, std::string& id_column);
 // The flag that sets a configuration field: "optimizer.lr" -> "--lr" (ConfigError::field).
 std::string flag_of_field(const std::string& field);
 // "runs/<name>-<YYYYmmdd-HHMMSS>" in local time.

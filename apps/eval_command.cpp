@@ -20,14 +20,55 @@ namespace ffnn::app {
 
 namespace {
 
-// The data file read with the model's own feature columns and class names.
-Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const std::string& label,
+// A field of the predictions file, quoted (RFC 4180) when it holds a comma, a quote or a
+// space at its ends, so that read_csv reads back what was written.
+std::string csv_field(const std::string& text) {
+    const bool quote = text.find_first_of(",\";\t") != std::string::npos ||
+                       (!text.empty() && (text.front() == ' ' || text.back() == ' '));
+    if (!quote) return text;
+    std::string q = "\"";
+    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+// The flags eval and predict share besides --model and --data.
+struct DataFlags {
+    std::string label;
+    char delimiter = 0, comment = 0;
+    std::vector<std::string> ignore_columns;
+    std::string id_column;
+};
+
+void add_data_flags(CLI::App& cmd, DataFlags& f, const char* label_help) {
+    cmd.add_option("--label", f.label, label_help);
+    add_csv_flags(cmd, f.delimiter, f.comment, f.ignore_columns, f.id_column);
+}
+
+// --data: an existing file, or - for standard input.
+CLI::Option* add_data_option(CLI::App& cmd, std::string& data, const char* help) {
+    return cmd.add_option("--data", data, help)
+        ->required()
+        ->check(
+            [](const std::string& path) {
+                return path == "-" ? std::string() : CLI::ExistingFile(path);
+            },
+            "FILE or -");
+}
+
+// The data file read with the model's own feature columns and class names. For prediction
+// (labels not required) an empty or unknown label is ignored, not an error.
+Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const DataFlags& f,
                        bool label_required) {
     CsvOptions opts;
-    opts.label_column = label.empty() ? ck.label_column : label;
+    opts.label_column = f.label.empty() ? ck.label_column : f.label;
     opts.label_required = label_required;
     opts.class_names = ck.class_names;
     opts.feature_names = ck.feature_names;
+    opts.delimiter = f.delimiter;
+    opts.comment = f.comment;
+    opts.ignore_columns = f.ignore_columns;
+    opts.id_column = f.id_column;
+    opts.ignore_unknown_labels = !label_required;
     return read_csv(data_path, opts);
 }
 
@@ -50,14 +91,14 @@ std::string non_finite_note(std::size_t count, std::size_t n, std::size_t first_
 Command add_eval(CLI::App& cmd) {
     auto model = std::make_shared<std::string>();
     auto data = std::make_shared<std::string>();
-    auto label = std::make_shared<std::string>();
+    auto flags = std::make_shared<DataFlags>();
     cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd.add_option("--data", *data, "Labelled CSV file with the model's feature columns")
-        ->required()
-        ->check(CLI::ExistingFile);
-    cmd.add_option("--label", *label, "Label column (default: the one the model was trained with)");
+    add_data_option(cmd, *data,
+                    "Labelled CSV file with the model's feature columns (- reads "
+                    "standard input)");
+    add_data_flags(cmd, *flags, "Label column (default: the one the model was trained with)");
     auto confusion = std::make_shared<std::string>();
     cmd.add_option("--confusion", *confusion,
                    "Write the confusion matrix and per-class table to this file (the terminal "
@@ -67,7 +108,7 @@ Command add_eval(CLI::App& cmd) {
             Checkpoint ck;
             Dataset data;
         } m{load_checkpoint(*model), {}};
-        m.data = read_for_model(m.ck, *data, *label, true);
+        m.data = read_for_model(m.ck, *data, *flags, true);
         if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
         EvalResult r = m.ck.model.evaluate(m.data.X, m.data.labels);
         std::printf(
@@ -106,33 +147,42 @@ Command add_predict(CLI::App& cmd) {
     auto model = std::make_shared<std::string>();
     auto data = std::make_shared<std::string>();
     auto out = std::make_shared<std::string>();
-    auto label = std::make_shared<std::string>();
+    auto flags = std::make_shared<DataFlags>();
     cmd.add_option("--model", *model, "A model.safetensors written by ffnn train")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd.add_option("--data", *data,
-                   "CSV file with the model's feature columns; a label column is optional")
-        ->required()
-        ->check(CLI::ExistingFile);
+    add_data_option(cmd, *data,
+                    "CSV file with the model's feature columns; a label column is optional (- "
+                    "reads standard input)");
     cmd.add_option("--out", *out,
                    "Write the predictions to this CSV file (default: standard output)");
-    cmd.add_option("--label", *label, "Label column, when the file has one under another name");
+    add_data_flags(cmd, *flags, "Label column, when the file has one under another name");
     return [=]() -> int {
         Predictor predictor = Predictor::load(*model);
-        const Dataset rows = read_for_model(predictor.checkpoint(), *data, *label, false);
+        const Dataset rows = read_for_model(predictor.checkpoint(), *data, *flags, false);
+        if (rows.ignored_labels > 0)
+            std::cerr << "note: " << rows.ignored_labels << " of " << rows.size()
+                      << " rows have an empty label or one the model does not know; they are "
+                         "predicted all the same (the label column is left empty for them)\n";
         const std::vector<Prediction> pred = predictor.predict(rows.X);  // (N), raw rows
         const std::vector<std::string>& classes = predictor.class_names();
         std::ostringstream s;
         s.precision(9);
-        s << "row,predicted";
+        const bool ids = !rows.ids.empty();
+        s << (ids ? csv_field(rows.id_column) : std::string("row")) << ",predicted";
         if (rows.has_labels()) s << ",label";
-        for (const auto& c : classes) s << ",p_" << c;
+        for (const auto& c : classes) s << "," << csv_field("p_" + c);
         s << "\n";
         std::size_t non_finite = 0, first_non_finite = 0;
         for (std::size_t i = 0; i < pred.size(); ++i) {
             if (!pred[i].finite() && non_finite++ == 0) first_non_finite = i;
-            s << i << "," << pred[i].class_name;  // empty when there is no prediction
-            if (rows.has_labels()) s << "," << classes[rows.labels[i]];
+            if (ids)
+                s << csv_field(rows.ids[i]);
+            else
+                s << i;
+            s << "," << csv_field(pred[i].class_name);  // empty when there is no prediction
+            if (rows.has_labels())
+                s << "," << (rows.labels[i] == kNoLabel ? "" : csv_field(classes[rows.labels[i]]));
             for (float p : pred[i].probabilities) s << "," << p;
             s << "\n";
         }

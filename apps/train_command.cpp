@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
+#include "ffnn/io/csv.hpp"
 #include "ffnn/tensor/parallel.hpp"
 #include "ffnn/train/metrics.hpp"
 #include "run_files.hpp"
@@ -101,12 +102,44 @@ CLI::Option* add_parsed(CLI::App& cmd, const std::string& flag, const std::strin
 
 }  // namespace
 
+void add_csv_flags(CLI::App& cmd, char& delimiter, char& comment,
+                   std::vector<std::string>& ignore_columns, std::string& id_column) {
+    add_parsed(cmd, "--delimiter",
+               "Field delimiter of the CSV file: auto (detected from the header), ',', ';', "
+               "tab, or another character",
+               delimiter_text(delimiter),
+               [&delimiter](const std::string& t) { delimiter = parse_delimiter(t); });
+    add_parsed(
+        cmd, "--comment", "Skip lines that start with this character, e.g. '#' (default none)",
+        comment_text(comment), [&comment](const std::string& t) { comment = parse_comment(t); });
+    add_parsed(cmd, "--ignore-columns", "Columns to leave out, comma-separated: a,b", "",
+               [&ignore_columns](const std::string& t) {
+                   ignore_columns.clear();
+                   std::size_t start = 0;
+                   while (start <= t.size() && !t.empty()) {
+                       const std::size_t comma = std::min(t.find(',', start), t.size());
+                       std::string name = t.substr(start, comma - start);
+                       const auto b = name.find_first_not_of(' ');
+                       const auto e = name.find_last_not_of(' ');
+                       if (b == std::string::npos)
+                           throw std::invalid_argument("empty column name in '" + t + "'");
+                       ignore_columns.push_back(name.substr(b, e - b + 1));
+                       start = comma + 1;
+                   }
+               });
+    cmd.add_option("--id-column", id_column,
+                   "A column of row identifiers: not a feature; predict writes it beside each "
+                   "prediction");
+}
+
 void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     DataConfig& d = c.data;
     ModelSpec& m = c.model;
     OptimizerConfig& o = c.optimizer;
     ScheduleConfig& s = c.schedule;
-    cmd.add_option("--data", d.csv, "CSV file: a header row, numeric features, a label column");
+    cmd.add_option("--data", d.csv,
+                   "CSV file: a header row, numeric features, a label column (- reads standard "
+                   "input)");
     add_parsed(cmd, "--dataset",
                "Shipped or installed data set when --data is not given: " +
                    name_list<NamedDataset>(kDatasetNames),
@@ -114,6 +147,7 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
                    d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
                });
     cmd.add_option("--label", d.label, "Name of the label column (default: the last column)");
+    add_csv_flags(cmd, d.delimiter, d.comment, d.ignore_columns, d.id_column);
     add_parsed(
         cmd, "--task",
         "What the label is: auto (refuse a label that looks continuous) or "
@@ -203,6 +237,12 @@ Command add_train(CLI::App& cmd) {
                   << data.train.num_features() << " features; label '" << data.label_column
                   << "': " << data.train.num_classes() << " classes ("
                   << join(data.train.class_names) << ")"
+                  << (data.train.delimiter != ','
+                          ? std::string("; fields separated by ") +
+                                (data.train.delimiter == '\t'
+                                     ? std::string("tab")
+                                     : "'" + std::string(1, data.train.delimiter) + "'")
+                          : std::string())
                   << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         for (const std::string& w : data.warnings)
             std::cerr << "ffnn train: warning: " << w << "\n";

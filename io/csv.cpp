@@ -5,6 +5,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <deque>
+#include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -20,28 +23,97 @@ namespace {
 // At most this many class names are listed in an "unknown label" message.
 constexpr std::size_t kMaxNamesInMessage = 20;
 
+bool is_space(char c);
+
 std::string_view trim(std::string_view s) {
-    auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-    };
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
     while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
     return s;
 }
 
-// Splits one line on commas into trimmed fields (views into the line).
-void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Splits one line on `delim` into fields (views into the line, or into `unquoted` for a
+// quoted field that held a doubled quote). Unquoted fields are trimmed. A field whose first
+// non-space character is '"' is quoted, as RFC 4180 has it: it runs to the next lone '"', may
+// hold the delimiter, and "" inside it stands for one '"'; its text is kept as is, spaces
+// included, and only spaces may follow the closing quote. Returns an error message, or an
+// empty string when the line is well formed.
+std::string split_fields(std::string_view line, char delim, std::vector<std::string_view>& fields,
+                         std::deque<std::string>& unquoted) {
     fields.clear();
-    std::size_t start = 0;
+    unquoted.clear();
+    const std::size_t n = line.size();
+    std::size_t pos = 0;
     while (true) {
-        std::size_t comma = line.find(',', start);
-        if (comma == std::string_view::npos) {
-            fields.push_back(trim(line.substr(start)));
-            return;
+        std::size_t i = pos;
+        while (i < n && line[i] != delim && is_space(line[i])) ++i;
+        if (i < n && line[i] == '"') {
+            const std::size_t column = fields.size() + 1;
+            std::size_t start = i + 1, q;
+            std::string* text = nullptr;  // only once a "" is met
+            while (true) {
+                q = line.find('"', start);
+                if (q == std::string_view::npos)
+                    return "field " + std::to_string(column) +
+                           ": a quoted field is not closed on its line (a field cannot span "
+                           "lines)";
+                if (q + 1 < n && line[q + 1] == '"') {  // "" is one quote
+                    if (!text) text = &unquoted.emplace_back();
+                    text->append(line.substr(start, q + 1 - start));
+                    start = q + 2;
+                    continue;
+                }
+                break;
+            }
+            if (text) {
+                text->append(line.substr(start, q - start));
+                fields.push_back(*text);
+            } else {
+                fields.push_back(line.substr(start, q - start));
+            }
+            std::size_t k = q + 1;
+            while (k < n && line[k] != delim && is_space(line[k])) ++k;
+            if (k < n && line[k] != delim)
+                return "field " + std::to_string(column) + ": unexpected '" +
+                       std::string(1, line[k]) +
+                       "' after a closing quote (expected the delimiter or the end of the line)";
+            if (k >= n) return "";
+            pos = k + 1;
+            continue;
         }
-        fields.push_back(trim(line.substr(start, comma - start)));
-        start = comma + 1;
+        const std::size_t d = line.find(delim, pos);
+        const std::string_view f =
+            trim(line.substr(pos, d == std::string_view::npos ? d : d - pos));
+        if (f.find('"') != std::string_view::npos)
+            return "field " + std::to_string(fields.size() + 1) + " (" + std::string(f) +
+                   "): a quote inside an unquoted field (quote the whole field, and write a "
+                   "quote inside it as \"\")";
+        fields.push_back(f);
+        if (d == std::string_view::npos) return "";
+        pos = d + 1;
     }
+}
+
+// How a person writes the delimiter in a message.
+std::string delimiter_name(char d) {
+    return d == '\t' ? "tab" : "'" + std::string(1, d) + "'";
+}
+
+// The delimiter of a header line: the candidate (',', ';', tab) that splits it into the most
+// fields, ',' on a tie (a one-column header included).
+char detect_delimiter(std::string_view header) {
+    std::vector<std::string_view> fields;
+    std::deque<std::string> scratch;
+    char best = ',';
+    std::size_t most = 0;
+    for (char d : {',', ';', '\t'}) {
+        const bool ok = split_fields(header, d, fields, scratch).empty();
+        if (ok && fields.size() > most) most = fields.size(), best = d;
+    }
+    return best;
 }
 
 // A finite float, the whole field, or nothing. One leading '+' is accepted (from_chars
@@ -149,11 +221,13 @@ class LineReader {
 struct Columns {
     std::vector<std::size_t> features;  // header index of feature j, j = 0..D-1
     std::optional<std::size_t> label;   // header index of the label column
+    std::optional<std::size_t> id;      // header index of the id column
 };
 
-Columns choose_columns(const std::vector<std::string>& header, const std::string& name,
+// `at_header` is "file:line" of the header, for messages.
+Columns choose_columns(const std::vector<std::string>& header, const std::string& at_header,
                        const CsvOptions& opt) {
-    const std::string where = name + ":1: ";
+    const std::string where = at_header + ": ";
     // Hash lookups: a header of H names against F feature names costs H + F, not H * F.
     // The header's names are unique (checked by the caller).
     std::unordered_map<std::string_view, std::size_t> index;
@@ -169,14 +243,40 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
     auto is_feature = [&](const std::string& col) { return features.count(col) > 0; };
 
     Columns c;
+    // Columns that are neither features nor the label: the ignored ones and the id.
+    std::vector<bool> excluded(header.size(), false);
+    auto require = [&](const std::string& col, const char* what) {
+        auto i = find(col);
+        if (!i)
+            throw std::runtime_error(where + "no " + what + " column '" + col + "' (" +
+                                     columns_for_message(header, col) + ")");
+        if (c.label && *c.label == *i)
+            throw std::runtime_error(where + "column '" + col + "' cannot be both the label and " +
+                                     (std::string(what) == "id" ? "the id" : "ignored"));
+        if (is_feature(col))
+            throw std::runtime_error(where + "column '" + col + "' is a feature of the model; it " +
+                                     "cannot be " +
+                                     (std::string(what) == "id" ? "the id" : "ignored"));
+        excluded[*i] = true;
+        return *i;
+    };
     if (!opt.label_column.empty()) {
         c.label = find(opt.label_column);
         if (!c.label && opt.label_required)
             throw std::runtime_error(where + "no label column '" + opt.label_column + "' (" +
                                      columns_for_message(header, opt.label_column) + ")");
+    }
+    for (const std::string& col : opt.ignore_columns) require(col, "ignored");
+    if (!opt.id_column.empty()) c.id = require(opt.id_column, "id");
+    std::vector<std::size_t> kept;  // header indices that are not excluded
+    for (std::size_t i = 0; i < header.size(); ++i)
+        if (!excluded[i]) kept.push_back(i);
+
+    if (!opt.label_column.empty()) {
+        // found above
     } else if (!opt.feature_names.empty()) {
         std::vector<std::size_t> extra;
-        for (std::size_t i = 0; i < header.size(); ++i)
+        for (std::size_t i : kept)
             if (!is_feature(header[i])) extra.push_back(i);
         if (extra.size() == 1) c.label = extra[0];
         if (extra.empty() && opt.label_required)
@@ -184,11 +284,20 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
                 where +
                 "no label column: every column is a feature (columns: " + join_names(header) + ")");
     } else if (opt.label_required) {
-        if (header.size() < 2)
+        if (kept.size() < 2) {
+            std::string hint;
+            if (header.size() == 1)
+                for (char d : {',', ';', '\t'})
+                    if (d != opt.delimiter && header[0].find(d) != std::string::npos)
+                        hint = " (the one column's name holds " + delimiter_name(d) +
+                               ": is that the delimiter? --delimiter " +
+                               (d == '\t' ? std::string("tab") : "'" + std::string(1, d) + "'") +
+                               ")";
             throw std::runtime_error(where +
                                      "expected at least 2 columns (features and a label), got " +
-                                     std::to_string(header.size()));
-        c.label = header.size() - 1;
+                                     std::to_string(kept.size()) + hint);
+        }
+        c.label = kept.back();
     }
 
     if (!opt.feature_names.empty()) {
@@ -202,16 +311,18 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
                                          "' cannot be both a feature and the label");
             c.features.push_back(*i);
         }
-        for (std::size_t i = 0; i < header.size(); ++i)
+        for (std::size_t i : kept)
             if (!is_feature(header[i]) && !(c.label && *c.label == i))
                 throw std::runtime_error(
                     where + "unexpected column '" + header[i] + "': expected the features (" +
                     join_names(opt.feature_names) + ")" +
                     (opt.label_column.empty()
                          ? " and at most one label column"
-                         : " and the label column '" + opt.label_column + "'"));
+                         : " and the label column '" + opt.label_column + "'") +
+                    "; a column the model does not use can be left out (--ignore-columns " +
+                    header[i] + ")");
     } else {
-        for (std::size_t i = 0; i < header.size(); ++i)
+        for (std::size_t i : kept)
             if (!(c.label && *c.label == i)) c.features.push_back(i);
     }
     if (c.features.empty()) throw std::runtime_error(where + "no feature columns");
@@ -233,6 +344,11 @@ void map_labels(const std::vector<std::string>& raw, const std::vector<std::size
             auto it = id.find(raw[i]);
             if (it == id.end())
                 if (auto v = parse_int(raw[i])) it = id.find(std::to_string(*v));
+            if (it == id.end() && opt.ignore_unknown_labels) {
+                out.labels[i] = kNoLabel;
+                ++out.ignored_labels;
+                continue;
+            }
             if (it == id.end())
                 throw std::runtime_error(
                     name + ":" + std::to_string(lines[i]) + ", column '" + label_col +
@@ -277,39 +393,63 @@ void map_labels(const std::vector<std::string>& raw, const std::vector<std::size
 }  // namespace
 
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opt) {
+    if (opt.ignore_unknown_labels && opt.class_names.empty())
+        throw std::invalid_argument("read_csv: " + name +
+                                    ": ignore_unknown_labels needs the class names");
+    if (opt.delimiter == '"' || opt.delimiter == '\n' || opt.delimiter == '\r' ||
+        (opt.delimiter != 0 && opt.delimiter == opt.comment))
+        throw std::invalid_argument("read_csv: " + name + ": the delimiter cannot be " +
+                                    delimiter_name(opt.delimiter) +
+                                    " (the quote, a line end or the comment character)");
     LineReader lines(text);
     std::string_view line;
     std::vector<std::string_view> fields;
+    std::deque<std::string> unquoted;  // fields that held "" (fields point into it)
+    // A comment line: its first non-space character is opt.comment (when set).
+    auto is_comment = [&](std::string_view l) {
+        const std::string_view t = trim(l);
+        return opt.comment != 0 && !t.empty() && t.front() == opt.comment;
+    };
+    auto next_line = [&](std::string_view& l) {
+        while (lines.next(l))
+            if (!is_comment(l)) return true;
+        return false;
+    };
 
     // Header: the first line. A file of blank lines is as empty as an empty file.
     const std::string empty_msg = name + ": empty file: expected a header row of column names";
-    if (!lines.next(line)) throw std::runtime_error(empty_msg);
+    if (!next_line(line)) throw std::runtime_error(empty_msg);
     if (trim(line).empty()) {
+        const std::size_t blank = lines.number();
         std::string_view rest;
-        while (lines.next(rest))
+        while (next_line(rest))
             if (!trim(rest).empty())
-                throw std::runtime_error(
-                    name + ":1: expected a header row of column names, got a blank line");
+                throw std::runtime_error(name + ":" + std::to_string(blank) +
+                                         ": expected a header row of column names, got a blank "
+                                         "line");
         throw std::runtime_error(empty_msg);
     }
+    const std::size_t header_line = lines.number();
+    const std::string at_header = name + ":" + std::to_string(header_line);
+    CsvOptions o = opt;
+    if (o.delimiter == 0) o.delimiter = detect_delimiter(line);
+    const char delim = o.delimiter;
 
-    split_fields(line, fields);
+    if (std::string e = split_fields(line, delim, fields, unquoted); !e.empty())
+        throw std::runtime_error(at_header + ": " + e);
     std::vector<std::string> header;
     std::unordered_map<std::string, std::size_t> column_of;  // name -> header index
     column_of.reserve(fields.size());
     for (std::size_t i = 0; i < fields.size(); ++i) {
         std::string col(fields[i]);
         if (col.empty())
-            throw std::runtime_error(name + ":1: column " + std::to_string(i + 1) +
+            throw std::runtime_error(at_header + ": column " + std::to_string(i + 1) +
                                      " has an empty name");
-        if (col.find('"') != std::string::npos)
-            throw std::runtime_error(name + ":1: quoted fields are not supported (column " +
-                                     std::to_string(i + 1) + " is " + col + ")");
         // One hash lookup per name: comparing each with every earlier one took 7 s on a
         // 562 KB header of 119,531 names.
         auto [it, fresh] = column_of.try_emplace(col, i);
         if (!fresh)
-            throw std::runtime_error(name + ":1: duplicate column name '" + col + "' (columns " +
+            throw std::runtime_error(at_header + ": duplicate column name '" + col + "' (columns " +
                                      std::to_string(it->second + 1) + " and " +
                                      std::to_string(i + 1) + ")");
         header.push_back(std::move(col));
@@ -318,18 +458,20 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
     // and name the features "5.1", "3.5", ...
     if (std::all_of(header.begin(), header.end(),
                     [](const std::string& h) { return parse_float(h).has_value(); }))
-        throw std::runtime_error(name + ":1: the first row is all numbers (" + join_names(header) +
+        throw std::runtime_error(at_header + ": the first row is all numbers (" +
+                                 join_names(header) +
                                  "): expected a header row of column names; the file seems to "
                                  "have none (add a first line such as x1,x2,...,label)");
-    const Columns cols = choose_columns(header, name, opt);
+    const Columns cols = choose_columns(header, at_header, o);
     const std::size_t d = cols.features.size();
 
+    Dataset out;
     std::vector<float> values;
     std::vector<std::string> raw_labels;
     std::vector<std::size_t> label_lines;
     std::size_t n = 0;
     std::size_t blank_line = 0;  // first blank line seen after the header, 0 if none
-    while (lines.next(line)) {
+    while (next_line(line)) {
         if (trim(line).empty()) {
             if (!blank_line) blank_line = lines.number();
             continue;
@@ -339,10 +481,12 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
             throw std::runtime_error(
                 name + ":" + std::to_string(blank_line) +
                 ": blank line inside the data (only trailing blank lines are allowed)");
-        split_fields(line, fields);
+        if (std::string e = split_fields(line, delim, fields, unquoted); !e.empty())
+            throw std::runtime_error(where + ": " + e);
         if (fields.size() != header.size())
             throw std::runtime_error(where + ": expected " + std::to_string(header.size()) +
-                                     " fields, got " + std::to_string(fields.size()));
+                                     " fields, got " + std::to_string(fields.size()) +
+                                     " (separated by " + delimiter_name(delim) + ")");
         for (std::size_t j = 0; j < d; ++j) {
             std::string_view f = fields[cols.features[j]];
             auto v = parse_float(f);
@@ -354,34 +498,63 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
         }
         if (cols.label) {
             std::string_view f = fields[*cols.label];
-            if (f.empty())
+            if (f.empty() && !o.ignore_unknown_labels)
                 throw std::runtime_error(where + ", column '" + header[*cols.label] +
                                          "': missing label (empty field)");
-            if (f.find('"') != std::string_view::npos)
-                throw std::runtime_error(where + ", column '" + header[*cols.label] +
-                                         "': quoted fields are not supported, got " +
-                                         std::string(f));
             raw_labels.emplace_back(f);
             label_lines.push_back(lines.number());
         }
+        if (cols.id) out.ids.emplace_back(fields[*cols.id]);
         ++n;
     }
     if (n == 0) throw std::runtime_error(name + ": no data rows after the header");
 
-    Dataset out;
     out.X = Tensor<float>::from_vector(std::move(values), {n, d});
     for (std::size_t j : cols.features) out.feature_names.push_back(header[j]);
     if (cols.label) {
-        map_labels(raw_labels, label_lines, name, header[*cols.label], opt, out);
+        map_labels(raw_labels, label_lines, name, header[*cols.label], o, out);
         out.label_column = header[*cols.label];  // as the header names it, trimmed
     } else {
-        out.class_names = opt.class_names;
+        out.class_names = o.class_names;
     }
+    if (cols.id) out.id_column = header[*cols.id];
+    out.delimiter = delim;
     out.source = name;
     return out;
 }
 
+char parse_delimiter(std::string_view text) {
+    if (text == "auto") return 0;
+    if (text == "tab" || text == "\\t") return '\t';
+    if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r' &&
+        !(text[0] == ' '))
+        return text[0];
+    throw std::invalid_argument(
+        "expected auto, ',', ';', tab or another single character "
+        "(not a quote or a space), got '" +
+        std::string(text) + "'");
+}
+
+char parse_comment(std::string_view text) {
+    if (text == "none" || text.empty()) return 0;
+    if (text.size() == 1 && text[0] != '"' && !is_space(text[0]) && text[0] != '\n') return text[0];
+    throw std::invalid_argument("expected none or a single character such as '#', got '" +
+                                std::string(text) + "'");
+}
+
+std::string delimiter_text(char d) {
+    return d == 0 ? "auto" : d == '\t' ? "tab" : std::string(1, d);
+}
+std::string comment_text(char c) {
+    return c == 0 ? "none" : std::string(1, c);
+}
+
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
+    if (path == "-") {
+        std::string text{std::istreambuf_iterator<char>(std::cin), {}};
+        if (std::cin.bad()) throw std::runtime_error("stdin: read error");
+        return parse_csv(text, "stdin", options);
+    }
     return parse_csv(read_file_bytes(path), path, options);
 }
 

@@ -1,22 +1,28 @@
 // CSV reader for tabular data sets (Iris, digits, and whatever a user brings).
 //
-// Format: one header row of column names, then one row per example, fields separated by
-// commas, no quoting (a field may contain neither a comma nor a double quote). CRLF or LF
-// line endings, a UTF-8 byte-order mark, whitespace around fields and blank lines at the end
-// of the file are accepted; a blank line followed by more data is not.
+// Format: one header row of column names, then one row per example. Fields are separated by
+// a comma, a semicolon or a tab: CsvOptions::delimiter, or detected from the header (the one
+// of the three that splits it into the most fields, the comma on a tie). A field may be
+// quoted as RFC 4180 has it: "a, b" holds the delimiter, "say ""hi""" a quote; a quoted field
+// cannot span lines. CRLF or LF line endings, a UTF-8 byte-order mark, whitespace around
+// fields and blank lines at the end of the file are accepted; a blank line followed by more
+// data is not. With CsvOptions::comment set (for example '#'), lines whose first non-space
+// character it is are skipped, before the header too; line numbers still count them.
 //
 // Feature columns must hold finite numbers, parsed with std::from_chars (the same result
-// in every locale). The label column holds class names or integers and is mapped to class
-// ids in a documented, stable order:
+// in every locale); a missing value is an error naming its line. The label column holds
+// class names or integers and is mapped to class ids in a documented, stable order:
 //   - if every label parses as an integer: numeric ascending order, and the class names
 //     are the canonical integer strings ("07" and "7" are both class "7");
 //   - otherwise: lexicographic (byte-wise) order of the label strings.
 // With a fixed class list (CsvOptions::class_names, a saved model's classes), class id i is
-// class_names[i] and a label outside the list is an error.
+// class_names[i] and a label outside the list is an error (or, for prediction, ignored).
+// Columns listed in ignore_columns, and the id column, are neither features nor the label;
+// the id column's values are kept as they are written (Dataset::ids).
 //
 // Every error throws std::runtime_error naming the file, the line (1 is the header) and,
 // for a field, the column, and saying what was expected, e.g.
-//   data/iris.csv:17: expected 5 fields, got 4
+//   data/iris.csv:17: expected 5 fields separated by ',', got 4
 //   data/x.csv:3, column 'petal_width': expected a finite number, got 'abc'
 #pragma once
 
@@ -42,9 +48,30 @@ struct CsvOptions {
     // the label column; X's columns follow this order. Empty: every non-label column is a
     // feature, in file order.
     std::vector<std::string> feature_names;
+    // ',' ';' or '\t' (any character but the quote, a line end and `comment`); 0: detect it
+    // from the header.
+    char delimiter = 0;
+    // Lines starting with this character (after spaces) are comments; 0: no comments.
+    char comment = 0;
+    // Columns that are read past: neither features nor the label (each must exist).
+    std::vector<std::string> ignore_columns;
+    // A column of row identifiers (names, keys): kept in Dataset::ids, not a feature.
+    std::string id_column;
+    // For prediction with class_names: an empty or unknown label gets kNoLabel instead of an
+    // error (Dataset::ignored_labels counts them); labels are not needed to predict.
+    bool ignore_unknown_labels = false;
 };
 
-// Reads a CSV file into a Dataset (source = path).
+// The delimiter and comment options as a person writes them: "auto" (0), ",", ";", "tab"
+// (or a tab character), or another single character; "none" (0) or one character for the
+// comment. Throw std::invalid_argument saying what is accepted.
+char parse_delimiter(std::string_view text);
+char parse_comment(std::string_view text);
+std::string delimiter_text(char delimiter);  // "auto", ",", ";", "tab", ...
+std::string comment_text(char comment);      // "none" or the character
+
+// Reads a CSV file into a Dataset (source = path). The path "-" reads standard input (named
+// "stdin" in messages).
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 // The same on text in memory; `name` stands for the file name in error messages.

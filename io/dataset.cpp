@@ -17,6 +17,9 @@ void check_dataset(const Dataset& data, const std::string& what) {
     if (!data.labels.empty() && data.labels.size() != n)
         throw std::invalid_argument(what + ": " + std::to_string(data.labels.size()) +
                                     " labels for " + std::to_string(n) + " rows");
+    if (!data.ids.empty() && data.ids.size() != n)
+        throw std::invalid_argument(what + ": " + std::to_string(data.ids.size()) + " ids for " +
+                                    std::to_string(n) + " rows");
     if (!data.feature_names.empty() && data.feature_names.size() != d)
         throw std::invalid_argument(what + ": " + std::to_string(data.feature_names.size()) +
                                     " feature names for " + std::to_string(d) + " columns");
@@ -40,10 +43,16 @@ Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
         out.labels.reserve(index.size());
         for (std::size_t i : index) out.labels.push_back(data.labels[i]);
     }
+    if (!data.ids.empty()) {
+        out.ids.reserve(index.size());
+        for (std::size_t i : index) out.ids.push_back(data.ids[i]);
+    }
     out.class_names = data.class_names;
     out.feature_names = data.feature_names;
     out.label_column = data.label_column;
     out.source = data.source;
+    out.delimiter = data.delimiter;
+    out.id_column = data.id_column;
     return out;
 }
 

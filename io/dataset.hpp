@@ -22,6 +22,9 @@
 
 namespace ffnn {
 
+// The label of a prediction row whose label was empty or unknown (CsvOptions).
+inline constexpr int kNoLabel = -1;
+
 struct Dataset {
     Tensor<float> X;                         // (N, D)
     std::vector<int> labels;                 // (N) or empty
@@ -29,6 +32,13 @@ struct Dataset {
     std::vector<std::string> feature_names;  // (D)
     std::string label_column;                // the label's column name (empty: unlabelled)
     std::string source;
+    // From a CSV file: the delimiter it used, and its id column and values (N) if it has one.
+    char delimiter = ',';
+    std::string id_column;
+    std::vector<std::string> ids;
+    // Rows whose label was empty or unknown and is kNoLabel (prediction input only: such a
+    // data set is not for training, and check_dataset refuses it).
+    std::size_t ignored_labels = 0;
 
     std::size_t size() const { return X.rank() >= 1 ? X.rows() : 0; }          // N
     std::size_t num_features() const { return X.rank() == 2 ? X.cols() : 0; }  // D

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "ffnn/io/csv.hpp"
 #include "ffnn/nn/config_error.hpp"
 
 namespace ffnn {
@@ -70,6 +71,10 @@ nlohmann::json TrainConfig::to_json() const {
                           {"test_split", data.test_split},
                           {"standardize", data.standardize},
                           {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
+                          {"delimiter", delimiter_text(data.delimiter)},
+                          {"comment", comment_text(data.comment)},
+                          {"ignore_columns", data.ignore_columns},
+                          {"id_column", data.id_column},
                           {"hidden", model.hidden},
                           {"activation", to_string(model.activation)},
                           {"init", to_string(model.init)},

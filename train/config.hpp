@@ -60,6 +60,11 @@ struct DataConfig {
     double test_split = 0.2;                    // for testing; Fashion-MNIST has its own
     bool standardize = true;                    // (x - mean) / sd fitted on the training part
     LabelTask task = LabelTask::Auto;
+    // The CSV dialect (io/csv.hpp): delimiter 0 detects it from the header; comment 0: none.
+    char delimiter = 0;
+    char comment = 0;
+    std::vector<std::string> ignore_columns;  // neither features nor the label
+    std::string id_column;                    // row identifiers, not a feature
 
     void validate() const;
     // "iris", "digits", "fashion-mnist" or the CSV file's stem.

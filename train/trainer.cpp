@@ -104,6 +104,10 @@ PreparedData prepare_data(const TrainConfig& config) {
             dc.csv.empty() ? shipped_data_path(to_string(dc.dataset) + ".csv") : dc.csv;
         CsvOptions opts;
         opts.label_column = dc.label;
+        opts.delimiter = dc.delimiter;
+        opts.comment = dc.comment;
+        opts.ignore_columns = dc.ignore_columns;
+        opts.id_column = dc.id_column;
         Dataset all = read_csv(path, opts);
         check_label_task(all, path, dc);
         SplitIndices s = stratified_split(all.labels, dc.val_split, dc.test_split, config.seed);

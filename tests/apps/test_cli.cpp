@@ -208,6 +208,62 @@ TEST_F(Cli, WideConfusionMatricesGoToAFile) {
     EXPECT_FALSE(fs::exists(path("run/confusion.txt")));
 }
 
+// A CSV as spreadsheets export it: ';' between fields, quoted names, a comment line, an id
+// column and a free-text column. Train detects the delimiter; predict reads standard input,
+// writes the ids beside the predictions and passes over an unknown label.
+TEST_F(Cli, CsvDialectsTrainAndPredict) {
+    std::string text =
+        "# measured 2026-11\n\"id\";sepal_length;sepal_width;petal_length;"
+        "petal_width;\"note\";label\n";
+    const std::string iris_text = ffnn_test::read_bytes(iris);
+    std::istringstream lines(iris_text);
+    std::string line;
+    std::getline(lines, line);  // iris header
+    for (int row = 0; std::getline(lines, line); ++row) {
+        for (char& c : line)
+            if (c == ',') c = ';';
+        const std::size_t last = line.rfind(';');
+        text += "r" + std::to_string(row) + ";" + line.substr(0, last) + ";\"free; text\";" +
+                line.substr(last + 1) + "\n";
+    }
+    write("semi.csv", text);
+    Result t =
+        run("train --data " + path("semi.csv") +
+            " --comment '#' --id-column id --ignore-columns note --epochs 30 --out " + path("run"));
+    ASSERT_EQ(t.code, 0) << t.output;
+    EXPECT_TRUE(contains(t.output, "4 features; label 'label'")) << t.output;
+    EXPECT_TRUE(contains(t.output, "fields separated by ';'")) << t.output;
+    // The dialect is part of the run's configuration, and the summary's config runs again.
+    const auto summary = nlohmann::json::parse(ffnn_test::read_bytes(path("run/summary.json")));
+    EXPECT_EQ(summary["config"]["comment"], "#");
+    EXPECT_EQ(summary["config"]["id_column"], "id");
+    EXPECT_EQ(summary["config"]["ignore_columns"], nlohmann::json::array({"note"}));
+    write("new.csv",
+          "id;petal_width;petal_length;sepal_width;sepal_length;note;label\n"
+          "a;0.2;1.4;3.5;5.1;x;setosa\nb;2.3;5.4;3.0;6.2;y;rose\n\"c;d\";2.3;5.4;3.0;6.2;z;\n");
+    Result p = run("predict --model " + path("run/model.safetensors") +
+                   " --id-column id --ignore-columns note --data - < " + path("new.csv"));
+    ASSERT_EQ(p.code, 0) << p.output;
+    EXPECT_TRUE(contains(p.output, "id,predicted,label,p_setosa")) << p.output;
+    EXPECT_TRUE(contains(p.output, "\na,setosa,setosa,")) << p.output;
+    EXPECT_TRUE(contains(p.output, "\nb,virginica,,")) << p.output;
+    EXPECT_TRUE(contains(p.output, "\n\"c;d\",virginica,,")) << p.output;
+    EXPECT_TRUE(contains(p.output,
+                         "note: 2 of 3 rows have an empty label or one the model does "
+                         "not know"))
+        << p.output;
+    // Without --ignore-columns the extra column is named, with the way out.
+    Result q = run("predict --model " + path("run/model.safetensors") + " --id-column id --data " +
+                   path("new.csv"));
+    EXPECT_EQ(q.code, 1) << q.output;
+    EXPECT_TRUE(contains(q.output, "new.csv:1: unexpected column 'note'")) << q.output;
+    EXPECT_TRUE(contains(q.output, "--ignore-columns note")) << q.output;
+    // A bad delimiter is a usage error, found before any data is read.
+    Result r = run("train --data " + path("semi.csv") + " --delimiter ';;'");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_TRUE(contains(r.output, "--delimiter")) << r.output;
+}
+
 TEST_F(Cli, JsonConfigSetsFlagsAndTheCommandLineWins) {
     write(
         "c.json",

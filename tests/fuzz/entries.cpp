@@ -54,11 +54,17 @@ class Attempts {
 void check_dataset(const ffnn::Dataset& d) {
     require(d.X.rank() == 2, "X is a matrix");
     require(d.feature_names.size() == d.X.cols(), "one feature name per column");
+    require(d.ids.empty() || d.ids.size() == d.X.rows(), "one id per row");
     if (!d.labels.empty()) {
         require(d.labels.size() == d.X.rows(), "one label per row");
-        for (int y : d.labels)
-            require(y >= 0 && static_cast<std::size_t>(y) < d.class_names.size(),
-                    "labels are class ids");
+        std::size_t ignored = 0;
+        for (int y : d.labels) {
+            ignored += y == ffnn::kNoLabel ? 1 : 0;
+            require(y == ffnn::kNoLabel ||
+                        (y >= 0 && static_cast<std::size_t>(y) < d.class_names.size()),
+                    "labels are class ids (or kNoLabel)");
+        }
+        require(ignored == d.ignored_labels, "ignored labels are counted");
     }
 }
 
@@ -93,8 +99,20 @@ void run_csv(std::string_view bytes) {
     predict.label_required = false;
     predict.class_names = {"a", "b", "7"};
     predict.feature_names = {"f1", "f0"};
+    // The dialect options: a forced ';' with '#' comments, an ignored and an id column; and
+    // predict's leniency towards empty or unknown labels.
+    ffnn::CsvOptions dialect;
+    dialect.delimiter = ';';
+    dialect.comment = '#';
+    dialect.ignore_columns = {"note"};
+    dialect.id_column = "id";
+    ffnn::CsvOptions predict_lenient = predict;
+    predict_lenient.ignore_unknown_labels = true;
+    predict_lenient.ignore_columns = {"note"};
+    predict_lenient.id_column = "id";
     Attempts attempt;
-    for (const ffnn::CsvOptions* opt : {&train_default, &train_label, &eval, &predict})
+    for (const ffnn::CsvOptions* opt :
+         {&train_default, &train_label, &eval, &predict, &dialect, &predict_lenient})
         attempt([&] { check_dataset(ffnn::parse_csv(bytes, "fuzz.csv", *opt)); });
     attempt.rethrow_if_none_accepted();
 }

@@ -234,6 +234,130 @@ TEST(DataCsvErrors, WrongLabelNameAmongManyColumnsShowsTheClosest) {
                           "65 columns; the closest names: digit,", "last 'digit'");
 }
 
+// ---- dialects: delimiters, quotes, comments, ignored and id columns ----
+
+TEST(DataCsvDialect, DelimiterIsDetectedFromTheHeader) {
+    for (const char* text : {"a;b;label\n1,5;2;x\n3;4;y\n", "a\tb\tlabel\n1.5\t2\tx\n3\t4\ty\n",
+                             "a,b,label\n1.5,2,x\n3,4,y\n"}) {
+        SCOPED_TRACE(text);
+        // The ';' file has a decimal comma in its first row: with ';' detected it is a field
+        // of its own, and an error names it (never a silently shifted column).
+        if (std::string(text).find(';') != std::string::npos) {
+            EXPECT_THROW_CONTAINS(parse_csv(text, "d.csv"), std::runtime_error,
+                                  "d.csv:2, column 'a': expected a finite number, got '1,5'");
+            continue;
+        }
+        Dataset d = parse_csv(text, "d.csv");
+        ASSERT_EQ(d.X.shape(), (Shape{2, 2}));
+        EXPECT_EQ(d.X(0, 0), 1.5f);
+        EXPECT_EQ(d.X(1, 1), 4.f);
+        EXPECT_EQ(d.class_names, (std::vector<std::string>{"x", "y"}));
+    }
+    Dataset semi = parse_csv("a;b;label\n1;2;x\n3;4;y\n", "d.csv");
+    EXPECT_EQ(semi.delimiter, ';');
+    EXPECT_EQ(semi.X(1, 0), 3.f);
+}
+
+TEST(DataCsvDialect, AForcedDelimiterThatSplitsNothingHintsAtTheRightOne) {
+    CsvOptions opt;
+    opt.delimiter = ',';
+    EXPECT_THROW_CONTAINS(parse_csv("a;b;label\n1;2;x\n", "d.csv", opt), std::runtime_error,
+                          "d.csv:1:", "expected at least 2 columns", "got 1",
+                          "holds ';': is that the delimiter? --delimiter ';'");
+}
+
+TEST(DataCsvDialect, QuotedFieldsHoldTheDelimiterAndDoubledQuotes) {
+    const std::string text =
+        "\"width, cm\",b,label\n"
+        "1,\"2\",\"red, dark\"\n"
+        "3, \"4\" ,\"say \"\"hi\"\"\"\n"
+        "5,6,\" padded \"\n";
+    Dataset d = parse_csv(text, "q.csv");
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"width, cm", "b"}));
+    ASSERT_EQ(d.X.shape(), (Shape{3, 2}));
+    EXPECT_EQ(d.X(1, 1), 4.f);  // spaces outside the quotes are trimmed
+    // Lexicographic class order; the text inside the quotes is kept as is.
+    EXPECT_EQ(d.class_names, (std::vector<std::string>{" padded ", "red, dark", "say \"hi\""}));
+    EXPECT_EQ(d.labels, (std::vector<int>{1, 2, 0}));
+}
+
+TEST(DataCsvDialect, MalformedQuotesNameTheLineAndField) {
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,label\n1,\"2,x\n", "q.csv"), std::runtime_error,
+                          "q.csv:2: field 2: a quoted field is not closed on its line");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,label\n1,\"2\"3,x\n", "q.csv"), std::runtime_error,
+                          "q.csv:2: field 2: unexpected '3' after a closing quote");
+    EXPECT_THROW_CONTAINS(parse_csv("a,b,label\n1,2\"3,x\n", "q.csv"), std::runtime_error,
+                          "q.csv:2: field 2 (2\"3): a quote inside an unquoted field");
+}
+
+TEST(DataCsvDialect, CommentLinesAreSkippedAndLinesStillCount) {
+    CsvOptions opt;
+    opt.comment = '#';
+    const std::string text = "# exported 2026-12-01\na,label\n1,x\n  # a note\n2,y\nz,y\n";
+    EXPECT_THROW_CONTAINS(parse_csv(text, "c.csv", opt), std::runtime_error,
+                          "c.csv:6, column 'a': expected a finite number, got 'z'");
+    Dataset d = parse_csv("# exported\na,label\n1,x\n# a note\n2,y\n", "c.csv", opt);
+    EXPECT_EQ(d.size(), 2u);
+    // Without the option a comment line is a header (or a row) like any other.
+    EXPECT_THROW_CONTAINS(parse_csv("# exported\na,label\n1,x\n", "c.csv"), std::runtime_error,
+                          "c.csv:1:", "expected at least 2 columns");
+}
+
+TEST(DataCsvDialect, IgnoredAndIdColumnsAreNeitherFeaturesNorTheLabel) {
+    CsvOptions opt;
+    opt.ignore_columns = {"note"};
+    opt.id_column = "id";
+    // The default label is the last column that is kept: here 'label', before 'note'.
+    Dataset d = parse_csv("id,a,b,label,note\nr1,1,2,x,free text\nr2,3,4,y,more\n", "i.csv", opt);
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(d.label_column, "label");
+    EXPECT_EQ(d.id_column, "id");
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"r1", "r2"}));
+    EXPECT_EQ(d.X(1, 0), 3.f);
+    opt.ignore_columns = {"nope"};
+    EXPECT_THROW_CONTAINS(parse_csv("id,a,label\nr1,1,x\n", "i.csv", opt), std::runtime_error,
+                          "i.csv:1: no ignored column 'nope'", "columns: id, a, label");
+    opt.ignore_columns = {"label"};
+    opt.label_column = "label";
+    EXPECT_THROW_CONTAINS(parse_csv("id,a,label\nr1,1,x\n", "i.csv", opt), std::runtime_error,
+                          "column 'label' cannot be both the label and ignored");
+}
+
+TEST(DataCsvDialect, PredictionInputIgnoresEmptyAndUnknownLabels) {
+    CsvOptions opt;
+    opt.label_required = false;
+    opt.class_names = {"x", "y"};
+    opt.feature_names = {"a"};
+    opt.ignore_unknown_labels = true;
+    Dataset d = parse_csv("a,label\n1,x\n2,\n3,z\n4,y\n", "p.csv", opt);
+    EXPECT_EQ(d.labels, (std::vector<int>{0, kNoLabel, kNoLabel, 1}));
+    EXPECT_EQ(d.ignored_labels, 2u);
+    EXPECT_THROW(check_dataset(d, "p.csv"), std::invalid_argument);  // not for training
+    // A column the model does not use: the message says how to leave it out.
+    EXPECT_THROW_CONTAINS(parse_csv("a,extra,label\n1,2,x\n", "p.csv", opt), std::runtime_error,
+                          "unexpected column 'extra'", "--ignore-columns extra");
+    opt.ignore_columns = {"extra"};
+    EXPECT_EQ(parse_csv("a,extra,label\n1,2,x\n", "p.csv", opt).size(), 1u);
+}
+
+TEST(DataCsvDialect, DelimiterAndCommentTexts) {
+    EXPECT_EQ(parse_delimiter("auto"), 0);
+    EXPECT_EQ(parse_delimiter(";"), ';');
+    EXPECT_EQ(parse_delimiter("tab"), '\t');
+    EXPECT_EQ(parse_delimiter("|"), '|');
+    EXPECT_THROW_CONTAINS(parse_delimiter("\""), std::invalid_argument, "not a quote");
+    EXPECT_THROW_CONTAINS(parse_delimiter(";;"), std::invalid_argument, "got ';;'");
+    EXPECT_EQ(parse_comment("none"), 0);
+    EXPECT_EQ(parse_comment("#"), '#');
+    EXPECT_THROW(parse_comment("//"), std::invalid_argument);
+    for (char c : {char(0), ',', ';', '\t', '|'}) EXPECT_EQ(parse_delimiter(delimiter_text(c)), c);
+    CsvOptions opt;
+    opt.delimiter = '#';
+    opt.comment = '#';
+    EXPECT_THROW_CONTAINS(parse_csv("a#label\n1#x\n", "d.csv", opt), std::invalid_argument,
+                          "the delimiter cannot be '#'");
+}
+
 TEST(DataCsvErrors, UnknownLabelForFixedClasses) {
     CsvOptions opt;
     opt.class_names = {"setosa", "versicolor", "virginica"};
@@ -247,8 +371,9 @@ TEST(DataCsvErrors, BadHeader) {
                           "data/x.csv:1:", "duplicate column name 'a'");
     EXPECT_THROW_CONTAINS(parse_csv("a,,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
                           "data/x.csv:1:", "column 2 has an empty name");
-    EXPECT_THROW_CONTAINS(parse_csv("a,\"b\",label\n1,2,x\n", "data/x.csv"), std::runtime_error,
-                          "data/x.csv:1:", "quoted");
+    // A quote inside a name that is not quoted as a whole.
+    EXPECT_THROW_CONTAINS(parse_csv("a,b\"c,label\n1,2,x\n", "data/x.csv"), std::runtime_error,
+                          "data/x.csv:1:", "field 2 (b\"c): a quote inside an unquoted field");
 }
 
 // Duplicate header names, found with a hash set, against a naive pairwise scan: random
