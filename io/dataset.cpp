@@ -1,6 +1,7 @@
 // Dataset checks and row selection, pixel scaling and the Fashion-MNIST loader.
 #include "ffnn/io/dataset.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -17,6 +18,12 @@ void check_dataset(const Dataset& data, const std::string& what) {
     if (!data.labels.empty() && data.labels.size() != n)
         throw std::invalid_argument(what + ": " + std::to_string(data.labels.size()) +
                                     " labels for " + std::to_string(n) + " rows");
+    if (data.has_targets() && (data.targets.rank() != 2 || data.targets.rows() != n ||
+                               data.targets.cols() != data.target_names.size()))
+        throw std::invalid_argument(what + ": targets of shape " +
+                                    data.targets.shape().to_string() + " for " + std::to_string(n) +
+                                    " rows and " + std::to_string(data.target_names.size()) +
+                                    " target names");
     if (!data.ids.empty() && data.ids.size() != n)
         throw std::invalid_argument(what + ": " + std::to_string(data.ids.size()) + " ids for " +
                                     std::to_string(n) + " rows");
@@ -31,6 +38,47 @@ void check_dataset(const Dataset& data, const std::string& what) {
                                         " is not a class id in [0, " + std::to_string(k) + ")");
 }
 
+void take_target_columns(Dataset& data, const std::vector<std::string>& names) {
+    check_dataset(data, "take_target_columns");
+    if (names.empty()) throw std::invalid_argument("take_target_columns: no target columns given");
+    const std::size_t n = data.size(), d = data.num_features();
+    std::vector<bool> is_target(d, false);
+    std::vector<std::size_t> target_cols;  // feature index of target t
+    for (const std::string& name : names) {
+        const auto it = std::find(data.feature_names.begin(), data.feature_names.end(), name);
+        if (it == data.feature_names.end()) {
+            std::string all;
+            for (const std::string& f : data.feature_names) all += (all.empty() ? "" : ", ") + f;
+            throw std::invalid_argument(data.source + ": no numeric column '" + name +
+                                        "' for the target (columns: " + all + ")");
+        }
+        const std::size_t j = static_cast<std::size_t>(it - data.feature_names.begin());
+        if (is_target[j])
+            throw std::invalid_argument(data.source + ": target column '" + name +
+                                        "' is named twice");
+        is_target[j] = true;
+        target_cols.push_back(j);
+    }
+    if (target_cols.size() == d)
+        throw std::invalid_argument(data.source + ": every column is a target; no feature is left");
+    std::vector<std::size_t> feature_cols;
+    for (std::size_t j = 0; j < d; ++j)
+        if (!is_target[j]) feature_cols.push_back(j);
+    // X (N, D) -> features (N, D - T) and targets (N, T), column by column in row order.
+    Tensor<float> X = Tensor<float>::empty(Shape{n, feature_cols.size()});
+    Tensor<float> Y = Tensor<float>::empty(Shape{n, target_cols.size()});
+    for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t k = 0; k < feature_cols.size(); ++k) X(r, k) = data.X(r, feature_cols[k]);
+        for (std::size_t t = 0; t < target_cols.size(); ++t) Y(r, t) = data.X(r, target_cols[t]);
+    }
+    std::vector<std::string> features;
+    for (std::size_t j : feature_cols) features.push_back(data.feature_names[j]);
+    data.X = std::move(X);
+    data.targets = std::move(Y);
+    data.feature_names = std::move(features);
+    data.target_names = names;
+}
+
 Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
     const std::size_t n = data.size();
     for (std::size_t i : index)
@@ -42,6 +90,10 @@ Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
     if (data.has_labels()) {
         out.labels.reserve(index.size());
         for (std::size_t i : index) out.labels.push_back(data.labels[i]);
+    }
+    if (data.has_targets()) {
+        out.targets = data.targets.gather_rows(index);
+        out.target_names = data.target_names;
     }
     if (!data.ids.empty()) {
         out.ids.reserve(index.size());

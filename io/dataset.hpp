@@ -36,6 +36,10 @@ struct Dataset {
     char delimiter = ',';
     std::string id_column;
     std::vector<std::string> ids;
+    // Regression: the target columns (N, T), taken out of the features by
+    // take_target_columns, and their names (T). Empty for a classification data set.
+    Tensor<float> targets;
+    std::vector<std::string> target_names;
     // Rows whose label was empty or unknown and is kNoLabel (prediction input only: such a
     // data set is not for training, and check_dataset refuses it).
     std::size_t ignored_labels = 0;
@@ -44,11 +48,18 @@ struct Dataset {
     std::size_t num_features() const { return X.rank() == 2 ? X.cols() : 0; }  // D
     std::size_t num_classes() const { return class_names.size(); }             // K
     bool has_labels() const { return !labels.empty(); }
+    bool has_targets() const { return !target_names.empty(); }  // a regression data set
 };
 
 // Throws std::invalid_argument (naming `what` and the sizes) unless X is (N, D), labels are
 // empty or N long with every id in [0, K), and feature_names is empty or D long.
 void check_dataset(const Dataset& data, const std::string& what);
+
+// Regression data from a CSV read without a label column (every column a number): moves the
+// columns `names` (in that order) from X into targets, leaving the others as the features.
+// Throws std::invalid_argument naming a column that is not a feature (listing them), a
+// repeated name, or a choice that leaves no feature.
+void take_target_columns(Dataset& data, const std::vector<std::string>& names);
 
 // A new dataset with the rows listed in `index`, in that order (X and labels copied; names
 // and source kept). Throws if an index is out of range.
