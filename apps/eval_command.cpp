@@ -78,8 +78,8 @@ std::string non_finite_note(std::size_t count, std::size_t n, std::size_t first_
                             bool weights_finite) {
     return "warning: " + std::to_string(count) + " of " + std::to_string(n) +
            " rows gave non-finite outputs (NaN or inf; the first is data row " +
-           std::to_string(first_row) + ", file line " + std::to_string(first_row + 2) +
-           ") and have no predicted class: " +
+           std::to_string(first_row) + ", counted from 0 as predict's row column does) and " +
+           (count == 1 ? "has" : "have") + " no predicted class: " +
            (weights_finite ? "the model's weights are finite, so those rows' feature values are "
                              "too far outside the training data's range (the products overflow)"
                            : "the model's weights are not all finite (a diverged training run?)") +

@@ -40,6 +40,10 @@ NameAndParameter split_parameter(std::string_view text, std::string_view what) {
     return out;
 }
 
+std::string count_of(std::size_t n, const std::string& singular, const std::string& plural) {
+    return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
 std::string format_number(double v) {
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, v);

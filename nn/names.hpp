@@ -67,5 +67,7 @@ NameAndParameter split_parameter(std::string_view text, std::string_view what);
 
 // The shortest decimal text that reads back to the same double ("0.01", not "0.010000").
 std::string format_number(double v);
+// "1 example", "3 examples": the count and the noun in the number it takes.
+std::string count_of(std::size_t n, const std::string& singular, const std::string& plural);
 
 }  // namespace ffnn

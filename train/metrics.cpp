@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "ffnn/nn/names.hpp"
+
 namespace ffnn {
 
 ConfusionMatrix::ConfusionMatrix(std::size_t num_classes)
@@ -134,8 +136,8 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
                                  ? " over the " + std::to_string(present) +
                                        (present == 1 ? " class present" : " classes present")
                                  : "";
-    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f%s   (%zu examples)\n",
-                  accuracy(), macro_f1(), over.c_str(), total());
+    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f%s   (%s)\n", accuracy(),
+                  macro_f1(), over.c_str(), count_of(total(), "example", "examples").c_str());
     out += pad("", w, false);
     out += buf;
     if (const std::size_t none = unpredicted(); none > 0)
@@ -152,9 +154,9 @@ std::string ConfusionMatrix::format_summary(const std::vector<std::string>& name
             " class names for " + std::to_string(k_) + " classes");
     char buf[256];
     std::snprintf(buf, sizeof buf,
-                  "%zu classes, %zu examples: accuracy %.4f, macro F1 %.4f over %zu classes "
-                  "present\n",
-                  k_, total(), accuracy(), macro_f1(), classes_present());
+                  "%zu classes, %s: accuracy %.4f, macro F1 %.4f over %s present\n", k_,
+                  count_of(total(), "example", "examples").c_str(), accuracy(), macro_f1(),
+                  count_of(classes_present(), "class", "classes").c_str());
     std::string out = buf;
     // Lowest F1 first among the classes present; ties in class order.
     std::vector<std::pair<double, std::size_t>> by_f1;
@@ -169,8 +171,9 @@ std::string ConfusionMatrix::format_summary(const std::vector<std::string>& name
     out += "lowest F1:";
     for (std::size_t i = 0; i < by_f1.size() && i < n; ++i) {
         const ClassMetrics m = class_metrics(by_f1[i].second);
-        std::snprintf(buf, sizeof buf, "%s %s %.3f (recall %.3f, %zu examples)", i ? "," : "",
-                      names[by_f1[i].second].c_str(), m.f1, m.recall, m.support);
+        std::snprintf(buf, sizeof buf, "%s %s %.3f (recall %.3f, %s)", i ? "," : "",
+                      names[by_f1[i].second].c_str(), m.f1, m.recall,
+                      count_of(m.support, "example", "examples").c_str());
         out += buf;
     }
     out += "\n";
@@ -187,7 +190,8 @@ std::string ConfusionMatrix::format_summary(const std::vector<std::string>& name
                names[cells[i].second % k_] + ": " + std::to_string(cells[i].first);
     out += "\n";
     if (const std::size_t none = unpredicted(); none > 0)
-        out += std::to_string(none) + " examples have no prediction (non-finite outputs)\n";
+        out += count_of(none, "example has", "examples have") +
+               " no prediction (non-finite outputs)\n";
     return out;
 }
 

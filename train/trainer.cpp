@@ -123,13 +123,13 @@ PreparedData prepare_data(const TrainConfig& config) {
     auto part_warning = [&](const Dataset& part, double fraction, const char* what) {
         if (fraction > 0 && part.size() == 0)
             out.warnings.push_back(std::string("the ") + what + " part is empty (" +
-                                   format_number(fraction) + " of " + std::to_string(n_all) +
-                                   " examples rounds to none)");
+                                   format_number(fraction) + " of " +
+                                   count_of(n_all, "example", "examples") + " rounds to none)");
         else if (part.size() > 0 && part.size() < out.train.num_classes())
-            out.warnings.push_back(
-                std::string("the ") + what + " part has only " + std::to_string(part.size()) +
-                " example" + (part.size() == 1 ? "" : "s") + " for " +
-                std::to_string(out.train.num_classes()) + " classes: its metrics mean little");
+            out.warnings.push_back(std::string("the ") + what + " part has only " +
+                                   count_of(part.size(), "example", "examples") + " for " +
+                                   count_of(out.train.num_classes(), "class", "classes") +
+                                   ": its metrics mean little");
     };
     part_warning(out.val, dc.val_split, "validation");
     const bool own_test_set = dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist;

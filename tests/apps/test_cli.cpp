@@ -173,7 +173,7 @@ TEST_F(Cli, NonFiniteOutputsAreReportedNotPredictedAsAClass) {
     EXPECT_TRUE(contains(p.output, "0,setosa,setosa,")) << p.output;
     EXPECT_TRUE(contains(p.output, "\n1,,setosa,")) << p.output;
     EXPECT_TRUE(contains(p.output, "1 of 2 rows gave non-finite outputs")) << p.output;
-    EXPECT_TRUE(contains(p.output, "data row 1, file line 3")) << p.output;
+    EXPECT_TRUE(contains(p.output, "the first is data row 1, counted from 0")) << p.output;
     EXPECT_TRUE(contains(p.output, "too far outside the training data's range")) << p.output;
     Result e = run("eval --model " + path("run/model.safetensors") + " --data " + path("x.csv"));
     ASSERT_EQ(e.code, 0) << e.output;
