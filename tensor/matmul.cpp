@@ -154,7 +154,8 @@ struct KernelConfig {
     std::size_t MR, NR, KC, MC, NC;
     std::size_t parallel_work;  // multiply-adds from which a product is threaded
     MicroKernel<T> ukernel;
-    SmallKernel<T> small;  // unpacked path for op(B) = B below kSmallWork; null: none
+    SmallKernel<T> small;  // unpacked path for op(B) = B (use_unpacked); null: none
+    std::size_t l2_bytes;  // the OS's L2 size per core, for use_unpacked
 };
 
 template <GemmKernel K, class T>
@@ -171,6 +172,7 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small) {
     c.parallel_work = parallel_work(K);
     c.ukernel = ukernel;
     c.small = small;
+    c.l2_bytes = cpu_info().l2_bytes;
     return c;
 }
 
@@ -181,8 +183,7 @@ const KernelConfig<T>& config(GemmKernel kernel) {
         make_config<GemmKernel::Portable, T>(ukernel_portable, nullptr),
 #if FFNN_GEMM_X86
         make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2),
-        // AVX-512 CPUs have AVX2: tiny products keep to the AVX2 unpacked loop.
-        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx2),
+        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -572,6 +573,14 @@ GemmBlocking gemm_blocking(GemmKernel kernel) {
     return {c.MR, c.NR, c.KC, c.MC, c.NC, c.parallel_work};
 }
 
+namespace {
+std::atomic<bool> g_unpacked_path{true};
+}  // namespace
+
+void set_gemm_unpacked_path(bool enabled) {
+    g_unpacked_path.store(enabled);
+}
+
 // ---- gemm -----------------------------------------------------------------------------------
 
 template <class T>
@@ -586,11 +595,32 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         return;
     }
     const KernelConfig<T>& cfg = config<T>(active_kernel());
-    // Tiny products: no packing, no threads. With an unpacked kernel and op(B) = B (the
-    // forward product and the weight gradient) it runs them; for op(B) = B^T the packed path
-    // beat an unpacked scalar loop even at the Iris backward shape 32x16x3 (0.4 vs 2.8 us).
-    if (M * N * K < kSmallWork && cfg.small != nullptr && tb == Trans::No) {
-        cfg.small(ta == Trans::Yes, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // Products the unpacked loop does faster (use_unpacked, gemm_config.hpp: chosen by the
+    // shape and the kernel only, never by the thread count, so that the result is the same
+    // bits for every thread count). For op(B) = B^T the packed path beat an unpacked scalar
+    // loop even at the Iris backward shape 32x16x3 (0.4 vs 2.8 us).
+    if (cfg.small != nullptr && tb == Trans::No &&
+        g_unpacked_path.load(std::memory_order_relaxed) &&
+        use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l2_bytes)) {
+        const bool trans_a = ta == Trans::Yes;
+        const int nt = M * N * K < cfg.parallel_work ? 1 : omp_get_max_threads();
+        if (nt <= 1) {
+            cfg.small(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            return;
+        }
+        // Rows of C in one contiguous range per thread, each a multiple of kUnpackedRows: a
+        // row of C is computed by one thread with the same operations whatever the split.
+        const std::size_t blocks = ceil_div(M, kUnpackedRows);
+#pragma omp parallel num_threads(nt)
+        {
+            const std::size_t t = std::size_t(omp_get_thread_num());
+            const std::size_t n = std::size_t(omp_get_num_threads());
+            const std::size_t m0 = std::min(M, blocks * t / n * kUnpackedRows);
+            const std::size_t m1 = std::min(M, blocks * (t + 1) / n * kUnpackedRows);
+            if (m1 > m0)
+                cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B, ldb,
+                          beta, C + m0 * ldc, ldc);
+        }
         return;
     }
     gemm_dispatch(g, cfg);

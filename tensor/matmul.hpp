@@ -61,6 +61,9 @@ struct GemmBlocking {
 };
 template <class T>
 GemmBlocking gemm_blocking(GemmKernel kernel);
+// For tests of the packed path: false sends every product through it, also those the
+// unpacked loop would take (use_unpacked in tensor/kernels/gemm_config.hpp). Default true.
+void set_gemm_unpacked_path(bool enabled);
 
 // Raw-pointer interface. lda/ldb/ldc are row strides (elements) of the stored matrices.
 template <class T>

@@ -191,6 +191,23 @@ constexpr std::size_t parallel_work(GemmKernel kernel) {
 // re-reads B once per 4 rows of C, so it is kept to products whose B is small enough to stay
 // in L1/L2.
 constexpr std::size_t kSmallWork = std::size_t(1) << 16;
+// AVX-512 (small_avx512: 8 rows of C x 2 zmm, 16 accumulators) runs unpacked far longer,
+// for op(A) = A whenever B (K x N) fits in half the L2 (it is read once per 8 rows of C and
+// must stay there). Measured on the Xeon model 167 (L2 2 MiB), fp32, one thread, unpacked
+// against packed, GFLOP/s: 64^3 211 vs 131, 128^3 207 vs 159, 256^3 207 vs 193, 512^3 (B 1
+// MiB) 193 vs 190, 1024^3 (B 4 MiB) 75 vs 181; 128x10x128 91 vs 54; 128x256x784 182 vs 176;
+// 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
+// (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
+constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
+// Rows of C per call of the unpacked kernel's widest block (threads split C on multiples).
+constexpr std::size_t kUnpackedRows = 8;
+constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
+                            std::size_t K, std::size_t elem_bytes, std::size_t l2_bytes) {
+    const std::size_t work = M * N * K;
+    if (kernel != GemmKernel::Avx512) return work < kSmallWork;
+    if (trans_a) return work < kUnpackedTransAWork;
+    return work < kSmallWork || K * N * elem_bytes <= l2_bytes / 2;
+}
 
 // Micro-kernel contract, for one MR x NR tile of C:
 //   a: packed A micro-panel, kc columns of MR values   (a[k * MR + i] = op(A)(i, k))
@@ -226,6 +243,12 @@ void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
                 const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
                 double* C, std::size_t ldc);
+void small_avx512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
+                  const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
+                  float* C, std::size_t ldc);
+void small_avx512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
+                  const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
+                  double* C, std::size_t ldc);
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta);
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,

@@ -160,6 +160,7 @@ class GemmTest : public ::testing::Test {
     }
     // The blocking of the kernel under test, for the test's element type.
     static GemmBlocking blocking() { return gemm_blocking<typename P::Type>(P::kKernel); }
+    void block_boundaries();  // the cases of BlockBoundariesAllTransposes
 
   private:
     GemmKernel saved_ = GemmKernel::Portable;
@@ -182,10 +183,23 @@ TYPED_TEST_SUITE(GemmTest, Params, ParamNames);
 
 // Every blocking boundary in each of M, N and K, for all four transpose combinations, with
 // beta = 0 (over NaN) and a general alpha/beta. The other two sizes are chosen so that the
-// work M N K stays above kSmallWork: these cases all run the packed path.
+// work M N K stays above kSmallWork; the unpacked path is switched off, so that these cases
+// all run the packed path (the AVX-512 configuration would take most op(B) = B ones unpacked).
+// Then the same cases again on the default paths.
 TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
     using T = typename TypeParam::Type;
-    const GemmBlocking bk = TestFixture::blocking();
+    for (bool unpacked : {false, true}) {
+        SCOPED_TRACE(unpacked ? "default paths" : "packed path only");
+        set_gemm_unpacked_path(unpacked);
+        this->block_boundaries();
+    }
+    set_gemm_unpacked_path(true);
+}
+
+template <class Param>
+void GemmTest<Param>::block_boundaries() {
+    using T = typename Param::Type;
+    const GemmBlocking bk = blocking();
     const std::size_t packed = gemm_detail::kSmallWork + 1;  // least work of the packed path
     const std::size_t values[] = {1,         bk.MR - 1, bk.MR + 1, bk.NR + 1,
                                   bk.KC + 1, bk.MC + 1, 127,       257};
@@ -289,30 +303,59 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     const int saved = max_threads();
     // Split by columns, by columns with few rows, by rows (narrow C), and a narrow C computed
     // as C^T (split by the columns of C^T).
-    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}};
-    for (const Case& c : shapes)
-        for (Trans ta : kTrans)
-            for (Trans tb : kTrans) {
-                Rng rng(99);
-                const std::size_t ar = ta == Trans::No ? c.M : c.K,
-                                  ac = ta == Trans::No ? c.K : c.M;
-                const std::size_t br = tb == Trans::No ? c.K : c.N,
-                                  bc = tb == Trans::No ? c.N : c.K;
-                Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
-                ASSERT_GE(c.M * c.N * c.K, TestFixture::blocking().parallel_work);
-                std::vector<std::vector<T>> results;
-                for (int threads : {1, 2}) {
-                    set_threads(threads);
-                    std::vector<T> C = C0.v;
-                    gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld, T(0.25),
-                            C.data(), c.N);
-                    results.push_back(std::move(C));
+    // {1001, 40, 300} is taken unpacked by AVX-512 and split by rows of 8. Each shape runs on
+    // the default paths and on the packed path alone.
+    const Case shapes[] = {
+        {300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}, {1001, 40, 300}};
+    for (bool unpacked : {true, false})
+        for (const Case& c : shapes)
+            for (Trans ta : kTrans)
+                for (Trans tb : kTrans) {
+                    set_gemm_unpacked_path(unpacked);
+                    Rng rng(99);
+                    const std::size_t ar = ta == Trans::No ? c.M : c.K,
+                                      ac = ta == Trans::No ? c.K : c.M;
+                    const std::size_t br = tb == Trans::No ? c.K : c.N,
+                                      bc = tb == Trans::No ? c.N : c.K;
+                    Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
+                    ASSERT_GE(c.M * c.N * c.K, TestFixture::blocking().parallel_work);
+                    std::vector<std::vector<T>> results;
+                    for (int threads : {1, 2}) {
+                        set_threads(threads);
+                        std::vector<T> C = C0.v;
+                        gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld,
+                                T(0.25), C.data(), c.N);
+                        results.push_back(std::move(C));
+                    }
+                    EXPECT_EQ(0, std::memcmp(results[0].data(), results[1].data(),
+                                             results[0].size() * sizeof(T)))
+                        << describe(ta, tb, c, 0.5, 0.25) << ": 1 and 2 threads differ"
+                        << (unpacked ? "" : " (packed path)");
                 }
-                EXPECT_EQ(0, std::memcmp(results[0].data(), results[1].data(),
-                                         results[0].size() * sizeof(T)))
-                    << describe(ta, tb, c, 0.5, 0.25) << ": 1 and 2 threads differ";
-            }
+    set_gemm_unpacked_path(true);
     set_threads(saved);
+}
+
+// The unpacked loop's own edges (AVX-512 takes products unpacked up to B in half the L2, so
+// these reach it with every row-block size 8, 4, 2, 1 and widths around 1 and 2 vectors):
+// M = 1 .. 19 rows, N across the vector widths, K from 1 up, with and without op(A)^T, beta
+// 0 over NaN and a general beta, strides wider than the rows. And a tall product split by
+// rows between 2 threads (the threaded unpacked path) against the reference.
+TYPED_TEST(GemmTest, UnpackedPathEdges) {
+    using T = typename TypeParam::Type;
+    Rng rng(61);
+    std::vector<Case> cases;
+    for (std::size_t m = 1; m <= 19; ++m) cases.push_back({m, 37, 11});
+    for (std::size_t n : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 100})
+        cases.push_back({13, n, 29});
+    for (std::size_t k : {1, 2, 300}) cases.push_back({9, 40, k});
+    cases.push_back({1003, 33, 70});  // above parallel_work: threads split the rows
+    for (Trans ta : kTrans)
+        for (const Case& c : cases) {
+            check_gemm<T>(ta, Trans::No, c, T(1), T(0), 0, true, rng);
+            check_gemm<T>(ta, Trans::No, c, T(0.75), T(-1.5), 0, false, rng);
+            check_gemm<T>(ta, Trans::No, c, T(-1), T(1), 5, false, rng);  // strided
+        }
 }
 
 // Pack buffers only grow: once a shape has been seen, calling gemm again with it (a training
