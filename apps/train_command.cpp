@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -21,6 +22,7 @@
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/tensor/parallel.hpp"
+#include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/metrics.hpp"
 #include "run_files.hpp"
 
@@ -170,7 +172,25 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
         ->capture_default_str();
     cmd.add_option("--test-split", d.test_split, "Fraction of the data for testing (CSV data only)")
         ->capture_default_str();
-    cmd.add_flag("--no-standardize{false}", d.standardize, "Do not standardise the features");
+    cmd.add_flag("--standardize,!--no-standardize", d.standardize,
+                 "Standardise the features on the training part (the default; "
+                 "--no-standardize: raw features)");
+    EarlyStoppingConfig& es = c.early_stopping;
+    add_parsed(cmd, "--monitor",
+               "Metric that picks the best epoch: " + name_list<Monitor>(kMonitorNames) +
+                   " (auto: val_loss when there is a validation part, else train_loss)",
+               to_string(es.monitor), [&es](const std::string& t) {
+                   es.monitor = parse_name<Monitor>(kMonitorNames, t, "monitor");
+               });
+    cmd.add_option("--patience", es.patience,
+                   "Stop after this many epochs without improvement of --monitor (0: never)")
+        ->capture_default_str();
+    cmd.add_option("--min-delta", es.min_delta,
+                   "An improvement must beat the best by more than this")
+        ->capture_default_str();
+    cmd.add_flag_function(
+        "--restore-best,!--no-restore-best", [&es](std::int64_t n) { es.restore_best = n > 0; },
+        "End with the best epoch's weights (default: on with --patience, off without)");
     // SGD's momentum default (0.9) is not an Adam setting: drop it unless it was asked for,
     // so that --optimizer adam alone is valid and --optimizer adam --momentum 0.9 is an error.
     cmd.parse_complete_callback([&cmd, &o]() {
@@ -185,96 +205,179 @@ std::string flag_of_field(const std::string& field) {
     return "--" + leaf;
 }
 
+namespace {
+
+// The flags of `ffnn train` that are not part of the training configuration: where the run
+// goes and what a person sees.
+struct TrainRunOptions {
+    std::string out_dir;
+    bool save_best = false;
+    bool quiet = false, verbose = false;
+    std::size_t log_every = 0;  // 0: every epoch up to kAllEpochLines epochs, else a 20th
+};
+
+// Up to this many epochs every epoch gets a console line by default; a longer run prints
+// every k-th (k = ceil(epochs / kAllEpochLines)) plus the first, the last and the best.
+constexpr std::size_t kAllEpochLines = 20;
+
+void print_epoch(const EpochRecord& r, std::size_t epochs, bool has_val, const char* tag = "") {
+    std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, epochs, r.lr,
+                r.train_loss, r.train_accuracy);
+    if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
+    std::printf("  %.1fms%s\n", r.seconds * 1e3, tag);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
 Command add_train(CLI::App& cmd) {
     auto config = std::make_shared<TrainConfig>();
-    auto out_dir = std::make_shared<std::string>();
+    auto opts = std::make_shared<TrainRunOptions>();
     add_train_flags(cmd, *config);
-    cmd.add_option("--out", *out_dir, "Run directory (default: runs/<data>-<timestamp>)");
-    return [config, out_dir]() -> int {
+    cmd.add_option("--out", opts->out_dir, "Run directory (default: runs/<data>-<timestamp>)");
+    cmd.add_flag("--save-best", opts->save_best,
+                 "Also write best.safetensors: the weights of the best epoch (see --monitor)");
+    auto* quiet = cmd.add_flag("--quiet,-q", opts->quiet, "Print only the final result and errors");
+    cmd.add_flag("--verbose,-v", opts->verbose, "Print every epoch")->excludes(quiet);
+    cmd.add_option("--log-every", opts->log_every,
+                   "Print every N-th epoch (and the first, last and best; 0: every epoch up to "
+                   "20 epochs, else about 20 lines)")
+        ->capture_default_str();
+    return [config, opts]() -> int {
         TrainConfig& c = *config;
+        const TrainRunOptions& o_run = *opts;
         c.validate();
         if (c.threads > 0) set_threads(c.threads);
         const auto wall0 = std::chrono::steady_clock::now();
+        const bool talk = !o_run.quiet;
 
         PreparedData data = prepare_data(c);
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
-        std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
-                  << data.val.size() << " validation, " << data.test.size() << " test examples; "
-                  << data.train.num_features() << " features; label '" << data.label_column
-                  << "': " << data.train.num_classes() << " classes ("
-                  << join(data.train.class_names) << ")"
-                  << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
+        if (talk)
+            std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
+                      << data.val.size() << " validation, " << data.test.size()
+                      << " test examples; " << data.train.num_features() << " features; label '"
+                      << data.label_column << "': " << data.train.num_classes() << " classes ("
+                      << join(data.train.class_names) << ")"
+                      << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         for (const std::string& w : data.warnings)
             std::cerr << "ffnn train: warning: " << w << "\n";
+        const bool has_val = data.val.size() > 0;
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
-        std::cout << "model: " << model.summary() << "; " << model.num_parameters()
-                  << " parameters\n";
-        const OptimizerConfig& o = c.optimizer;
-        std::cout << "optimiser: " << to_string(o.kind) << " lr " << o.lr;
-        if (o.kind == OptimizerKind::SGD)
-            std::cout << " momentum " << o.momentum << (o.nesterov ? " (nesterov)" : "");
-        std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
-                  << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
-                  << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
+        EarlyStopping early(model, c.early_stopping, has_val);
+        if (talk) {
+            std::cout << "model: " << model.summary() << "; " << model.num_parameters()
+                      << " parameters\n";
+            const OptimizerConfig& o = c.optimizer;
+            std::cout << "optimiser: " << to_string(o.kind) << " lr " << o.lr;
+            if (o.kind == OptimizerKind::SGD)
+                std::cout << " momentum " << o.momentum << (o.nesterov ? " (nesterov)" : "");
+            std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
+                      << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
+                      << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
+            if (c.early_stopping.patience > 0 || c.early_stopping.restores_best() ||
+                o_run.save_best)
+                std::cout << "best epoch by " << to_string(early.monitor())
+                          << (c.early_stopping.patience > 0
+                                  ? "; early stopping after " +
+                                        std::to_string(c.early_stopping.patience) +
+                                        " epochs without improvement"
+                                  : std::string())
+                          << (c.early_stopping.restores_best()
+                                  ? "; the best epoch's weights are kept"
+                                  : "")
+                          << "\n";
+        }
 
-        std::string dir = out_dir->empty() ? default_run_dir(data.name) : *out_dir;
+        std::string dir = o_run.out_dir.empty() ? default_run_dir(data.name) : o_run.out_dir;
         std::filesystem::create_directories(dir);
 
+        const std::size_t every = o_run.log_every > 0 ? o_run.log_every
+                                  : o_run.verbose || c.epochs <= kAllEpochLines
+                                      ? 1
+                                      : (c.epochs + kAllEpochLines - 1) / kAllEpochLines;
+        std::size_t last_printed = 0;
         ProgressBar bar;
         FitCallbacks cb;
-        cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
-            bar.update(e, done, total, s);
-        };
-        const bool has_val = data.val.size() > 0;
-        cb.on_epoch = [&](const EpochRecord& r) {
+        if (talk)
+            cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
+                bar.update(e, done, total, s);
+            };
+        cb.on_epoch = [&](const EpochRecord& r, const FitState&) {
+            EpochDecision d = early.on_epoch(r);
             bar.clear();
-            std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, c.epochs,
-                        r.lr, r.train_loss, r.train_accuracy);
-            if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
-            std::printf("  %.1fms\n", r.seconds * 1e3);
-            std::fflush(stdout);
+            const bool show = r.epoch == 1 || r.epoch % every == 0 || r.epoch == c.epochs ||
+                              d.stop || !std::isfinite(r.train_loss);
+            if (talk && show) {
+                print_epoch(r, c.epochs, has_val);
+                last_printed = r.epoch;
+            }
+            return d;
         };
+        cb.on_train_end = [&](Model<float>&) { early.on_train_end(); };
         TrainOutcome out = fit(model, data, c, cb);
         bar.clear();
+        if (talk && !out.history.empty() && last_printed != out.history.back().epoch)
+            print_epoch(out.history.back(), c.epochs, has_val, "  (last)");
+        if (talk && early.best_epoch() > 0 && !out.diverged)
+            print_epoch(early.best(), c.epochs, has_val,
+                        c.early_stopping.restores_best() ? "  (best, kept)" : "  (best)");
+        if (talk && out.stop_reason == StopReason::EarlyStop) std::cout << out.message << "\n";
         write_metrics_csv(dir + "/metrics.csv", out.history);
+        const double wall_so_far = [&] {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+        }();
         if (out.diverged) {
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
             // The directory describes this run alone: a model left by an earlier run there
             // would sit beside a summary that says diverged.
             std::error_code ec;
-            if (std::filesystem::remove(dir + "/model.safetensors", ec))
-                std::cerr << "ffnn train: removed the model.safetensors of an earlier run in "
-                          << dir << "\n";
-            write_summary_json(
-                dir + "/summary.json", c, out, data, max_threads(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+            for (const char* f : {"/model.safetensors", "/best.safetensors"})
+                if (std::filesystem::remove(dir + f, ec))
+                    std::cerr << "ffnn train: removed the " << (f + 1) << " of an earlier run in "
+                              << dir << "\n";
+            write_summary_json(dir + "/summary.json", c, out, early, data, max_threads(),
+                               wall_so_far);
             std::cerr << "ffnn train: no model saved; metrics of the epochs before it are in "
                       << dir << "/metrics.csv\n";
             return 1;
         }
 
         if (data.test.size() == 0)
-            std::printf("\nno test set (--test-split 0): the model is saved untested\n");
+            std::printf("%sno test set (--test-split 0): the model is saved untested\n",
+                        talk ? "\n" : "");
         else
-            std::printf("\ntest: loss %.4f  accuracy %.4f (%zu of %zu)\n", out.test.loss,
-                        out.test.accuracy, out.test.correct, out.test.n);
-        if (data.test.size()) {
+            std::printf("%stest: loss %.4f  accuracy %.4f (%zu of %zu)\n", talk ? "\n" : "",
+                        out.test.loss, out.test.accuracy, out.test.correct, out.test.n);
+        if (data.test.size() && talk) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));
             std::cout << "\n" << cm.format(data.test.class_names);
         }
+        const std::map<std::string, std::string> meta{
+            {"created_by", "ffnn train"}, {"data", data_source}, {"seed", std::to_string(c.seed)}};
         save_checkpoint(dir + "/model.safetensors", model, data.standardizer,
-                        data.train.class_names, data.train.feature_names, data.label_column,
-                        {{"created_by", "ffnn train"},
-                         {"data", data_source},
-                         {"seed", std::to_string(c.seed)}});
+                        data.train.class_names, data.train.feature_names, data.label_column, meta);
+        std::string saved = "model.safetensors,metrics.csv,summary.json";
+        if (o_run.save_best && early.best_epoch() > 0) {
+            Model<float> best = build_model(c, data.train.num_features(), data.train.num_classes());
+            const auto& params = best.parameter_list();
+            for (std::size_t i = 0; i < params.size(); ++i)
+                params[i].value->copy_from(early.best_weights()[i]);
+            auto best_meta = meta;
+            best_meta["epoch"] = std::to_string(early.best_epoch());
+            save_checkpoint(dir + "/best.safetensors", best, data.standardizer,
+                            data.train.class_names, data.train.feature_names, data.label_column,
+                            best_meta);
+            saved += ",best.safetensors";
+        }
         double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-        write_summary_json(dir + "/summary.json", c, out, data, max_threads(), wall);
-        std::printf(
-            "\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved "
-            "%s/{model.safetensors,metrics.csv,summary.json}\n",
-            out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s", dir.c_str());
+        write_summary_json(dir + "/summary.json", c, out, early, data, max_threads(), wall);
+        if (talk)
+            std::printf("\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved %s/{%s}\n",
+                        out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s",
+                        dir.c_str(), saved.c_str());
         return 0;
     };
 }

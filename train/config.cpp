@@ -29,6 +29,21 @@ std::string DataConfig::name() const {
     return to_string(dataset);
 }
 
+void EarlyStoppingConfig::validate() const {
+    require_config(std::isfinite(min_delta) && min_delta >= 0, "early_stopping", "min_delta",
+                   "non-negative and finite", min_delta);
+}
+
+Monitor EarlyStoppingConfig::resolved_monitor(bool has_validation) const {
+    if (monitor == Monitor::Auto) return has_validation ? Monitor::ValLoss : Monitor::TrainLoss;
+    if (!has_validation && monitor != Monitor::TrainLoss)
+        throw ConfigError("early_stopping.monitor",
+                          to_string(monitor) +
+                              " needs a validation part, and this run has none (a positive "
+                              "val_split gives one; train_loss needs none)");
+    return monitor;
+}
+
 ModelSpec TrainConfig::default_model() {
     ModelSpec m;
     m.hidden = {16};
@@ -56,6 +71,7 @@ void TrainConfig::validate() const {
     model.validate();
     optimizer.validate();
     schedule.validate();
+    early_stopping.validate();
     const char* t = "train";
     require_config(batch_size > 0, t, "batch_size", "positive", double(batch_size));
     require_config(epochs > 0, t, "epochs", "at least 1", double(epochs));
@@ -63,32 +79,37 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-    return nlohmann::json{{"dataset", to_string(data.dataset)},
-                          {"data", data.csv},
-                          {"label", data.label},
-                          {"val_split", data.val_split},
-                          {"test_split", data.test_split},
-                          {"standardize", data.standardize},
-                          {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
-                          {"hidden", model.hidden},
-                          {"activation", to_string(model.activation)},
-                          {"init", to_string(model.init)},
-                          {"optimizer", to_string(optimizer.kind)},
-                          {"lr", optimizer.lr},
-                          {"momentum", optimizer.momentum},
-                          {"nesterov", optimizer.nesterov},
-                          {"weight_decay", optimizer.weight_decay},
-                          {"beta1", optimizer.beta1},
-                          {"beta2", optimizer.beta2},
-                          {"eps", optimizer.eps},
-                          {"clip_norm", optimizer.clip_norm},
-                          {"schedule", to_string(schedule.kind)},
-                          {"gamma", schedule.gamma},
-                          {"step_size", schedule.step_size},
-                          {"batch_size", batch_size},
-                          {"epochs", epochs},
-                          {"seed", seed},
-                          {"threads", threads}};
+    nlohmann::json j{{"dataset", to_string(data.dataset)},
+                     {"data", data.csv},
+                     {"label", data.label},
+                     {"val_split", data.val_split},
+                     {"test_split", data.test_split},
+                     {"standardize", data.standardize},
+                     {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
+                     {"hidden", model.hidden},
+                     {"activation", to_string(model.activation)},
+                     {"init", to_string(model.init)},
+                     {"optimizer", to_string(optimizer.kind)},
+                     {"lr", optimizer.lr},
+                     {"momentum", optimizer.momentum},
+                     {"nesterov", optimizer.nesterov},
+                     {"weight_decay", optimizer.weight_decay},
+                     {"beta1", optimizer.beta1},
+                     {"beta2", optimizer.beta2},
+                     {"eps", optimizer.eps},
+                     {"clip_norm", optimizer.clip_norm},
+                     {"schedule", to_string(schedule.kind)},
+                     {"gamma", schedule.gamma},
+                     {"step_size", schedule.step_size},
+                     {"batch_size", batch_size},
+                     {"epochs", epochs},
+                     {"seed", seed},
+                     {"threads", threads},
+                     {"monitor", to_string(early_stopping.monitor)},
+                     {"patience", early_stopping.patience},
+                     {"min_delta", early_stopping.min_delta}};
+    if (early_stopping.restore_best) j["restore_best"] = *early_stopping.restore_best;
+    return j;
 }
 
 std::vector<std::size_t> parse_hidden(const std::string& text) {
