@@ -8,14 +8,17 @@
 // each written atomically.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -24,6 +27,7 @@
 #include "ffnn/tensor/parallel.hpp"
 #include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/metrics.hpp"
+#include "ffnn/train/training_checkpoint.hpp"
 #include "run_files.hpp"
 
 namespace ffnn::app {
@@ -211,6 +215,9 @@ namespace {
 // goes and what a person sees.
 struct TrainRunOptions {
     std::string out_dir;
+    std::string resume;     // a run directory (or its checkpoint.safetensors)
+    std::string init_from;  // a model file whose weights start the run
+    std::size_t checkpoint_every = 0;
     bool save_best = false;
     bool quiet = false, verbose = false;
     std::size_t log_every = 0;  // 0: every epoch up to kAllEpochLines epochs, else a 20th
@@ -228,6 +235,131 @@ void print_epoch(const EpochRecord& r, std::size_t epochs, bool has_val, const c
     std::fflush(stdout);
 }
 
+// FFNN_TEST_STALL, for the crash tests only (tests/apps/test_resume.cpp): "epoch:N" stops
+// after the first batch of epoch N, "checkpoint:N" halfway through writing the checkpoint
+// of epoch N. Either prints "ffnn-test: stalled ..." on stderr and waits to be killed.
+struct TestStall {
+    std::size_t epoch = 0, checkpoint = 0;
+};
+
+TestStall test_stall_from_env() {
+    TestStall t;
+    const char* v = std::getenv("FFNN_TEST_STALL");
+    if (!v) return t;
+    const std::string s(v);
+    const std::size_t colon = s.find(':');
+    const std::string what = s.substr(0, colon);
+    const std::size_t n =
+        colon == std::string::npos ? 0 : std::strtoull(s.c_str() + colon + 1, nullptr, 10);
+    if (what == "epoch") t.epoch = n;
+    if (what == "checkpoint") t.checkpoint = n;
+    return t;
+}
+
+[[noreturn]] void stall(const char* what) {
+    std::fprintf(stderr, "ffnn-test: stalled %s\n", what);
+    std::fflush(stderr);
+    for (;;) ::pause();
+}
+
+std::atomic<bool> g_stall_in_write{false};
+
+void stall_in_checkpoint_write(const std::string& path) {
+    if (g_stall_in_write.load() && path.ends_with("checkpoint.safetensors"))
+        stall("in the checkpoint write");
+}
+
+constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+
+std::string checkpoint_path(const std::string& resume) {
+    if (std::filesystem::is_directory(resume))
+        return (std::filesystem::path(resume) / kCheckpointFile).string();
+    return resume;
+}
+
+std::string dashed(std::string key) {
+    for (char& ch : key)
+        if (ch == '_') ch = '-';
+    return key;
+}
+
+// The configuration of a resumed run: the checkpoint's, with what this command line says
+// for the keys a resumed run may change (kResumableKeys). A flag given with another value
+// for any other key is an error naming it.
+TrainConfig resumed_config(const RunCheckpoint& ck, const TrainConfig& given, const CLI::App& cmd) {
+    const nlohmann::json stored = ck.config.to_json(), now = given.to_json();
+    nlohmann::json merged = stored;
+    std::string may_change;
+    for (const char* k : kResumableKeys)
+        may_change += std::string(may_change.empty() ? "" : ", ") + "--" + dashed(k);
+    for (auto it = now.begin(); it != now.end(); ++it) {
+        const CLI::Option* opt = cmd.get_option_no_throw("--" + dashed(it.key()));
+        if (!opt || opt->count() == 0) continue;  // not on this command line: the run's value
+        const nlohmann::json was = stored.contains(it.key()) ? stored.at(it.key()) : nullptr;
+        if (was == it.value()) continue;
+        bool resumable = false;
+        for (const char* k : kResumableKeys) resumable = resumable || it.key() == k;
+        if (!resumable)
+            throw ConfigError("config." + it.key(),
+                              "the run in " + ck.path + " was trained with " + it.key() + " " +
+                                  was.dump() + ", this command says " + it.value().dump() +
+                                  ": a resumed run keeps its configuration (only " + may_change +
+                                  " may change)");
+        merged[it.key()] = it.value();
+    }
+    return TrainConfig::from_json(merged);
+}
+
+// The flags of this app that a resumed run keeps unless given again, in the checkpoint's
+// metadata: {"checkpoint_every": N, "save_best": bool}.
+constexpr const char* kRunOptionsKey = "ffnn_train_options";
+
+std::string run_options_json(const TrainRunOptions& o) {
+    return nlohmann::json{{"checkpoint_every", o.checkpoint_every}, {"save_best", o.save_best}}
+        .dump();
+}
+
+void keep_run_options(const RunCheckpoint& ck, TrainRunOptions& o, const CLI::App& cmd) {
+    const auto& meta = ck.file.model.metadata;
+    auto it = meta.find(kRunOptionsKey);
+    if (it == meta.end()) return;
+    const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+    auto bad = [&] {
+        return std::runtime_error(ck.path + ": metadata '" + kRunOptionsKey + "' is '" +
+                                  it->second +
+                                  "', expected {\"checkpoint_every\": N, \"save_best\": bool}");
+    };
+    if (!j.is_object() || !j.contains("checkpoint_every") || !j.contains("save_best") ||
+        !j["checkpoint_every"].is_number_unsigned() || !j["save_best"].is_boolean())
+        throw bad();
+    if (cmd.count("--checkpoint-every") == 0)
+        o.checkpoint_every = j["checkpoint_every"].get<std::size_t>();
+    if (cmd.count("--save-best") == 0) o.save_best = j["save_best"].get<bool>();
+}
+
+// Starts `model` from the weights of a model file: the architecture must match.
+void init_weights_from(Checkpoint& src, const std::string& file, Model<float>& model,
+                       const PreparedData& data) {
+    auto text = [](const std::vector<std::size_t>& sizes) {
+        std::string t;
+        for (std::size_t v : sizes) t += (t.empty() ? "" : "-") + std::to_string(v);
+        return t;
+    };
+    Model<float>& from = src.model;
+    if (from.layer_sizes() != model.layer_sizes() ||
+        from.layer_activations() != model.layer_activations())
+        throw ConfigError("config.init_from", file + " is a " + from.summary() +
+                                                  " network; this run builds " + model.summary() +
+                                                  " (" + text(model.layer_sizes()) + ")");
+    if (src.class_names != data.train.class_names)
+        throw ConfigError("config.init_from", file + " has the classes (" + join(src.class_names) +
+                                                  "), this data (" + join(data.train.class_names) +
+                                                  ")");
+    const auto& to = model.parameter_list();
+    const auto& have = from.parameter_list();
+    for (std::size_t i = 0; i < to.size(); ++i) to[i].value->copy_from(*have[i].value);
+}
+
 }  // namespace
 
 Command add_train(CLI::App& cmd) {
@@ -243,15 +375,56 @@ Command add_train(CLI::App& cmd) {
                    "Print every N-th epoch (and the first, last and best; 0: every epoch up to "
                    "20 epochs, else about 20 lines)")
         ->capture_default_str();
-    return [config, opts]() -> int {
+    cmd.add_option("--checkpoint-every", opts->checkpoint_every,
+                   "Write the training state to <out>/checkpoint.safetensors every N epochs "
+                   "(and after the last; 0: never)")
+        ->capture_default_str();
+    auto* resume = cmd.add_option("--resume", opts->resume,
+                                  "Continue the run in this directory from its checkpoint "
+                                  "(its configuration; see README for the flags that may change)");
+    cmd.add_option("--init-from", opts->init_from,
+                   "Start from the weights of this model file, with a fresh optimiser "
+                   "(fine-tuning)")
+        ->excludes(resume);
+    CLI::App* cmd_ptr = &cmd;
+    return [config, opts, cmd_ptr]() -> int {
         TrainConfig& c = *config;
-        const TrainRunOptions& o_run = *opts;
+        TrainRunOptions& o_run = *opts;
+        std::optional<RunCheckpoint> ck;
+        if (!o_run.resume.empty()) {
+            ck = load_run_checkpoint(checkpoint_path(o_run.resume));
+            c = resumed_config(*ck, c, *cmd_ptr);
+            keep_run_options(*ck, *opts, *cmd_ptr);
+        }
+        const TestStall test_stall = test_stall_from_env();
+        if (test_stall.checkpoint > 0) set_atomic_write_midpoint_hook(stall_in_checkpoint_write);
         c.validate();
         if (c.threads > 0) set_threads(c.threads);
         const auto wall0 = std::chrono::steady_clock::now();
         const bool talk = !o_run.quiet;
 
-        PreparedData data = prepare_data(c);
+        std::optional<Checkpoint> init;
+        PreparedData data;
+        if (!o_run.init_from.empty()) {
+            init = load_checkpoint(o_run.init_from);
+            // The weights were trained on inputs standardised the model's way: keep it.
+            TrainConfig raw = c;
+            raw.data.standardize = !(c.data.standardize && init->standardizer.fitted());
+            data = prepare_data(raw);
+            if (!raw.data.standardize) {
+                if (init->standardizer.num_features() != data.train.num_features())
+                    throw ConfigError("config.init_from",
+                                      o_run.init_from + " standardises " +
+                                          std::to_string(init->standardizer.num_features()) +
+                                          " features; this data has " +
+                                          std::to_string(data.train.num_features()));
+                for (Dataset* part : {&data.train, &data.val, &data.test})
+                    if (part->size()) init->standardizer.transform(part->X);
+                data.standardizer = std::move(init->standardizer);
+            }
+        } else {
+            data = prepare_data(c);
+        }
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
         if (talk)
             std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
@@ -265,6 +438,9 @@ Command add_train(CLI::App& cmd) {
         const bool has_val = data.val.size() > 0;
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
         EarlyStopping early(model, c.early_stopping, has_val);
+        FitState state;
+        if (ck) state = resume_run(*ck, c, model, data, early);
+        if (init) init_weights_from(*init, o_run.init_from, model, data);
         if (talk) {
             std::cout << "model: " << model.summary() << "; " << model.num_parameters()
                       << " parameters\n";
@@ -287,10 +463,17 @@ Command add_train(CLI::App& cmd) {
                                   ? "; the best epoch's weights are kept"
                                   : "")
                           << "\n";
+            if (ck)
+                std::cout << "resumed " << ck->path << " after epoch " << ck->epochs_done << "\n";
+            if (init) std::cout << "weights from " << o_run.init_from << ", fresh optimiser\n";
         }
 
-        std::string dir = o_run.out_dir.empty() ? default_run_dir(data.name) : o_run.out_dir;
+        std::string dir = !o_run.out_dir.empty() ? o_run.out_dir
+                          : ck ? std::filesystem::path(ck->path).parent_path().string()
+                               : default_run_dir(data.name);
+        if (dir.empty()) dir = ".";
         std::filesystem::create_directories(dir);
+        const std::string checkpoint_file = dir + "/" + kCheckpointFile;
 
         const std::size_t every = o_run.log_every > 0 ? o_run.log_every
                                   : o_run.verbose || c.epochs <= kAllEpochLines
@@ -299,12 +482,20 @@ Command add_train(CLI::App& cmd) {
         std::size_t last_printed = 0;
         ProgressBar bar;
         FitCallbacks cb;
-        if (talk)
-            cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
-                bar.update(e, done, total, s);
-            };
-        cb.on_epoch = [&](const EpochRecord& r, const FitState&) {
+        cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
+            if (e == test_stall.epoch && done == 1) stall("in an epoch");
+            if (talk) bar.update(e, done, total, s);
+        };
+        cb.on_epoch = [&](const EpochRecord& r, const FitState& st) {
             EpochDecision d = early.on_epoch(r);
+            if (o_run.checkpoint_every > 0 && std::isfinite(r.train_loss) &&
+                (r.epoch % o_run.checkpoint_every == 0 || r.epoch == c.epochs || d.stop)) {
+                g_stall_in_write = r.epoch == test_stall.checkpoint;
+                save_run_checkpoint(
+                    checkpoint_file, c, model, data, st, early,
+                    {{"created_by", "ffnn train"}, {kRunOptionsKey, run_options_json(o_run)}});
+                write_metrics_csv(dir + "/metrics.csv", st.history);
+            }
             bar.clear();
             const bool show = r.epoch == 1 || r.epoch % every == 0 || r.epoch == c.epochs ||
                               d.stop || !std::isfinite(r.train_loss);
@@ -315,7 +506,7 @@ Command add_train(CLI::App& cmd) {
             return d;
         };
         cb.on_train_end = [&](Model<float>&) { early.on_train_end(); };
-        TrainOutcome out = fit(model, data, c, cb);
+        TrainOutcome out = fit(model, data, c, state, cb);
         bar.clear();
         if (talk && !out.history.empty() && last_printed != out.history.back().epoch)
             print_epoch(out.history.back(), c.epochs, has_val, "  (last)");

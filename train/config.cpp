@@ -112,6 +112,139 @@ nlohmann::json TrainConfig::to_json() const {
     return j;
 }
 
+namespace {
+
+// Reads the values of one flat configuration object, each checked for its JSON type.
+class JsonFields {
+  public:
+    explicit JsonFields(const nlohmann::json& j) : j_(j) {
+        if (!j.is_object()) throw ConfigError("config", "a configuration must be a JSON object");
+    }
+    ConfigError bad(const std::string& key, const std::string& what) const {
+        return ConfigError("config." + key, "configuration key '" + key + "': expected " + what +
+                                                ", got " + j_.at(key).dump());
+    }
+    bool has(const std::string& key) const { return j_.contains(key); }
+    template <class F>
+    void text(const std::string& key, F&& use) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_string()) throw bad(key, "a string");
+        try {
+            use(j_.at(key).get<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError("config." + key, "configuration key '" + key + "': " + e.what());
+        }
+    }
+    void number(const std::string& key, double& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_number()) throw bad(key, "a number");
+        out = j_.at(key).get<double>();
+    }
+    template <class U>
+    void count(const std::string& key, U& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_number_unsigned()) throw bad(key, "a non-negative integer");
+        out = j_.at(key).get<U>();
+    }
+    void integer(const std::string& key, int& out) const {
+        if (!has(key)) return;
+        const nlohmann::json& v = j_.at(key);
+        if (!v.is_number_integer() || v.get<long long>() < -(1ll << 30) ||
+            v.get<long long>() > (1ll << 30))
+            throw bad(key, "an integer");
+        out = v.get<int>();
+    }
+    void flag(const std::string& key, bool& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_boolean()) throw bad(key, "true or false");
+        out = j_.at(key).get<bool>();
+    }
+
+  private:
+    const nlohmann::json& j_;
+};
+
+}  // namespace
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
+    static const char* const kKeys[] = {
+        "dataset",   "data",     "label",        "val_split", "test_split", "standardize",
+        "task",      "hidden",   "activation",   "init",      "optimizer",  "lr",
+        "momentum",  "nesterov", "weight_decay", "beta1",     "beta2",      "eps",
+        "clip_norm", "schedule", "gamma",        "step_size", "batch_size", "epochs",
+        "seed",      "threads",  "monitor",      "patience",  "min_delta",  "restore_best"};
+    JsonFields f(j);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        bool known = false;
+        for (const char* k : kKeys) known = known || it.key() == k;
+        if (!known)
+            throw ConfigError("config." + it.key(),
+                              "configuration key '" + it.key() + "' is not a training setting");
+    }
+    TrainConfig c;
+    DataConfig& d = c.data;
+    f.text("dataset", [&](const std::string& t) {
+        d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
+    });
+    f.text("data", [&](const std::string& t) { d.csv = t; });
+    f.text("label", [&](const std::string& t) { d.label = t; });
+    f.number("val_split", d.val_split);
+    f.number("test_split", d.test_split);
+    f.flag("standardize", d.standardize);
+    f.text("task", [&](const std::string& t) {
+        d.task = parse_name<LabelTask>(kLabelTaskNames, t, "task");
+    });
+    if (f.has("hidden")) {
+        const nlohmann::json& h = j.at("hidden");
+        if (!h.is_array()) throw f.bad("hidden", "an array of layer widths");
+        c.model.hidden.clear();
+        for (const auto& w : h) {
+            if (!w.is_number_unsigned() || w.get<std::size_t>() == 0)
+                throw f.bad("hidden", "an array of positive layer widths");
+            c.model.hidden.push_back(w.get<std::size_t>());
+        }
+    }
+    f.text("activation", [&](const std::string& t) { c.model.activation = parse_activation(t); });
+    f.text("init", [&](const std::string& t) { c.model.init = parse_init(t); });
+    OptimizerConfig& o = c.optimizer;
+    f.text("optimizer", [&](const std::string& t) {
+        o.kind = parse_name<OptimizerKind>(kOptimizerNames, t, "optimizer");
+    });
+    // SGD's momentum default is not an Adam setting (as on the command line).
+    if (o.kind != OptimizerKind::SGD) o.momentum = 0.0;
+    f.number("lr", o.lr);
+    f.number("momentum", o.momentum);
+    f.flag("nesterov", o.nesterov);
+    f.number("weight_decay", o.weight_decay);
+    f.number("beta1", o.beta1);
+    f.number("beta2", o.beta2);
+    f.number("eps", o.eps);
+    f.number("clip_norm", o.clip_norm);
+    ScheduleConfig& s = c.schedule;
+    f.text("schedule", [&](const std::string& t) {
+        s.kind = parse_name<ScheduleKind>(kScheduleNames, t, "schedule");
+    });
+    f.number("gamma", s.gamma);
+    f.count("step_size", s.step_size);
+    f.count("batch_size", c.batch_size);
+    f.count("epochs", c.epochs);
+    f.count("seed", c.seed);
+    f.integer("threads", c.threads);
+    EarlyStoppingConfig& es = c.early_stopping;
+    f.text("monitor", [&](const std::string& t) {
+        es.monitor = parse_name<Monitor>(kMonitorNames, t, "monitor");
+    });
+    f.count("patience", es.patience);
+    f.number("min_delta", es.min_delta);
+    if (f.has("restore_best")) {
+        bool b = false;
+        f.flag("restore_best", b);
+        es.restore_best = b;
+    }
+    c.validate();
+    return c;
+}
+
 std::vector<std::size_t> parse_hidden(const std::string& text) {
     std::vector<std::size_t> out;
     if (text.empty() || text == "none") return out;  // no hidden layer: a linear classifier

@@ -114,6 +114,10 @@ struct TrainConfig {
     void validate() const;
     // Flat, as the flags of `ffnn train` name them ("lr", "hidden", "batch_size", ...).
     nlohmann::json to_json() const;
+    // The inverse of to_json: a key left out keeps its default. An unknown key, a value of
+    // the wrong JSON type or a name that does not parse throws ConfigError whose field is
+    // "config.<key>"; the result is validated.
+    static TrainConfig from_json(const nlohmann::json& j);
 
     static ModelSpec default_model();
     static OptimizerConfig default_optimizer();
