@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "ffnn/io/atomic_file.hpp"
+
 namespace ffnn {
 
 namespace {
@@ -156,9 +158,13 @@ void save_run_checkpoint(const std::string& path, const TrainConfig& config, Mod
 }
 
 RunCheckpoint load_run_checkpoint(const std::string& path) {
+    return parse_run_checkpoint(read_file_bytes(path), path);
+}
+
+RunCheckpoint parse_run_checkpoint(std::string_view bytes, const std::string& path) {
     RunCheckpoint ck;
     ck.path = path;
-    ck.file = load_training_checkpoint(path);
+    ck.file = parse_training_checkpoint(bytes, path);
     StateReader r(path);
     json st;
     try {
@@ -195,6 +201,9 @@ RunCheckpoint load_run_checkpoint(const std::string& path) {
                                                            std::to_string(ck.epochs_done) + ")");
     }
     ck.wait = r.count(es, "wait", "early_stopping");
+    if (ck.wait > ck.epochs_done)
+        throw r.error("early_stopping.wait", "is " + std::to_string(ck.wait) + " after only " +
+                                                 std::to_string(ck.epochs_done) + " epochs");
     const json& data = r.member(st, "data", "training_state");
     ck.n_train = r.count(data, "train", "data");
     ck.n_val = r.count(data, "validation", "data");
@@ -204,6 +213,17 @@ RunCheckpoint load_run_checkpoint(const std::string& path) {
         fp.get<std::string>().find_first_not_of("0123456789abcdef") != std::string::npos)
         throw r.error("data.fingerprint", "expected 16 hexadecimal digits");
     ck.data_fingerprint = std::stoull(fp.get<std::string>(), nullptr, 16);
+    // The configuration's network must be the one of the tensors (whose sizes the file's
+    // bytes bound): a model built from the configuration then allocates no more than that.
+    const ModelSpec& saved = ck.file.model.model.spec();
+    if (ck.config.model.hidden != saved.hidden ||
+        (!saved.hidden.empty() &&
+         !(to_string(ck.config.model.activation) == to_string(saved.activation))))
+        throw r.error("config.hidden", "the configuration's network (hidden " +
+                                           hidden_label(ck.config.model.hidden) + ", " +
+                                           to_string(ck.config.model.activation) +
+                                           ") is not the checkpoint's (" +
+                                           ck.file.model.model.summary() + ")");
     // The best weights come with a best epoch, and only then.
     bool any_best = false;
     for (const StoredTensor& t : ck.file.state_tensors)
@@ -239,6 +259,12 @@ FitState resume_run(RunCheckpoint& ck, const TrainConfig& config, Model<float>& 
             " now; fingerprint " + hex64(ck.data_fingerprint) + " then, " +
             hex64(data_fingerprint(data)) + " now): was the data file changed?");
 
+    return restore_training_state(ck, config, model, early);
+}
+
+FitState restore_training_state(RunCheckpoint& ck, const TrainConfig& config, Model<float>& model,
+                                EarlyStopping& early) {
+    const std::string& path = ck.path;
     // Weights: the checkpoint's model has the architecture of its metadata; the run's model
     // must have the same parameters.
     std::vector<Param<float>> saved = ck.file.model.model.parameters();

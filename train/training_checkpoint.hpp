@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ffnn/io/checkpoint.hpp"
@@ -71,6 +72,9 @@ void save_run_checkpoint(const std::string& path, const TrainConfig& config, Mod
                          const std::map<std::string, std::string>& extra = {});
 
 RunCheckpoint load_run_checkpoint(const std::string& path);
+// The same on the bytes of a file; `path` names it in messages (the fuzzer calls this). The
+// configuration's hidden layers and activation must be those of the model's tensors.
+RunCheckpoint parse_run_checkpoint(std::string_view bytes, const std::string& path);
 
 // Continues the checkpointed run: `config` may differ from the checkpoint's only in
 // kResumableKeys and `data` must have the checkpoint's fingerprint (std::runtime_error
@@ -79,5 +83,10 @@ RunCheckpoint load_run_checkpoint(const std::string& path);
 // optimiser holding the saved state.
 FitState resume_run(RunCheckpoint& checkpoint, const TrainConfig& config, Model<float>& model,
                     const PreparedData& data, EarlyStopping& early);
+// The part of resume_run after the configuration and data checks: the weights, the
+// optimiser's state tensors (each one present with its parameter's shape, none left over)
+// and early stopping's best weights, checked against `model` and config.optimizer.
+FitState restore_training_state(RunCheckpoint& checkpoint, const TrainConfig& config,
+                                Model<float>& model, EarlyStopping& early);
 
 }  // namespace ffnn
