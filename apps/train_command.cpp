@@ -179,6 +179,10 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     cmd.add_flag("--standardize,!--no-standardize", d.standardize,
                  "Standardise the features on the training part (the default; "
                  "--no-standardize: raw features)");
+    cmd.add_option("--class-weight", c.class_weight,
+                   "How much each class counts in the loss: none, balanced (N / (K n_k) on the "
+                   "training part) or a file of class,weight lines")
+        ->default_str("none");
     EarlyStoppingConfig& es = c.early_stopping;
     add_parsed(cmd, "--monitor",
                "Metric that picks the best epoch: " + name_list<Monitor>(kMonitorNames) +
@@ -435,6 +439,13 @@ Command add_train(CLI::App& cmd) {
                       << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         for (const std::string& w : data.warnings)
             std::cerr << "ffnn train: warning: " << w << "\n";
+        if (talk && !data.class_weights.empty()) {
+            std::cout << "class weights (" << c.class_weight << "):";
+            for (std::size_t k = 0; k < data.class_weights.size(); ++k)
+                std::printf("%s %s %.4g", k ? "," : "", data.train.class_names[k].c_str(),
+                            data.class_weights[k]);
+            std::cout << "\n";
+        }
         const bool has_val = data.val.size() > 0;
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
         EarlyStopping early(model, c.early_stopping, has_val);

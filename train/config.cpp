@@ -168,11 +168,12 @@ class JsonFields {
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     static const char* const kKeys[] = {
-        "dataset",   "data",     "label",        "val_split", "test_split", "standardize",
-        "task",      "hidden",   "activation",   "init",      "optimizer",  "lr",
-        "momentum",  "nesterov", "weight_decay", "beta1",     "beta2",      "eps",
-        "clip_norm", "schedule", "gamma",        "step_size", "batch_size", "epochs",
-        "seed",      "threads",  "monitor",      "patience",  "min_delta",  "restore_best"};
+        "dataset",     "data",     "label",        "val_split", "test_split", "standardize",
+        "task",        "hidden",   "activation",   "init",      "optimizer",  "lr",
+        "momentum",    "nesterov", "weight_decay", "beta1",     "beta2",      "eps",
+        "clip_norm",   "schedule", "gamma",        "step_size", "batch_size", "epochs",
+        "seed",        "threads",  "monitor",      "patience",  "min_delta",  "restore_best",
+        "class_weight"};
     JsonFields f(j);
     for (auto it = j.begin(); it != j.end(); ++it) {
         bool known = false;
@@ -236,6 +237,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     });
     f.count("patience", es.patience);
     f.number("min_delta", es.min_delta);
+    f.text("class_weight", [&](const std::string& t) { c.class_weight = t == "none" ? "" : t; });
     if (f.has("restore_best")) {
         bool b = false;
         f.flag("restore_best", b);

@@ -6,6 +6,7 @@
 //     optimizer  OptimizerConfig  kind, lr, momentum, weight decay, clipping      (nn/optim.hpp)
 //     schedule   ScheduleConfig   the learning rate over epochs                   (nn/schedule.hpp)
 //     early_stopping  EarlyStoppingConfig  which metric picks the best epoch, patience
+//     class_weight    none, balanced or a file: how much each class counts in the loss
 //     batch_size, epochs, seed, threads
 //
 // Each part validates its own values (validate(), throwing ConfigError naming the field, for
@@ -105,6 +106,9 @@ struct TrainConfig {
     OptimizerConfig optimizer = default_optimizer();
     ScheduleConfig schedule = default_schedule();  // t counts epochs from 0
     EarlyStoppingConfig early_stopping;
+    // How each class counts in the loss: "" or "none", "balanced", or a file of class,weight
+    // lines (train/class_weights.hpp).
+    std::string class_weight;
     std::size_t batch_size = 16;
     std::size_t epochs = 100;
     std::uint64_t seed = 42;

@@ -13,6 +13,7 @@
 #include "ffnn/io/split.hpp"
 #include "ffnn/nn/schedule.hpp"
 #include "ffnn/tensor/parallel.hpp"
+#include "ffnn/train/class_weights.hpp"
 
 namespace ffnn {
 
@@ -130,6 +131,7 @@ PreparedData prepare_data(const TrainConfig& config) {
     part_warning(out.val, dc.val_split, "validation");
     const bool own_test_set = dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist;
     if (!own_test_set) part_warning(out.test, dc.test_split, "test");
+    out.class_weights = class_weights(config.class_weight, out.train);
     if (dc.standardize) {
         out.standardizer.fit(out.train.X);
         out.standardizer.transform(out.train.X);
@@ -163,6 +165,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
                                     " epoch records for " + std::to_string(state.epochs_done) +
                                     " completed epochs");
 
+    model.set_class_weights(data.class_weights);
     if (!state.optimizer)
         state.optimizer = make_optimizer<float>(config.optimizer, model.parameters());
     Optimizer<float>& optimizer = *state.optimizer;

@@ -6,7 +6,8 @@
 //                  part with a Standardizer fitted on the training part only;
 //   build_model    the network of the configuration: hidden FullyConnected layers with one
 //                  activation, a linear output layer of K logits, softmax cross-entropy;
-//   fit            the epochs: an optimiser made from config.optimizer, mini-batches from a
+//   fit            the epochs (the loss weighted by data.class_weights when there are
+//                  any): an optimiser made from config.optimizer, mini-batches from a
 //                  DataLoader reshuffled each epoch, train_step on each (the explicit loop
 //                  of nn/model.hpp), then the loss and accuracy on the training and
 //                  validation parts. It stops at the first non-finite loss and says where,
@@ -37,6 +38,7 @@ struct PreparedData {
     std::string label_column;           // the CSV's label column name ("label" for images)
     std::string name;                   // config.data.name()
     std::vector<std::string> warnings;  // what a person should know (an empty split part)
+    std::vector<double> class_weights;  // (K) from config.class_weight; empty: unweighted
 };
 
 // Finds a shipped data file: ./data/<file> if it exists, else the source tree's data/.
