@@ -107,7 +107,8 @@ nlohmann::json TrainConfig::to_json() const {
                      {"threads", threads},
                      {"monitor", to_string(early_stopping.monitor)},
                      {"patience", early_stopping.patience},
-                     {"min_delta", early_stopping.min_delta}};
+                     {"min_delta", early_stopping.min_delta},
+                     {"class_weight", class_weight.empty() ? std::string("none") : class_weight}};
     if (early_stopping.restore_best) j["restore_best"] = *early_stopping.restore_best;
     return j;
 }
