@@ -51,7 +51,11 @@ std::vector<std::string> json_config_arguments(std::string_view text, const std:
             if (opt->get_items_expected_min() != 0)
                 throw std::runtime_error(file + ": key '" + it.key() +
                                          "' takes a value, not true/false");
-            if (v.get<bool>()) out.push_back("--" + key);
+            // false: the flag's negation when it has one (--no-standardize), else nothing.
+            if (v.get<bool>())
+                out.push_back("--" + key);
+            else if (sub.get_option_no_throw("--no-" + key) == opt)
+                out.push_back("--no-" + key);
         } else if (v.is_array()) {
             std::string joined;
             for (const auto& e : v) {

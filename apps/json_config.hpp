@@ -5,7 +5,8 @@
 // command-line arguments placed BEFORE the real ones, so a flag given on the command line
 // overrides the file (every option takes the last value given). Values: a number or string
 // is passed as is, an array is joined with commas ("hidden": [64, 32] is --hidden 64,32),
-// true switches a flag on and false leaves it off.
+// true switches a flag on, and false switches it off: the flag's --no- form when it has one
+// ("standardize": false is --no-standardize), else the flag is left out.
 //
 // Errors name the file and the key: an unreadable file, invalid JSON, a key that is not a
 // flag of the subcommand, or a value of the wrong kind.

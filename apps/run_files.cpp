@@ -33,8 +33,18 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& 
     write_file_atomic(path, metrics_csv(history));
 }
 
+nlohmann::json epoch_json(const EpochRecord& r) {
+    return {{"epoch", r.epoch},
+            {"lr", r.lr},
+            {"train_loss", number(r.train_loss)},
+            {"train_accuracy", number(r.train_accuracy)},
+            {"val_loss", number(r.val_loss)},
+            {"val_accuracy", number(r.val_accuracy)}};
+}
+
 nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
-                            const PreparedData& data, int threads, double wall_seconds) {
+                            const EarlyStopping& early, const PreparedData& data, int threads,
+                            double wall_seconds) {
     nlohmann::json j;
     j["ffnn_version"] = FFNN_VERSION;
     j["config"] = config.to_json();
@@ -45,11 +55,14 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
                  {"features", data.train.num_features()},
                  {"classes", data.train.class_names}};
     j["epochs_run"] = out.history.size();
+    j["stop_reason"] = to_string(out.stop_reason);
     j["diverged"] = out.diverged;
-    if (out.diverged) {
-        j["diverged_epoch"] = out.diverged_epoch;
-        j["message"] = out.message;
-    }
+    if (out.diverged) j["diverged_epoch"] = out.diverged_epoch;
+    if (!out.message.empty()) j["message"] = out.message;
+    j["monitor"] = to_string(early.monitor());
+    j["best_epoch"] = early.best_epoch() > 0 ? nlohmann::json(early.best_epoch()) : nullptr;
+    j["best"] = early.best_epoch() > 0 ? epoch_json(early.best()) : nullptr;
+    j["restored_best"] = config.early_stopping.restores_best() && early.best_epoch() > 0;
     // A diverged model has no meaningful metrics: they are null, and `diverged` says why.
     auto metric = [&](bool present, double v) {
         return present && !out.diverged ? number(v) : nlohmann::json();
@@ -67,10 +80,10 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
 }
 
 void write_summary_json(const std::string& path, const TrainConfig& config,
-                        const TrainOutcome& outcome, const PreparedData& data, int threads,
-                        double wall_seconds) {
-    write_file_atomic(path,
-                      summary_json(config, outcome, data, threads, wall_seconds).dump(2) + "\n");
+                        const TrainOutcome& outcome, const EarlyStopping& early,
+                        const PreparedData& data, int threads, double wall_seconds) {
+    write_file_atomic(
+        path, summary_json(config, outcome, early, data, threads, wall_seconds).dump(2) + "\n");
 }
 
 }  // namespace ffnn::app

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/trainer.hpp"
 
 namespace ffnn::app {
@@ -12,12 +13,17 @@ namespace ffnn::app {
 std::string metrics_csv(const std::vector<EpochRecord>& history);
 void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history);
 
-// The configuration, the data sizes, the final metrics (train_/val_/test_ loss and accuracy),
-// divergence, timings, thread count and version, as one JSON object.
+// The configuration (a valid --config file as it is), the data sizes, the final metrics
+// (train_/val_/test_ loss and accuracy), why training stopped (stop_reason: epochs_done,
+// early_stop or diverged), the best epoch by the monitored metric and its metrics, timings,
+// thread count and version, as one JSON object.
 nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& outcome,
-                            const PreparedData& data, int threads, double wall_seconds);
+                            const EarlyStopping& early, const PreparedData& data, int threads,
+                            double wall_seconds);
 void write_summary_json(const std::string& path, const TrainConfig& config,
-                        const TrainOutcome& outcome, const PreparedData& data, int threads,
-                        double wall_seconds);
+                        const TrainOutcome& outcome, const EarlyStopping& early,
+                        const PreparedData& data, int threads, double wall_seconds);
+// One epoch's record as JSON (null for a metric that does not exist).
+nlohmann::json epoch_json(const EpochRecord& r);
 
 }  // namespace ffnn::app

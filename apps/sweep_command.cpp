@@ -8,19 +8,24 @@
 //   sweep.csv                          one row per run (see sweep_results.hpp)
 //   summary.csv                        mean and standard deviation per setting
 //   runs/<setting>-seed<k>/metrics.csv  each run's learning curve
+//   with --save-models: runs/<setting>-seed<k>/model.safetensors, each run's best epoch (by
+//   --monitor), and best-model.safetensors, a copy of the best run's of the best setting
 // and --report FILE.md writes the Markdown report with its plots beside it (report.hpp).
 // Every train flag applies to every run; a setting of a --settings file may override any.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
 #include "commands.hpp"
 #include "ffnn/io/atomic_file.hpp"
+#include "ffnn/io/checkpoint.hpp"
 #include "ffnn/train/sweep.hpp"
 #include "ffnn/train/sweep_results.hpp"
+#include "report/diagnosis.hpp"
 #include "report/plots.hpp"
 #include "report/report.hpp"
 #include "run_files.hpp"
@@ -39,7 +44,34 @@ struct SweepOptions {
     int jobs = 0;  // 0: every core
     double threshold = 0.9;
     bool append = false;
+    bool save_models = false;
 };
+
+// "0.332s", "12.4s": wall times of a few milliseconds to hours, never "0.0s".
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, s < 10 ? "%.3fs" : "%.1fs", s);
+    return buf;
+}
+
+std::string run_dir_of(const std::string& dir, const SweepSetting& setting, std::uint64_t seed) {
+    return dir + "/runs/" + setting.name + "-seed" + std::to_string(seed);
+}
+
+// Writes the best epoch's weights of a finished run as a model file (the weights are put in
+// the model for the write and then put back).
+void save_best_model(const std::string& path, Model<float>& model, const EarlyStopping& early,
+                     const PreparedData& data, const std::map<std::string, std::string>& meta) {
+    const auto& params = model.parameter_list();
+    std::vector<Tensor<float>> kept;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        kept.push_back(params[i].value->clone());
+        params[i].value->copy_from(early.best_weights()[i]);
+    }
+    save_checkpoint(path, model, data.standardizer, data.train.class_names,
+                    data.train.feature_names, data.label_column, meta);
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].value->copy_from(kept[i]);
+}
 
 std::vector<std::string> split_commas(const std::string& text) {
     std::vector<std::string> out;
@@ -93,6 +125,7 @@ std::string command_line(const CLI::App& cmd) {
 }
 
 int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
+    const auto start = std::chrono::steady_clock::now();
     if (o.seeds == 0) throw std::invalid_argument("--seeds: expected at least 1 seed");
     if (!(o.threshold > 0 && o.threshold <= 1))
         throw std::invalid_argument("--threshold: expected a validation accuracy in (0, 1]");
@@ -145,28 +178,41 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
         jobs == 1 ? "" : "s", o.base.threads, o.base.threads == 1 ? "" : "s", source.c_str());
     std::fflush(stdout);
 
+    RunModel save_model;
+    if (o.save_models)
+        save_model = [&](const SweepRun& r, Model<float>& model, const EarlyStopping& early,
+                         const PreparedData& data) {
+            if (r.outcome.diverged || early.best_epoch() == 0) return;
+            const std::string run_dir = run_dir_of(dir, settings[r.setting], r.seed);
+            std::filesystem::create_directories(run_dir);
+            save_best_model(run_dir + "/model.safetensors", model, early, data,
+                            {{"created_by", "ffnn sweep"},
+                             {"setting", settings[r.setting].name},
+                             {"seed", std::to_string(r.seed)},
+                             {"epoch", std::to_string(early.best_epoch())}});
+        };
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<SweepRun> runs =
-        run_sweep(settings, seeds, jobs, [&](const SweepRun& r, std::size_t k, std::size_t n) {
+    std::vector<SweepRun> runs = run_sweep(
+        settings, seeds, jobs,
+        [&](const SweepRun& r, std::size_t k, std::size_t n) {
             const TrainOutcome& out = r.outcome;
             if (out.diverged)
-                std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%.2fs)\n", k, n,
+                std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%s)\n", k, n,
                             settings[r.setting].name.c_str(), (unsigned long long)r.seed,
-                            out.diverged_epoch, r.seconds);
+                            out.diverged_epoch, seconds_text(r.seconds).c_str());
             else
-                std::printf(
-                    "[%3zu/%zu] %s seed %llu: train loss %.4f, test accuracy %.4f (%.2fs)\n", k, n,
-                    settings[r.setting].name.c_str(), (unsigned long long)r.seed, out.train.loss,
-                    out.test.accuracy, r.seconds);
+                std::printf("[%3zu/%zu] %s seed %llu: train loss %.4f, test accuracy %.4f (%s)\n",
+                            k, n, settings[r.setting].name.c_str(), (unsigned long long)r.seed,
+                            out.train.loss, out.test.accuracy, seconds_text(r.seconds).c_str());
             std::fflush(stdout);
-        });
-    const double wall =
+        },
+        save_model);
+    const double training_wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     // Files in grid order, whatever order the runs finished in.
     for (const SweepRun& r : runs) {
-        std::string run_dir =
-            dir + "/runs/" + settings[r.setting].name + "-seed" + std::to_string(r.seed);
+        std::string run_dir = run_dir_of(dir, settings[r.setting], r.seed);
         std::filesystem::create_directories(run_dir);
         write_metrics_csv(run_dir + "/metrics.csv", r.outcome.history);
     }
@@ -175,8 +221,41 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     write_file_atomic(dir + "/summary.csv", summary_csv(summaries));
 
     std::printf("\n%s", summary_table(summaries, o.threshold).c_str());
-    std::printf("\n%zu runs in %.1fs; wrote %s/{sweep.csv,summary.csv,runs/}\n", runs.size(), wall,
-                dir.c_str());
+    std::string best_model;
+    if (o.save_models) {
+        // The sweep's answer as a model file: the best setting (as the report ranks them),
+        // and of its runs the one with the best validation accuracy (then loss; test
+        // accuracy without a validation part).
+        const std::size_t b = best_setting(summaries);
+        const SweepRun* pick = nullptr;
+        auto better = [](const SweepRun& x, const SweepRun& y) {
+            const EvalResult &a = x.outcome.val, &c = y.outcome.val;
+            if (a.n && c.n)
+                return a.accuracy != c.accuracy ? a.accuracy > c.accuracy : a.loss < c.loss;
+            return x.outcome.test.accuracy > y.outcome.test.accuracy;
+        };
+        for (const SweepRun& r : runs)
+            if (r.setting == b && !r.outcome.diverged && r.best_epoch > 0 &&
+                (!pick || better(r, *pick)))
+                pick = &r;
+        if (pick) {
+            best_model = dir + "/best-model.safetensors";
+            write_file_atomic(best_model, read_file_bytes(run_dir_of(dir, settings[b], pick->seed) +
+                                                          "/model.safetensors"));
+            std::printf("\nbest setting %s: its seed %llu run, best epoch %zu -> %s\n",
+                        settings[b].name.c_str(), (unsigned long long)pick->seed, pick->best_epoch,
+                        best_model.c_str());
+        } else {
+            std::printf("\nno model saved: every run of the best setting diverged\n");
+        }
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf(
+        "\n%zu runs in %s wall (%s training, %d worker%s); wrote "
+        "%s/{sweep.csv,summary.csv,runs/%s}\n",
+        runs.size(), seconds_text(wall).c_str(), seconds_text(training_wall).c_str(), jobs,
+        jobs == 1 ? "" : "s", dir.c_str(), best_model.empty() ? "" : ",best-model.safetensors");
 
     if (!o.report.empty()) {
         ReportInput in;
@@ -231,6 +310,9 @@ Command add_sweep(CLI::App& cmd) {
     cmd.add_option("--threshold", o->threshold, "Validation accuracy whose first epoch is reported")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    cmd.add_flag("--save-models", o->save_models,
+                 "Save each run's best epoch as runs/<setting>-seed<k>/model.safetensors, and the "
+                 "best setting's best run as best-model.safetensors");
     auto* report = cmd.add_option(
         "--report", o->report,
         "Write a Markdown report here, its plots and tables in a directory beside it "

@@ -8,13 +8,17 @@
 // each written atomically.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -22,7 +26,9 @@
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/csv.hpp"
 #include "ffnn/tensor/parallel.hpp"
+#include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/metrics.hpp"
+#include "ffnn/train/training_checkpoint.hpp"
 #include "run_files.hpp"
 
 namespace ffnn::app {
@@ -204,7 +210,29 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
         ->capture_default_str();
     cmd.add_option("--test-split", d.test_split, "Fraction of the data for testing (CSV data only)")
         ->capture_default_str();
-    cmd.add_flag("--no-standardize{false}", d.standardize, "Do not standardise the features");
+    cmd.add_flag("--standardize,!--no-standardize", d.standardize,
+                 "Standardise the features on the training part (the default; "
+                 "--no-standardize: raw features)");
+    cmd.add_option("--class-weight", c.class_weight,
+                   "How much each class counts in the loss: none, balanced (N / (K n_k) on the "
+                   "training part) or a file of class,weight lines")
+        ->default_str("none");
+    EarlyStoppingConfig& es = c.early_stopping;
+    add_parsed(cmd, "--monitor",
+               "Metric that picks the best epoch: " + name_list<Monitor>(kMonitorNames) +
+                   " (auto: val_loss when there is a validation part, else train_loss)",
+               to_string(es.monitor), [&es](const std::string& t) {
+                   es.monitor = parse_name<Monitor>(kMonitorNames, t, "monitor");
+               });
+    cmd.add_option("--patience", es.patience,
+                   "Stop after this many epochs without improvement of --monitor (0: never)")
+        ->capture_default_str();
+    cmd.add_option("--min-delta", es.min_delta,
+                   "An improvement must beat the best by more than this")
+        ->capture_default_str();
+    cmd.add_flag_function(
+        "--restore-best,!--no-restore-best", [&es](std::int64_t n) { es.restore_best = n > 0; },
+        "End with the best epoch's weights (default: on with --patience, off without)");
     // SGD's momentum default (0.9) is not an Adam setting: drop it unless it was asked for,
     // so that --optimizer adam alone is valid and --optimizer adam --momentum 0.9 is an error.
     cmd.parse_complete_callback([&cmd, &o]() {
@@ -219,114 +247,393 @@ std::string flag_of_field(const std::string& field) {
     return "--" + leaf;
 }
 
+namespace {
+
+// The flags of `ffnn train` that are not part of the training configuration: where the run
+// goes and what a person sees.
+struct TrainRunOptions {
+    std::string out_dir;
+    std::string resume;     // a run directory (or its checkpoint.safetensors)
+    std::string init_from;  // a model file whose weights start the run
+    std::size_t checkpoint_every = 0;
+    bool save_best = false;
+    bool quiet = false, verbose = false;
+    std::size_t log_every = 0;  // 0: every epoch up to kAllEpochLines epochs, else a 20th
+};
+
+// Up to this many epochs every epoch gets a console line by default; a longer run prints
+// every k-th (k = ceil(epochs / kAllEpochLines)) plus the first, the last and the best.
+constexpr std::size_t kAllEpochLines = 20;
+
+void print_epoch(const EpochRecord& r, std::size_t epochs, bool has_val, const char* tag = "") {
+    std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, epochs, r.lr,
+                r.train_loss, r.train_accuracy);
+    if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
+    std::printf("  %.1fms%s\n", r.seconds * 1e3, tag);
+    std::fflush(stdout);
+}
+
+// FFNN_TEST_STALL, for the crash tests only (tests/apps/test_resume.cpp): "epoch:N" stops
+// after the first batch of epoch N, "checkpoint:N" halfway through writing the checkpoint
+// of epoch N. Either prints "ffnn-test: stalled ..." on stderr and waits to be killed.
+struct TestStall {
+    std::size_t epoch = 0, checkpoint = 0;
+};
+
+TestStall test_stall_from_env() {
+    TestStall t;
+    const char* v = std::getenv("FFNN_TEST_STALL");
+    if (!v) return t;
+    const std::string s(v);
+    const std::size_t colon = s.find(':');
+    const std::string what = s.substr(0, colon);
+    const std::size_t n =
+        colon == std::string::npos ? 0 : std::strtoull(s.c_str() + colon + 1, nullptr, 10);
+    if (what == "epoch") t.epoch = n;
+    if (what == "checkpoint") t.checkpoint = n;
+    return t;
+}
+
+[[noreturn]] void stall(const char* what) {
+    std::fprintf(stderr, "ffnn-test: stalled %s\n", what);
+    std::fflush(stderr);
+    for (;;) ::pause();
+}
+
+std::atomic<bool> g_stall_in_write{false};
+
+void stall_in_checkpoint_write(const std::string& path) {
+    if (g_stall_in_write.load() && path.ends_with("checkpoint.safetensors"))
+        stall("in the checkpoint write");
+}
+
+constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+
+std::string checkpoint_path(const std::string& resume) {
+    if (std::filesystem::is_directory(resume))
+        return (std::filesystem::path(resume) / kCheckpointFile).string();
+    return resume;
+}
+
+std::string dashed(std::string key) {
+    for (char& ch : key)
+        if (ch == '_') ch = '-';
+    return key;
+}
+
+// The configuration of a resumed run: the checkpoint's, with what this command line says
+// for the keys a resumed run may change (kResumableKeys). A flag given with another value
+// for any other key is an error naming it.
+TrainConfig resumed_config(const RunCheckpoint& ck, const TrainConfig& given, const CLI::App& cmd) {
+    const nlohmann::json stored = ck.config.to_json(), now = given.to_json();
+    nlohmann::json merged = stored;
+    std::string may_change;
+    for (const char* k : kResumableKeys)
+        may_change += std::string(may_change.empty() ? "" : ", ") + "--" + dashed(k);
+    for (auto it = now.begin(); it != now.end(); ++it) {
+        const CLI::Option* opt = cmd.get_option_no_throw("--" + dashed(it.key()));
+        if (!opt || opt->count() == 0) continue;  // not on this command line: the run's value
+        const nlohmann::json was = stored.contains(it.key()) ? stored.at(it.key()) : nullptr;
+        if (was == it.value()) continue;
+        bool resumable = false;
+        for (const char* k : kResumableKeys) resumable = resumable || it.key() == k;
+        if (!resumable)
+            throw ConfigError("config." + it.key(),
+                              "the run in " + ck.path + " was trained with " + it.key() + " " +
+                                  was.dump() + ", this command says " + it.value().dump() +
+                                  ": a resumed run keeps its configuration (only " + may_change +
+                                  " may change)");
+        merged[it.key()] = it.value();
+    }
+    return TrainConfig::from_json(merged);
+}
+
+// The flags of this app that a resumed run keeps unless given again, in the checkpoint's
+// metadata: {"checkpoint_every": N, "save_best": bool}.
+constexpr const char* kRunOptionsKey = "ffnn_train_options";
+
+std::string run_options_json(const TrainRunOptions& o) {
+    return nlohmann::json{{"checkpoint_every", o.checkpoint_every}, {"save_best", o.save_best}}
+        .dump();
+}
+
+void keep_run_options(const RunCheckpoint& ck, TrainRunOptions& o, const CLI::App& cmd) {
+    const auto& meta = ck.file.model.metadata;
+    auto it = meta.find(kRunOptionsKey);
+    if (it == meta.end()) return;
+    const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+    auto bad = [&] {
+        return std::runtime_error(ck.path + ": metadata '" + kRunOptionsKey + "' is '" +
+                                  it->second +
+                                  "', expected {\"checkpoint_every\": N, \"save_best\": bool}");
+    };
+    if (!j.is_object() || !j.contains("checkpoint_every") || !j.contains("save_best") ||
+        !j["checkpoint_every"].is_number_unsigned() || !j["save_best"].is_boolean())
+        throw bad();
+    if (cmd.count("--checkpoint-every") == 0)
+        o.checkpoint_every = j["checkpoint_every"].get<std::size_t>();
+    if (cmd.count("--save-best") == 0) o.save_best = j["save_best"].get<bool>();
+}
+
+// Starts `model` from the weights of a model file: the architecture must match.
+void init_weights_from(Checkpoint& src, const std::string& file, Model<float>& model,
+                       const PreparedData& data) {
+    auto text = [](const std::vector<std::size_t>& sizes) {
+        std::string t;
+        for (std::size_t v : sizes) t += (t.empty() ? "" : "-") + std::to_string(v);
+        return t;
+    };
+    Model<float>& from = src.model;
+    if (from.layer_sizes() != model.layer_sizes() ||
+        from.layer_activations() != model.layer_activations())
+        throw ConfigError("config.init_from", file + " is a " + from.summary() +
+                                                  " network; this run builds " + model.summary() +
+                                                  " (" + text(model.layer_sizes()) + ")");
+    if (src.class_names != data.train.class_names)
+        throw ConfigError("config.init_from", file + " has the classes (" + join(src.class_names) +
+                                                  "), this data (" + join(data.train.class_names) +
+                                                  ")");
+    const auto& to = model.parameter_list();
+    const auto& have = from.parameter_list();
+    for (std::size_t i = 0; i < to.size(); ++i) to[i].value->copy_from(*have[i].value);
+}
+
+}  // namespace
+
 Command add_train(CLI::App& cmd) {
     auto config = std::make_shared<TrainConfig>();
-    auto out_dir = std::make_shared<std::string>();
+    auto opts = std::make_shared<TrainRunOptions>();
     add_train_flags(cmd, *config);
-    cmd.add_option("--out", *out_dir, "Run directory (default: runs/<data>-<timestamp>)");
-    return [config, out_dir]() -> int {
+    cmd.add_option("--out", opts->out_dir, "Run directory (default: runs/<data>-<timestamp>)");
+    cmd.add_flag("--save-best", opts->save_best,
+                 "Also write best.safetensors: the weights of the best epoch (see --monitor)");
+    auto* quiet = cmd.add_flag("--quiet,-q", opts->quiet, "Print only the final result and errors");
+    cmd.add_flag("--verbose,-v", opts->verbose, "Print every epoch")->excludes(quiet);
+    cmd.add_option("--log-every", opts->log_every,
+                   "Print every N-th epoch (and the first, last and best; 0: every epoch up to "
+                   "20 epochs, else about 20 lines)")
+        ->capture_default_str();
+    cmd.add_option("--checkpoint-every", opts->checkpoint_every,
+                   "Write the training state to <out>/checkpoint.safetensors every N epochs "
+                   "(and after the last; 0: never)")
+        ->capture_default_str();
+    auto* resume = cmd.add_option("--resume", opts->resume,
+                                  "Continue the run in this directory from its checkpoint "
+                                  "(its configuration; see README for the flags that may change)");
+    cmd.add_option("--init-from", opts->init_from,
+                   "Start from the weights of this model file, with a fresh optimiser "
+                   "(fine-tuning)")
+        ->excludes(resume);
+    CLI::App* cmd_ptr = &cmd;
+    return [config, opts, cmd_ptr]() -> int {
         TrainConfig& c = *config;
+        TrainRunOptions& o_run = *opts;
+        std::optional<RunCheckpoint> ck;
+        if (!o_run.resume.empty()) {
+            ck = load_run_checkpoint(checkpoint_path(o_run.resume));
+            c = resumed_config(*ck, c, *cmd_ptr);
+            keep_run_options(*ck, *opts, *cmd_ptr);
+        }
+        const TestStall test_stall = test_stall_from_env();
+        if (test_stall.checkpoint > 0) set_atomic_write_midpoint_hook(stall_in_checkpoint_write);
         c.validate();
         if (c.threads > 0) set_threads(c.threads);
         const auto wall0 = std::chrono::steady_clock::now();
+        const bool talk = !o_run.quiet;
 
-        PreparedData data = prepare_data(c);
+        std::optional<Checkpoint> init;
+        PreparedData data;
+        if (!o_run.init_from.empty()) {
+            init = load_checkpoint(o_run.init_from);
+            // The weights were trained on inputs standardised the model's way: keep it.
+            TrainConfig raw = c;
+            raw.data.standardize = !(c.data.standardize && init->standardizer.fitted());
+            data = prepare_data(raw);
+            if (!raw.data.standardize) {
+                if (init->standardizer.num_features() != data.train.num_features())
+                    throw ConfigError("config.init_from",
+                                      o_run.init_from + " standardises " +
+                                          std::to_string(init->standardizer.num_features()) +
+                                          " features; this data has " +
+                                          std::to_string(data.train.num_features()));
+                for (Dataset* part : {&data.train, &data.val, &data.test})
+                    if (part->size()) init->standardizer.transform(part->X);
+                data.standardizer = std::move(init->standardizer);
+            }
+        } else {
+            data = prepare_data(c);
+        }
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
-        std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
-                  << data.val.size() << " validation, " << data.test.size() << " test examples; "
-                  << data.train.num_features() << " features; label '" << data.label_column
-                  << "': " << data.train.num_classes() << " classes ("
-                  << join(data.train.class_names) << ")"
-                  << (data.train.delimiter != ','
-                          ? std::string("; fields separated by ") +
-                                (data.train.delimiter == '\t'
-                                     ? std::string("tab")
-                                     : "'" + std::string(1, data.train.delimiter) + "'")
-                          : std::string())
-                  << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
+        if (talk)
+            std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
+                      << data.val.size() << " validation, " << data.test.size()
+                      << " test examples; " << data.train.num_features() << " features; label '"
+                      << data.label_column << "': " << data.train.num_classes() << " classes ("
+                      << join(data.train.class_names) << ")"
+                      << (data.train.delimiter != ','
+                              ? std::string("; fields separated by ") +
+                                    (data.train.delimiter == '\t'
+                                         ? std::string("tab")
+                                         : "'" + std::string(1, data.train.delimiter) + "'")
+                              : std::string())
+                      << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         for (const std::string& w : data.warnings)
             std::cerr << "ffnn train: warning: " << w << "\n";
+        if (talk && !data.class_weights.empty()) {
+            std::cout << "class weights (" << c.class_weight << "):";
+            for (std::size_t k = 0; k < data.class_weights.size(); ++k)
+                std::printf("%s %s %.4g", k ? "," : "", data.train.class_names[k].c_str(),
+                            data.class_weights[k]);
+            std::cout << "\n";
+        }
+        const bool has_val = data.val.size() > 0;
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
-        std::cout << "model: " << model.summary() << "; " << model.num_parameters()
-                  << " parameters\n";
-        const OptimizerConfig& o = c.optimizer;
-        std::cout << "optimiser: " << to_string(o.kind) << " lr " << o.lr;
-        if (o.kind == OptimizerKind::SGD)
-            std::cout << " momentum " << o.momentum << (o.nesterov ? " (nesterov)" : "");
-        std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
-                  << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
-                  << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
+        EarlyStopping early(model, c.early_stopping, has_val);
+        FitState state;
+        if (ck) state = resume_run(*ck, c, model, data, early);
+        if (init) init_weights_from(*init, o_run.init_from, model, data);
+        if (talk) {
+            std::cout << "model: " << model.summary() << "; " << model.num_parameters()
+                      << " parameters\n";
+            const OptimizerConfig& o = c.optimizer;
+            std::cout << "optimiser: " << to_string(o.kind) << " lr " << o.lr;
+            if (o.kind == OptimizerKind::SGD)
+                std::cout << " momentum " << o.momentum << (o.nesterov ? " (nesterov)" : "");
+            std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
+                      << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
+                      << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
+            if (c.early_stopping.patience > 0 || c.early_stopping.restores_best() ||
+                o_run.save_best)
+                std::cout << "best epoch by " << to_string(early.monitor())
+                          << (c.early_stopping.patience > 0
+                                  ? "; early stopping after " +
+                                        std::to_string(c.early_stopping.patience) +
+                                        " epochs without improvement"
+                                  : std::string())
+                          << (c.early_stopping.restores_best()
+                                  ? "; the best epoch's weights are kept"
+                                  : "")
+                          << "\n";
+            if (ck)
+                std::cout << "resumed " << ck->path << " after epoch " << ck->epochs_done << "\n";
+            if (init) std::cout << "weights from " << o_run.init_from << ", fresh optimiser\n";
+        }
 
-        std::string dir = out_dir->empty() ? default_run_dir(data.name) : *out_dir;
+        std::string dir = !o_run.out_dir.empty() ? o_run.out_dir
+                          : ck ? std::filesystem::path(ck->path).parent_path().string()
+                               : default_run_dir(data.name);
+        if (dir.empty()) dir = ".";
         std::filesystem::create_directories(dir);
+        const std::string checkpoint_file = dir + "/" + kCheckpointFile;
 
+        const std::size_t every = o_run.log_every > 0 ? o_run.log_every
+                                  : o_run.verbose || c.epochs <= kAllEpochLines
+                                      ? 1
+                                      : (c.epochs + kAllEpochLines - 1) / kAllEpochLines;
+        std::size_t last_printed = 0;
         ProgressBar bar;
         FitCallbacks cb;
         cb.on_batch = [&](std::size_t e, std::size_t done, std::size_t total, double s) {
-            bar.update(e, done, total, s);
+            if (e == test_stall.epoch && done == 1) stall("in an epoch");
+            if (talk) bar.update(e, done, total, s);
         };
-        const bool has_val = data.val.size() > 0;
-        cb.on_epoch = [&](const EpochRecord& r) {
+        cb.on_epoch = [&](const EpochRecord& r, const FitState& st) {
+            EpochDecision d = early.on_epoch(r);
+            if (o_run.checkpoint_every > 0 && std::isfinite(r.train_loss) &&
+                (r.epoch % o_run.checkpoint_every == 0 || r.epoch == c.epochs || d.stop)) {
+                g_stall_in_write = r.epoch == test_stall.checkpoint;
+                save_run_checkpoint(
+                    checkpoint_file, c, model, data, st, early,
+                    {{"created_by", "ffnn train"}, {kRunOptionsKey, run_options_json(o_run)}});
+                write_metrics_csv(dir + "/metrics.csv", st.history);
+            }
             bar.clear();
-            std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, c.epochs,
-                        r.lr, r.train_loss, r.train_accuracy);
-            if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
-            std::printf("  %.1fms\n", r.seconds * 1e3);
-            std::fflush(stdout);
+            const bool show = r.epoch == 1 || r.epoch % every == 0 || r.epoch == c.epochs ||
+                              d.stop || !std::isfinite(r.train_loss);
+            if (talk && show) {
+                print_epoch(r, c.epochs, has_val);
+                last_printed = r.epoch;
+            }
+            return d;
         };
-        TrainOutcome out = fit(model, data, c, cb);
+        cb.on_train_end = [&](Model<float>&) { early.on_train_end(); };
+        TrainOutcome out = fit(model, data, c, state, cb);
         bar.clear();
+        if (talk && !out.history.empty() && last_printed != out.history.back().epoch)
+            print_epoch(out.history.back(), c.epochs, has_val, "  (last)");
+        if (talk && early.best_epoch() > 0 && !out.diverged)
+            print_epoch(early.best(), c.epochs, has_val,
+                        c.early_stopping.restores_best() ? "  (best, kept)" : "  (best)");
+        if (talk && out.stop_reason == StopReason::EarlyStop) std::cout << out.message << "\n";
         write_metrics_csv(dir + "/metrics.csv", out.history);
+        const double wall_so_far = [&] {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+        }();
         if (out.diverged) {
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
             // The directory describes this run alone: a model left by an earlier run there
             // would sit beside a summary that says diverged.
             std::error_code ec;
-            if (std::filesystem::remove(dir + "/model.safetensors", ec))
-                std::cerr << "ffnn train: removed the model.safetensors of an earlier run in "
-                          << dir << "\n";
-            write_summary_json(
-                dir + "/summary.json", c, out, data, max_threads(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+            for (const char* f : {"/model.safetensors", "/best.safetensors"})
+                if (std::filesystem::remove(dir + f, ec))
+                    std::cerr << "ffnn train: removed the " << (f + 1) << " of an earlier run in "
+                              << dir << "\n";
+            write_summary_json(dir + "/summary.json", c, out, early, data, max_threads(),
+                               wall_so_far);
             std::cerr << "ffnn train: no model saved; metrics of the epochs before it are in "
                       << dir << "/metrics.csv\n";
             return 1;
         }
 
         if (data.test.size() == 0)
-            std::printf("\nno test set (--test-split 0): the model is saved untested\n");
+            std::printf("%sno test set (--test-split 0): the model is saved untested\n",
+                        talk ? "\n" : "");
         else
-            std::printf("\ntest: loss %.4f  accuracy %.4f (%zu of %zu)\n", out.test.loss,
-                        out.test.accuracy, out.test.correct, out.test.n);
+            std::printf("%stest: loss %.4f  accuracy %.4f (%zu of %zu)\n", talk ? "\n" : "",
+                        out.test.loss, out.test.accuracy, out.test.correct, out.test.n);
+        // The matrix file is written whatever the verbosity: the run directory is the same.
         bool wrote_confusion = false;
         if (data.test.size()) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));
             if (cm.num_classes() <= ConfusionMatrix::kMaxPrintedClasses) {
-                std::cout << "\n" << cm.format(data.test.class_names);
+                if (talk) std::cout << "\n" << cm.format(data.test.class_names);
                 std::error_code ec;  // an earlier run's matrix would not describe this one
                 std::filesystem::remove(dir + "/confusion.txt", ec);
             } else {
                 write_file_atomic(dir + "/confusion.txt", cm.format(data.test.class_names));
                 wrote_confusion = true;
-                std::cout << "\n"
-                          << cm.format_summary(data.test.class_names) << "full matrix in " << dir
-                          << "/confusion.txt\n";
+                if (talk)
+                    std::cout << "\n"
+                              << cm.format_summary(data.test.class_names) << "full matrix in "
+                              << dir << "/confusion.txt\n";
             }
         }
+        const std::map<std::string, std::string> meta{
+            {"created_by", "ffnn train"}, {"data", data_source}, {"seed", std::to_string(c.seed)}};
         save_checkpoint(dir + "/model.safetensors", model, data.standardizer,
-                        data.train.class_names, data.train.feature_names, data.label_column,
-                        {{"created_by", "ffnn train"},
-                         {"data", data_source},
-                         {"seed", std::to_string(c.seed)}});
+                        data.train.class_names, data.train.feature_names, data.label_column, meta);
+        std::string saved = "model.safetensors,metrics.csv,summary.json";
+        if (o_run.save_best && early.best_epoch() > 0) {
+            Model<float> best = build_model(c, data.train.num_features(), data.train.num_classes());
+            const auto& params = best.parameter_list();
+            for (std::size_t i = 0; i < params.size(); ++i)
+                params[i].value->copy_from(early.best_weights()[i]);
+            auto best_meta = meta;
+            best_meta["epoch"] = std::to_string(early.best_epoch());
+            save_checkpoint(dir + "/best.safetensors", best, data.standardizer,
+                            data.train.class_names, data.train.feature_names, data.label_column,
+                            best_meta);
+            saved += ",best.safetensors";
+        }
         double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-        write_summary_json(dir + "/summary.json", c, out, data, max_threads(), wall);
-        std::printf(
-            "\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved "
-            "%s/{model.safetensors,metrics.csv,summary.json%s}\n",
-            out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s", dir.c_str(),
-            wrote_confusion ? ",confusion.txt" : "");
+        if (wrote_confusion) saved += ",confusion.txt";
+        write_summary_json(dir + "/summary.json", c, out, early, data, max_threads(), wall);
+        if (talk)
+            std::printf("\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved %s/{%s}\n",
+                        out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s",
+                        dir.c_str(), saved.c_str());
         return 0;
     };
 }

@@ -56,7 +56,13 @@ std::string parent_dir(const std::string& path) {
     return parent.empty() ? std::string(".") : parent.string();
 }
 
+std::atomic<AtomicWriteHook> g_midpoint_hook{nullptr};
+
 }  // namespace
+
+void set_atomic_write_midpoint_hook(AtomicWriteHook hook) {
+    g_midpoint_hook.store(hook);
+}
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (path.empty()) throw std::invalid_argument("write_file_atomic: empty path");
@@ -81,16 +87,22 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (fd < 0) throw io_error("cannot create a temporary file for", path, EEXIST);
     TempFile temp(fd, tmp);
 
-    const char* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        ssize_t n = ::write(temp.fd(), p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw io_error("cannot write", path, errno);
+    // Two halves, with the test hook between them (see set_atomic_write_midpoint_hook).
+    const std::size_t half = bytes.size() / 2;
+    for (int i = 0; i < 2; ++i) {
+        const std::string_view part = i == 0 ? bytes.substr(0, half) : bytes.substr(half);
+        const char* p = part.data();
+        std::size_t left = part.size();
+        while (left > 0) {
+            ssize_t n = ::write(temp.fd(), p, left);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw io_error("cannot write", path, errno);
+            }
+            p += n;
+            left -= static_cast<std::size_t>(n);
         }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+        if (AtomicWriteHook hook = g_midpoint_hook.load(); hook && i == 0) hook(path);
     }
     if (::fsync(temp.fd()) != 0) throw io_error("cannot fsync", path, errno);
     if (int err = temp.close(); err != 0) throw io_error("cannot close", path, err);

@@ -26,6 +26,13 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 // gathered in memory first, so if `writer` throws, the file system is left untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
 
+// For crash tests only: a function called with the final path once the temporary file holds
+// the first half of the bytes (before the second half, the fsync and the rename), so that a
+// test can kill the process in the middle of a write. Null (the default) calls nothing. The
+// ffnn app installs one only when its test variable FFNN_TEST_STALL asks for it.
+using AtomicWriteHook = void (*)(const std::string& path);
+void set_atomic_write_midpoint_hook(AtomicWriteHook hook);
+
 // The whole content of `path`; throws std::runtime_error naming the path and strerror.
 std::string read_file_bytes(const std::string& path);
 

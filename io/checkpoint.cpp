@@ -13,6 +13,9 @@ namespace ffnn {
 namespace {
 
 constexpr const char* kFormat = "ffnn-classifier";
+constexpr const char* kTrainingFormat = "ffnn-training-checkpoint";
+constexpr const char* kTrainingStatePrefixes[] = {"optimizer.", "best."};
+constexpr const char* kTrainingStateKey = "training_state";
 // Widest layer a checkpoint may declare: 2^24 units, 20,000 times the 784 inputs of
 // Fashion-MNIST. The tensor shapes bound the real size; this bound keeps the arithmetic on
 // the widths far from overflow (a 2^24 x 2^24 matrix is 2^48 elements).
@@ -98,11 +101,14 @@ std::vector<std::string> activation_texts(const Model<float>& model) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, Model<float>& model, const Standardizer& standardizer,
-                     const std::vector<std::string>& class_names,
-                     const std::vector<std::string>& feature_names, const std::string& label_column,
-                     const std::map<std::string, std::string>& extra) {
-    std::vector<StoredTensor> tensors;
+namespace {
+
+// The tensors and metadata of a model file (the parameters are views: no copy).
+void model_contents(Model<float>& model, const Standardizer& standardizer,
+                    const std::vector<std::string>& class_names,
+                    const std::vector<std::string>& feature_names, const std::string& label_column,
+                    const std::map<std::string, std::string>& extra,
+                    std::vector<StoredTensor>& tensors, Metadata& meta) {
     for (const Param<float>& p : model.parameters()) tensors.push_back({p.name, p.value->view()});
     if (standardizer.fitted()) {
         tensors.push_back({"standardize.mean", standardizer.mean().view()});
@@ -114,7 +120,7 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
         if (!arch.empty()) arch += '-';
         arch += std::to_string(s);
     }
-    Metadata meta{
+    meta = Metadata{
         {"format", kFormat},
         {"ffnn_version", FFNN_VERSION},
         {"architecture", arch},
@@ -131,6 +137,48 @@ void save_checkpoint(const std::string& path, Model<float>& model, const Standar
                                         "'");
         meta[k] = v;
     }
+}
+
+bool is_training_state_tensor(const std::string& name) {
+    for (const char* prefix : kTrainingStatePrefixes)
+        if (name.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, Model<float>& model, const Standardizer& standardizer,
+                     const std::vector<std::string>& class_names,
+                     const std::vector<std::string>& feature_names, const std::string& label_column,
+                     const std::map<std::string, std::string>& extra) {
+    std::vector<StoredTensor> tensors;
+    Metadata meta;
+    model_contents(model, standardizer, class_names, feature_names, label_column, extra, tensors,
+                   meta);
+    write_safetensors(path, tensors, meta);
+}
+
+void save_training_checkpoint(
+    const std::string& path, Model<float>& model, const Standardizer& standardizer,
+    const std::vector<std::string>& class_names, const std::vector<std::string>& feature_names,
+    const std::string& label_column, std::vector<StoredTensor> state_tensors,
+    const std::string& training_state, const std::map<std::string, std::string>& extra) {
+    std::vector<StoredTensor> tensors;
+    Metadata meta;
+    model_contents(model, standardizer, class_names, feature_names, label_column, extra, tensors,
+                   meta);
+    meta["format"] = kTrainingFormat;
+    if (meta.count(kTrainingStateKey))
+        throw std::invalid_argument(
+            std::string("save_training_checkpoint: extra metadata reuses '") + kTrainingStateKey +
+            "'");
+    meta[kTrainingStateKey] = training_state;
+    for (StoredTensor& t : state_tensors) {
+        if (!is_training_state_tensor(t.name))
+            throw std::invalid_argument("save_training_checkpoint: state tensor '" + t.name +
+                                        "' must start with optimizer. or best.");
+        tensors.push_back(std::move(t));
+    }
     write_safetensors(path, tensors, meta);
 }
 
@@ -138,14 +186,28 @@ Checkpoint load_checkpoint(const std::string& path) {
     return parse_checkpoint(read_file_bytes(path), path);
 }
 
-// `path` names the file in messages; the bytes may come from anywhere (the fuzzer).
-Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
-    SafetensorsFile file = parse_safetensors(bytes, path);
-    const Metadata& meta = file.metadata;
+namespace {
+
+void require_format(const std::string& path, const Metadata& meta, const char* expected) {
     std::string format = meta.count("format") ? meta.at("format") : "";
-    if (format != kFormat)
-        throw std::runtime_error(path + ": not an ffnn model (metadata 'format' is '" + format +
-                                 "', expected '" + kFormat + "')");
+    if (format == expected) return;
+    std::string hint;
+    if (format == kTrainingFormat)
+        hint =
+            ": this is a training checkpoint; resume it with ffnn train --resume, or use the "
+            "model.safetensors of its run";
+    else if (std::string(expected) == kTrainingFormat && format == kFormat)
+        hint = ": this is a model file, not a training checkpoint (--init-from starts from one)";
+    throw std::runtime_error(path + ": not an ffnn " +
+                             (std::string(expected) == kFormat ? "model" : "training checkpoint") +
+                             " (metadata 'format' is '" + format + "', expected '" + expected +
+                             "')" + hint);
+}
+
+// The model part of a file whose format was checked: every tensor of `file` must be one of
+// the model's.
+Checkpoint model_part(const SafetensorsFile& file, const std::string& path) {
+    const Metadata& meta = file.metadata;
     std::vector<std::string> size_text = json_list(path, meta, "layer_sizes");
     std::vector<std::string> activations = json_list(path, meta, "activations");
     std::vector<std::size_t> sizes;
@@ -223,6 +285,37 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
         throw std::runtime_error(path + ": " + std::to_string(ck.feature_names.size()) +
                                  " feature names for " + std::to_string(spec.n_inputs) + " inputs");
     return ck;
+}
+
+}  // namespace
+
+// `path` names the file in messages; the bytes may come from anywhere (the fuzzer).
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path) {
+    SafetensorsFile file = parse_safetensors(bytes, path);
+    require_format(path, file.metadata, kFormat);
+    return model_part(file, path);
+}
+
+TrainingCheckpointFile parse_training_checkpoint(std::string_view bytes, const std::string& path) {
+    SafetensorsFile file = parse_safetensors(bytes, path);
+    require_format(path, file.metadata, kTrainingFormat);
+    auto state = file.metadata.find(kTrainingStateKey);
+    if (state == file.metadata.end())
+        throw std::runtime_error(path + ": metadata has no '" + kTrainingStateKey + "'");
+    TrainingCheckpointFile out;
+    out.training_state = state->second;
+    // The state tensors out, the model's left for model_part to check strictly.
+    std::vector<StoredTensor> model_tensors;
+    for (StoredTensor& t : file.tensors)
+        (is_training_state_tensor(t.name) ? out.state_tensors : model_tensors)
+            .push_back(std::move(t));
+    file.tensors = std::move(model_tensors);
+    out.model = model_part(file, path);
+    return out;
+}
+
+TrainingCheckpointFile load_training_checkpoint(const std::string& path) {
+    return parse_training_checkpoint(read_file_bytes(path), path);
 }
 
 }  // namespace ffnn

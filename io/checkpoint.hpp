@@ -11,6 +11,18 @@
 //   producing the logits), loss, class_names, feature_names, label_column, created_by.
 // Class probabilities are the softmax of the logits.
 //
+// A training checkpoint (save_training_checkpoint) is the same file with format
+// "ffnn-training-checkpoint", the training state as JSON text in the metadata key
+// "training_state", and the state tensors after the model's, each named with a prefix:
+//   optimizer.<name>   the optimiser's state() tensors: optimizer.step (1), and per
+//                      parameter optimizer.layers.<i>.W.momentum (SGD with momentum) or
+//                      optimizer.layers.<i>.W.exp_avg and .exp_avg_sq (Adam, AdamW)
+//   best.<parameter>   the best epoch's weights (best.layers.<i>.W, best.layers.<i>.b)
+// Other tools read it as any safetensors file; ffnn eval and predict refuse it by its
+// format (a run's model.safetensors is the model). The io layer checks the model part as
+// strictly as a model file and hands the state tensors and text to train/
+// (train/training_checkpoint.hpp), which checks them against the run.
+//
 // The reader checks the metadata and that the tensors are exactly those the architecture
 // needs, with the shapes it implies: a missing, extra or misshapen tensor is an error naming
 // the file and the tensor.
@@ -21,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ffnn/io/safetensors.hpp"
 #include "ffnn/io/standardize.hpp"
 #include "ffnn/nn/model.hpp"
 
@@ -48,5 +61,26 @@ Checkpoint load_checkpoint(const std::string& path);
 // integers of at most 2^24) and the file must hold layers.<i>.W and layers.<i>.b of exactly
 // the shapes they imply, so the model never allocates more than the file holds.
 Checkpoint parse_checkpoint(std::string_view bytes, const std::string& path);
+
+// What a training checkpoint file holds, checked as far as io can: the model part exactly as
+// parse_checkpoint checks a model file (a tensor without a state prefix that the
+// architecture does not need is an error), the state tensors as read (their number and
+// size bounded by the file's own bytes), and the training state text (not parsed here).
+struct TrainingCheckpointFile {
+    Checkpoint model;
+    std::vector<StoredTensor> state_tensors;  // names with their prefix (optimizer., best.)
+    std::string training_state;               // metadata "training_state"
+};
+
+// Writes the model as save_checkpoint does, then `state_tensors` (each name must start with
+// optimizer. or best.: std::invalid_argument otherwise), with `training_state` in the
+// metadata; atomically, so a crash leaves the previous checkpoint whole.
+void save_training_checkpoint(
+    const std::string& path, Model<float>& model, const Standardizer& standardizer,
+    const std::vector<std::string>& class_names, const std::vector<std::string>& feature_names,
+    const std::string& label_column, std::vector<StoredTensor> state_tensors,
+    const std::string& training_state, const std::map<std::string, std::string>& extra = {});
+TrainingCheckpointFile load_training_checkpoint(const std::string& path);
+TrainingCheckpointFile parse_training_checkpoint(std::string_view bytes, const std::string& path);
 
 }  // namespace ffnn

@@ -84,10 +84,30 @@ double softmax_and_log_sum(const T* z, T* g, std::size_t K, T& m) {
 }  // namespace
 
 template <class T>
+void SoftmaxCrossEntropy<T>::set_class_weights(std::vector<double> weights) {
+    for (std::size_t k = 0; k < weights.size(); ++k)
+        if (!(std::isfinite(weights[k]) && weights[k] > 0))
+            throw std::invalid_argument("cross_entropy: class weight " + std::to_string(k) +
+                                        " must be positive and finite, got " +
+                                        format_number(weights[k]));
+    weights_ = std::move(weights);
+}
+
+template <class T>
+void SoftmaxCrossEntropy<T>::check_weights(std::size_t K) const {
+    if (!weights_.empty() && weights_.size() != K)
+        throw std::invalid_argument("cross_entropy: " + std::to_string(weights_.size()) +
+                                    " class weights for logits of " + std::to_string(K) +
+                                    " classes");
+}
+
+template <class T>
 T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> labels) {
-    // logits (N, K), labels (N) -> loss; dlogits (N, K) = (softmax - onehot) / N
+    // logits (N, K), labels (N) -> loss; dlogits (N, K) = w_y (softmax - onehot) / N, with
+    // w_y = 1 without class weights (a multiplication by 1 is exact: the same bits)
     check_labels("cross_entropy", logits, labels);
     const std::size_t N = logits.dim(0), K = logits.dim(1);
+    check_weights(K);
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
@@ -101,19 +121,23 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
         T m;
         const double log_s = softmax_and_log_sum(z, g, K, m);
         const std::size_t y = static_cast<std::size_t>(labels[r]);
-        lp[r] = (static_cast<double>(m) - static_cast<double>(z[y])) + log_s;
+        const double w = weights_.empty() ? 1.0 : weights_[y];
+        const T scale = inv_n * static_cast<T>(w);
+        lp[r] = w * ((static_cast<double>(m) - static_cast<double>(z[y])) + log_s);
 #pragma omp simd
-        for (std::size_t k = 0; k < K; ++k) g[k] *= inv_n;
-        g[y] -= inv_n;
+        for (std::size_t k = 0; k < K; ++k) g[k] *= scale;
+        g[y] -= scale;
     });
     return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
 }
 
 template <class T>
 T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& target) {
-    // logits (N, K), target (N, K) -> loss; dlogits = (softmax * rowsum(t) - t) / N
+    // logits (N, K), target (N, K) -> loss; dlogits = (softmax * rowsum(t) - t) / N, with
+    // class weights t_k replaced by w_k t_k throughout
     check_target("cross_entropy", logits, target);
     const std::size_t N = logits.dim(0), K = logits.dim(1);
+    check_weights(K);
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
@@ -131,13 +155,19 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
         double loss = 0.0;
         T tsum = 0;
         for (std::size_t k = 0; k < K; ++k) {
-            loss += static_cast<double>(t[k]) *
+            const T wt = weights_.empty() ? t[k] : static_cast<T>(weights_[k]) * t[k];
+            loss += static_cast<double>(wt) *
                     ((static_cast<double>(m) - static_cast<double>(z[k])) + log_s);
-            tsum += t[k];
+            tsum += wt;
         }
         lp[r] = loss;
+        if (weights_.empty()) {
 #pragma omp simd
-        for (std::size_t k = 0; k < K; ++k) g[k] = (g[k] * tsum - t[k]) * inv_n;
+            for (std::size_t k = 0; k < K; ++k) g[k] = (g[k] * tsum - t[k]) * inv_n;
+        } else {
+            for (std::size_t k = 0; k < K; ++k)
+                g[k] = (g[k] * tsum - static_cast<T>(weights_[k]) * t[k]) * inv_n;
+        }
     });
     return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
 }

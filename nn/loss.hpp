@@ -73,12 +73,26 @@ class Loss {
     std::vector<double> row_loss_;  // workspace: one loss term per row, (N)
 };
 
+// With class weights w (K), each row's loss is multiplied by the weight of its class:
+// mean over the batch of w[label_r] (logsumexp(z_r) - z_r[label_r]), gradient
+// w[label_r] (softmax(z_r) - onehot_r) / N (docs/derivations.md, section 4). The mean
+// divides by N, not by the sum of the weights as PyTorch's weighted 'mean' does: so a
+// batch's loss does not depend on which other rows share it, and the balanced weights
+// (mean 1 over the training part) keep the scale of the unweighted loss.
 template <class T>
 class SoftmaxCrossEntropy final : public Loss<T> {
   public:
     T forward(const Tensor<T>& logits, std::span<const int> labels) override;
     T forward(const Tensor<T>& logits, const Tensor<T>& target) override;
     LossKind kind() const override { return LossKind::CrossEntropy; }
+    // One positive, finite weight per class (std::invalid_argument otherwise); empty: none.
+    // A forward on logits of another K throws.
+    void set_class_weights(std::vector<double> weights);
+    const std::vector<double>& class_weights() const { return weights_; }
+
+  private:
+    void check_weights(std::size_t K) const;
+    std::vector<double> weights_;  // (K) or empty
 };
 
 template <class T>

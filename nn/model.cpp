@@ -94,6 +94,17 @@ Model<T>& Model<T>::add(std::unique_ptr<Module<T>> module) {
 }
 
 template <class T>
+void Model<T>::set_class_weights(std::vector<double> weights) {
+    auto* ce = dynamic_cast<SoftmaxCrossEntropy<T>*>(loss_.get());
+    if (!ce) {
+        if (weights.empty()) return;
+        throw std::invalid_argument("model: class weights need the cross_entropy loss, not " +
+                                    loss_->name());
+    }
+    ce->set_class_weights(std::move(weights));
+}
+
+template <class T>
 void Model<T>::set_loss(std::unique_ptr<Loss<T>> loss) {
     if (!loss) throw std::invalid_argument("model: set_loss(nullptr)");
     loss_ = std::move(loss);

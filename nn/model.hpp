@@ -86,6 +86,9 @@ class Model {
     Model& add(std::unique_ptr<FullyConnected<T>> layer);
     Model& add(std::unique_ptr<Module<T>> module);
     void set_loss(std::unique_ptr<Loss<T>> loss);
+    // Weights per class for the loss (SoftmaxCrossEntropy::set_class_weights); empty clears
+    // them. Throws std::invalid_argument when the loss is not softmax cross-entropy.
+    void set_class_weights(std::vector<double> weights);
     Loss<T>& loss() { return *loss_; }
 
     // x (N, D) -> logits (N, K), valid until the next forward.

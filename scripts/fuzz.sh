@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-120}
-targets=${FUZZ_TARGETS:-csv idx safetensors checkpoint json_config}
+targets=${FUZZ_TARGETS:-csv idx safetensors checkpoint training_checkpoint json_config}
 chunk=${FUZZ_CHUNK:-600}
 lock=${FFNN_BUILD_LOCK:-/tmp/ffnn-build.lock}
 run_lock=${FUZZ_RUN_LOCK:-$lock}

@@ -30,6 +30,21 @@ std::string DataConfig::name() const {
     return to_string(dataset);
 }
 
+void EarlyStoppingConfig::validate() const {
+    require_config(std::isfinite(min_delta) && min_delta >= 0, "early_stopping", "min_delta",
+                   "non-negative and finite", min_delta);
+}
+
+Monitor EarlyStoppingConfig::resolved_monitor(bool has_validation) const {
+    if (monitor == Monitor::Auto) return has_validation ? Monitor::ValLoss : Monitor::TrainLoss;
+    if (!has_validation && monitor != Monitor::TrainLoss)
+        throw ConfigError("early_stopping.monitor",
+                          to_string(monitor) +
+                              " needs a validation part, and this run has none (a positive "
+                              "val_split gives one; train_loss needs none)");
+    return monitor;
+}
+
 ModelSpec TrainConfig::default_model() {
     ModelSpec m;
     m.hidden = {16};
@@ -57,6 +72,7 @@ void TrainConfig::validate() const {
     model.validate();
     optimizer.validate();
     schedule.validate();
+    early_stopping.validate();
     const char* t = "train";
     require_config(batch_size > 0, t, "batch_size", "positive", double(batch_size));
     require_config(epochs > 0, t, "epochs", "at least 1", double(epochs));
@@ -64,36 +80,190 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-    return nlohmann::json{{"dataset", to_string(data.dataset)},
-                          {"data", data.csv},
-                          {"label", data.label},
-                          {"val_split", data.val_split},
-                          {"test_split", data.test_split},
-                          {"standardize", data.standardize},
-                          {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
-                          {"delimiter", delimiter_text(data.delimiter)},
-                          {"comment", comment_text(data.comment)},
-                          {"ignore_columns", data.ignore_columns},
-                          {"id_column", data.id_column},
-                          {"hidden", model.hidden},
-                          {"activation", to_string(model.activation)},
-                          {"init", to_string(model.init)},
-                          {"optimizer", to_string(optimizer.kind)},
-                          {"lr", optimizer.lr},
-                          {"momentum", optimizer.momentum},
-                          {"nesterov", optimizer.nesterov},
-                          {"weight_decay", optimizer.weight_decay},
-                          {"beta1", optimizer.beta1},
-                          {"beta2", optimizer.beta2},
-                          {"eps", optimizer.eps},
-                          {"clip_norm", optimizer.clip_norm},
-                          {"schedule", to_string(schedule.kind)},
-                          {"gamma", schedule.gamma},
-                          {"step_size", schedule.step_size},
-                          {"batch_size", batch_size},
-                          {"epochs", epochs},
-                          {"seed", seed},
-                          {"threads", threads}};
+    nlohmann::json j{{"dataset", to_string(data.dataset)},
+                     {"data", data.csv},
+                     {"label", data.label},
+                     {"val_split", data.val_split},
+                     {"test_split", data.test_split},
+                     {"standardize", data.standardize},
+                     {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
+                     {"delimiter", delimiter_text(data.delimiter)},
+                     {"comment", comment_text(data.comment)},
+                     {"ignore_columns", data.ignore_columns},
+                     {"id_column", data.id_column},
+                     {"hidden", model.hidden},
+                     {"activation", to_string(model.activation)},
+                     {"init", to_string(model.init)},
+                     {"optimizer", to_string(optimizer.kind)},
+                     {"lr", optimizer.lr},
+                     {"momentum", optimizer.momentum},
+                     {"nesterov", optimizer.nesterov},
+                     {"weight_decay", optimizer.weight_decay},
+                     {"beta1", optimizer.beta1},
+                     {"beta2", optimizer.beta2},
+                     {"eps", optimizer.eps},
+                     {"clip_norm", optimizer.clip_norm},
+                     {"schedule", to_string(schedule.kind)},
+                     {"gamma", schedule.gamma},
+                     {"step_size", schedule.step_size},
+                     {"batch_size", batch_size},
+                     {"epochs", epochs},
+                     {"seed", seed},
+                     {"threads", threads},
+                     {"monitor", to_string(early_stopping.monitor)},
+                     {"patience", early_stopping.patience},
+                     {"min_delta", early_stopping.min_delta},
+                     {"class_weight", class_weight.empty() ? std::string("none") : class_weight}};
+    if (early_stopping.restore_best) j["restore_best"] = *early_stopping.restore_best;
+    return j;
+}
+
+namespace {
+
+// Reads the values of one flat configuration object, each checked for its JSON type.
+class JsonFields {
+  public:
+    explicit JsonFields(const nlohmann::json& j) : j_(j) {
+        if (!j.is_object()) throw ConfigError("config", "a configuration must be a JSON object");
+    }
+    ConfigError bad(const std::string& key, const std::string& what) const {
+        return ConfigError("config." + key, "configuration key '" + key + "': expected " + what +
+                                                ", got " + j_.at(key).dump());
+    }
+    bool has(const std::string& key) const { return j_.contains(key); }
+    template <class F>
+    void text(const std::string& key, F&& use) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_string()) throw bad(key, "a string");
+        try {
+            use(j_.at(key).get<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError("config." + key, "configuration key '" + key + "': " + e.what());
+        }
+    }
+    void number(const std::string& key, double& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_number()) throw bad(key, "a number");
+        out = j_.at(key).get<double>();
+    }
+    template <class U>
+    void count(const std::string& key, U& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_number_unsigned()) throw bad(key, "a non-negative integer");
+        out = j_.at(key).get<U>();
+    }
+    void integer(const std::string& key, int& out) const {
+        if (!has(key)) return;
+        const nlohmann::json& v = j_.at(key);
+        if (!v.is_number_integer() || v.get<long long>() < -(1ll << 30) ||
+            v.get<long long>() > (1ll << 30))
+            throw bad(key, "an integer");
+        out = v.get<int>();
+    }
+    void flag(const std::string& key, bool& out) const {
+        if (!has(key)) return;
+        if (!j_.at(key).is_boolean()) throw bad(key, "true or false");
+        out = j_.at(key).get<bool>();
+    }
+
+  private:
+    const nlohmann::json& j_;
+};
+
+}  // namespace
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
+    static const char* const kKeys[] = {
+        "dataset",      "data",      "label",        "val_split",      "test_split", "standardize",
+        "task",         "hidden",    "activation",   "init",           "optimizer",  "lr",
+        "momentum",     "nesterov",  "weight_decay", "beta1",          "beta2",      "eps",
+        "clip_norm",    "schedule",  "gamma",        "step_size",      "batch_size", "epochs",
+        "seed",         "threads",   "monitor",      "patience",       "min_delta",  "restore_best",
+        "class_weight", "delimiter", "comment",      "ignore_columns", "id_column"};
+    JsonFields f(j);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        bool known = false;
+        for (const char* k : kKeys) known = known || it.key() == k;
+        if (!known)
+            throw ConfigError("config." + it.key(),
+                              "configuration key '" + it.key() + "' is not a training setting");
+    }
+    TrainConfig c;
+    DataConfig& d = c.data;
+    f.text("dataset", [&](const std::string& t) {
+        d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
+    });
+    f.text("data", [&](const std::string& t) { d.csv = t; });
+    f.text("label", [&](const std::string& t) { d.label = t; });
+    f.number("val_split", d.val_split);
+    f.number("test_split", d.test_split);
+    f.flag("standardize", d.standardize);
+    f.text("task", [&](const std::string& t) {
+        d.task = parse_name<LabelTask>(kLabelTaskNames, t, "task");
+    });
+    f.text("delimiter", [&](const std::string& t) { d.delimiter = parse_delimiter(t); });
+    f.text("comment", [&](const std::string& t) { d.comment = parse_comment(t); });
+    if (f.has("ignore_columns")) {
+        const nlohmann::json& cols = j.at("ignore_columns");
+        if (!cols.is_array()) throw f.bad("ignore_columns", "an array of column names");
+        d.ignore_columns.clear();
+        for (const auto& name : cols) {
+            if (!name.is_string() || name.get<std::string>().empty())
+                throw f.bad("ignore_columns", "an array of column names");
+            d.ignore_columns.push_back(name.get<std::string>());
+        }
+    }
+    f.text("id_column", [&](const std::string& t) { d.id_column = t; });
+    if (f.has("hidden")) {
+        const nlohmann::json& h = j.at("hidden");
+        if (!h.is_array()) throw f.bad("hidden", "an array of layer widths");
+        c.model.hidden.clear();
+        for (const auto& w : h) {
+            if (!w.is_number_unsigned() || w.get<std::size_t>() == 0)
+                throw f.bad("hidden", "an array of positive layer widths");
+            c.model.hidden.push_back(w.get<std::size_t>());
+        }
+    }
+    f.text("activation", [&](const std::string& t) { c.model.activation = parse_activation(t); });
+    f.text("init", [&](const std::string& t) { c.model.init = parse_init(t); });
+    OptimizerConfig& o = c.optimizer;
+    f.text("optimizer", [&](const std::string& t) {
+        o.kind = parse_name<OptimizerKind>(kOptimizerNames, t, "optimizer");
+    });
+    // SGD's momentum default is not an Adam setting (as on the command line).
+    if (o.kind != OptimizerKind::SGD) o.momentum = 0.0;
+    f.number("lr", o.lr);
+    f.number("momentum", o.momentum);
+    f.flag("nesterov", o.nesterov);
+    f.number("weight_decay", o.weight_decay);
+    f.number("beta1", o.beta1);
+    f.number("beta2", o.beta2);
+    f.number("eps", o.eps);
+    f.number("clip_norm", o.clip_norm);
+    ScheduleConfig& s = c.schedule;
+    f.text("schedule", [&](const std::string& t) {
+        s.kind = parse_name<ScheduleKind>(kScheduleNames, t, "schedule");
+    });
+    f.number("gamma", s.gamma);
+    f.count("step_size", s.step_size);
+    f.count("batch_size", c.batch_size);
+    f.count("epochs", c.epochs);
+    f.count("seed", c.seed);
+    f.integer("threads", c.threads);
+    EarlyStoppingConfig& es = c.early_stopping;
+    f.text("monitor", [&](const std::string& t) {
+        es.monitor = parse_name<Monitor>(kMonitorNames, t, "monitor");
+    });
+    f.count("patience", es.patience);
+    f.number("min_delta", es.min_delta);
+    f.text("class_weight", [&](const std::string& t) { c.class_weight = t == "none" ? "" : t; });
+    if (f.has("restore_best")) {
+        bool b = false;
+        f.flag("restore_best", b);
+        es.restore_best = b;
+    }
+    c.validate();
+    return c;
 }
 
 std::vector<std::size_t> parse_hidden(const std::string& text) {

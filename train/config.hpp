@@ -5,6 +5,8 @@
 //     model      ModelSpec        hidden widths, activation, init, loss           (nn/model.hpp)
 //     optimizer  OptimizerConfig  kind, lr, momentum, weight decay, clipping      (nn/optim.hpp)
 //     schedule   ScheduleConfig   the learning rate over epochs                   (nn/schedule.hpp)
+//     early_stopping  EarlyStoppingConfig  which metric picks the best epoch, patience
+//     class_weight    none, balanced or a file: how much each class counts in the loss
 //     batch_size, epochs, seed, threads
 //
 // Each part validates its own values (validate(), throwing ConfigError naming the field, for
@@ -19,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,11 +74,46 @@ struct DataConfig {
     std::string name() const;
 };
 
+// The metric that decides which epoch is best (and whether training has stopped improving).
+// Auto is val_loss when the run has a validation part, train_loss otherwise.
+enum class Monitor { Auto, ValLoss, ValAccuracy, TrainLoss };
+
+inline constexpr NamedValue<Monitor> kMonitorNames[] = {
+    {Monitor::Auto, "auto"},
+    {Monitor::ValLoss, "val_loss"},
+    {Monitor::ValAccuracy, "val_accuracy"},
+    {Monitor::TrainLoss, "train_loss"},
+};
+inline std::string to_string(Monitor m) {
+    return std::string(name_of<Monitor>(kMonitorNames, m));
+}
+
+// Early stopping and the best epoch (train/early_stopping.hpp does the work).
+struct EarlyStoppingConfig {
+    Monitor monitor = Monitor::Auto;
+    std::size_t patience = 0;  // stop after this many epochs without improvement; 0: never
+    double min_delta = 0.0;    // an improvement must beat the best by more than this
+    // Leave the model at the best epoch's weights at the end. Unset: on exactly when early
+    // stopping is on (patience > 0).
+    std::optional<bool> restore_best;
+
+    // Throws ConfigError ("early_stopping.min_delta") on a negative or non-finite min_delta.
+    void validate() const;
+    bool restores_best() const { return restore_best.value_or(patience > 0); }
+    // Auto resolved: val_loss with a validation part, train_loss without. Throws ConfigError
+    // ("early_stopping.monitor") for a validation metric when there is no validation part.
+    Monitor resolved_monitor(bool has_validation) const;
+};
+
 struct TrainConfig {
     DataConfig data;
     ModelSpec model = default_model();
     OptimizerConfig optimizer = default_optimizer();
     ScheduleConfig schedule = default_schedule();  // t counts epochs from 0
+    EarlyStoppingConfig early_stopping;
+    // How each class counts in the loss: "" or "none", "balanced", or a file of class,weight
+    // lines (train/class_weights.hpp).
+    std::string class_weight;
     std::size_t batch_size = 16;
     std::size_t epochs = 100;
     std::uint64_t seed = 42;
@@ -85,6 +123,10 @@ struct TrainConfig {
     void validate() const;
     // Flat, as the flags of `ffnn train` name them ("lr", "hidden", "batch_size", ...).
     nlohmann::json to_json() const;
+    // The inverse of to_json: a key left out keeps its default. An unknown key, a value of
+    // the wrong JSON type or a name that does not parse throws ConfigError whose field is
+    // "config.<key>"; the result is validated.
+    static TrainConfig from_json(const nlohmann::json& j);
 
     static ModelSpec default_model();
     static OptimizerConfig default_optimizer();

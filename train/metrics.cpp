@@ -92,6 +92,17 @@ double ConfusionMatrix::macro_f1() const {
     return n ? s / double(n) : 0.0;
 }
 
+double ConfusionMatrix::weighted_f1() const {
+    double s = 0;
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < k_; ++k) {
+        const ClassMetrics m = class_metrics(k);
+        s += m.f1 * double(m.support);
+        n += m.support;
+    }
+    return n ? s / double(n) : 0.0;
+}
+
 std::string ConfusionMatrix::format(const std::vector<std::string>& names) const {
     if (names.size() != k_)
         throw std::invalid_argument("ConfusionMatrix::format: " + std::to_string(names.size()) +
@@ -136,8 +147,9 @@ std::string ConfusionMatrix::format(const std::vector<std::string>& names) const
                                  ? " over the " + std::to_string(present) +
                                        (present == 1 ? " class present" : " classes present")
                                  : "";
-    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f%s   (%s)\n", accuracy(),
-                  macro_f1(), over.c_str(), count_of(total(), "example", "examples").c_str());
+    std::snprintf(buf, sizeof buf, "  accuracy %.4f   macro F1 %.4f%s   weighted F1 %.4f   (%s)\n",
+                  accuracy(), macro_f1(), over.c_str(), weighted_f1(),
+                  count_of(total(), "example", "examples").c_str());
     out += pad("", w, false);
     out += buf;
     if (const std::size_t none = unpredicted(); none > 0)

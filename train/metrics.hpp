@@ -4,6 +4,7 @@
 //   precision(k) = C(k, k) / sum over t of C(t, k)   (of those predicted k, how many are k)
 //   recall(k)    = C(k, k) / sum over p of C(k, p)   (of the true k, how many were found)
 //   f1(k)        = 2 precision recall / (precision + recall)
+//   macro F1 = the plain mean of f1(k), weighted F1 = the mean weighted by support.
 // A ratio whose denominator is zero is reported as 0 (a class never predicted has no
 // precision to speak of; the table prints its support so the reader can tell).
 #pragma once
@@ -40,6 +41,9 @@ class ConfusionMatrix {
     // scikit-learn's f1_score(average="macro") counts them: a class that is neither a label
     // nor a prediction of the evaluated rows has no F1 to average). 0 when nothing was added.
     double macro_f1() const;
+    // The mean of the per-class F1 weighted by support, the number of true examples of each
+    // class (scikit-learn's average="weighted"). 0 when nothing was added.
+    double weighted_f1() const;
     // How many classes macro_f1 averages over.
     std::size_t classes_present() const;
 

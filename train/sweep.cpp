@@ -12,7 +12,8 @@
 
 namespace ffnn {
 
-SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed) {
+SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed,
+                 const RunModel& on_model) {
     const auto t0 = std::chrono::steady_clock::now();
     TrainConfig config = setting.config;
     config.seed = seed;
@@ -27,14 +28,17 @@ SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::ui
     r.n_features = data.train.num_features();
     r.n_classes = data.train.num_classes();
     r.n_parameters = model.num_parameters();
-    r.outcome = fit(model, data, config);
+    EarlyStopping early(model, config.early_stopping, data.val.size() > 0);
+    r.outcome = fit(model, data, config, early.callbacks());
+    r.best_epoch = early.best_epoch();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (on_model) on_model(r, model, early, data);
     return r;
 }
 
 std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
                                 const std::vector<std::uint64_t>& seeds, int jobs,
-                                const RunDone& on_done) {
+                                const RunDone& on_done, const RunModel& on_model) {
     const std::size_t total = settings.size() * seeds.size();
     std::vector<SweepRun> results(total);
     std::vector<std::exception_ptr> errors(total);
@@ -52,7 +56,7 @@ std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
             try {
                 // OpenMP's thread count is per thread: each worker sets its own.
                 set_threads(std::max(1, settings[s].config.threads));
-                results[i] = run_one(settings[s], s, seeds[i % seeds.size()]);
+                results[i] = run_one(settings[s], s, seeds[i % seeds.size()], on_model);
             } catch (...) {
                 errors[i] = std::current_exception();
                 failed.store(true);

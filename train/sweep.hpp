@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/trainer.hpp"
 
 namespace ffnn {
@@ -34,20 +35,29 @@ struct SweepRun {
     // The data as this run saw it (the split depends on the seed, the sizes do not).
     std::size_t n_train = 0, n_val = 0, n_test = 0, n_features = 0, n_classes = 0;
     std::size_t n_parameters = 0;
+    std::size_t best_epoch = 0;  // by config.early_stopping.monitor; 0 when no epoch finished
 };
 
 // Called after each run finishes (from the worker thread, one call at a time): the run, the
 // number finished so far and the total.
 using RunDone = std::function<void(const SweepRun&, std::size_t, std::size_t)>;
+// Called in the worker thread as soon as a run has trained (before RunDone; calls from
+// different workers may overlap), with the trained model (at its final weights: the best
+// epoch's when early stopping restores them), early stopping's record of the best epoch and
+// its weights, and the run's data: what saving the run's model needs.
+using RunModel =
+    std::function<void(const SweepRun&, Model<float>&, const EarlyStopping&, const PreparedData&)>;
 
 // Trains every (setting, seed) pair; `jobs` >= 1 workers. A run that diverges is a result, not
 // an error. Any other error (an unreadable data file) stops the sweep: the workers finish their
 // current run and the first error in grid order is rethrown.
 std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
                                 const std::vector<std::uint64_t>& seeds, int jobs,
-                                const RunDone& on_done = {});
+                                const RunDone& on_done = {}, const RunModel& on_model = {});
 
-// One run, in the calling thread (what each worker does).
-SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed);
+// One run, in the calling thread (what each worker does), with early stopping as its
+// configuration says (train/early_stopping.hpp).
+SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed,
+                 const RunModel& on_model = {});
 
 }  // namespace ffnn

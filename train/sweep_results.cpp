@@ -20,10 +20,11 @@ std::string stat_cells(const Stat& s, const char* fmt = "%.6g") {
     return num(s.mean, fmt) + "," + num(s.std, fmt);
 }
 
-// "0.967 ± 0.018" or "-" when there is no value.
+// "0.967 ± 0.018", "0.967 ± -" over a single value (no spread to speak of), or "-" when
+// there is no value.
 std::string stat_text(const Stat& s, const char* fmt) {
     if (s.n == 0) return "-";
-    return num(s.mean, fmt) + " ± " + num(s.std, fmt);
+    return num(s.mean, fmt) + " ± " + (s.n == 1 ? std::string("-") : num(s.std, fmt));
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // "yes" and `diverged_epoch` says where; it never contributes NaN to a mean. Statistics of a
 // setting are over its runs that did not diverge (`runs_ok` of `runs`); the epochs to reach
 // the threshold over the runs that reached it (`reached` of `runs`). Standard deviations are
-// sample standard deviations (n - 1), 0 for a single run.
+// sample standard deviations (n - 1), 0 for a single run in the CSV files and "-" in the
+// printed table.
 #pragma once
 
 #include <cstddef>

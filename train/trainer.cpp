@@ -13,6 +13,7 @@
 #include "ffnn/io/split.hpp"
 #include "ffnn/nn/schedule.hpp"
 #include "ffnn/tensor/parallel.hpp"
+#include "ffnn/train/class_weights.hpp"
 
 namespace ffnn {
 
@@ -134,6 +135,7 @@ PreparedData prepare_data(const TrainConfig& config) {
     part_warning(out.val, dc.val_split, "validation");
     const bool own_test_set = dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist;
     if (!own_test_set) part_warning(out.test, dc.test_split, "test");
+    out.class_weights = class_weights(config.class_weight, out.train);
     if (dc.standardize) {
         out.standardizer.fit(out.train.X);
         out.standardizer.transform(out.train.X);
@@ -153,12 +155,24 @@ Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::s
 
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
                  const FitCallbacks& callbacks) {
+    FitState state;
+    return fit(model, data, config, state, callbacks);
+}
+
+TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
+                 FitState& state, const FitCallbacks& callbacks) {
     const auto wall0 = Clock::now();
     if (config.threads > 0) set_threads(config.threads);
     TrainOutcome out;
+    if (state.history.size() != state.epochs_done)
+        throw std::invalid_argument("fit: the state has " + std::to_string(state.history.size()) +
+                                    " epoch records for " + std::to_string(state.epochs_done) +
+                                    " completed epochs");
 
-    std::unique_ptr<Optimizer<float>> optimizer =
-        make_optimizer<float>(config.optimizer, model.parameters());
+    model.set_class_weights(data.class_weights);
+    if (!state.optimizer)
+        state.optimizer = make_optimizer<float>(config.optimizer, model.parameters());
+    Optimizer<float>& optimizer = *state.optimizer;
     ScheduleConfig sc = config.schedule;
     if (sc.t_max == 0) sc.t_max = config.epochs;
     LrSchedule schedule(sc, config.optimizer.lr);
@@ -180,18 +194,18 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         const auto& params = model.parameter_list();
         for (std::size_t i = 0; i < params.size(); ++i) last_finite[i].copy_from(*params[i].value);
     };
-    std::size_t finite_epochs = 0;
+    std::size_t finite_epochs = state.epochs_done;
 
-    for (std::size_t epoch = 1; epoch <= config.epochs; ++epoch) {
+    for (std::size_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
         EpochRecord rec;
         rec.epoch = epoch;
         rec.lr = schedule.lr(epoch - 1);  // the schedule counts epochs from 0
-        optimizer->set_lr(rec.lr);
+        optimizer.set_lr(rec.lr);
         loader.start_epoch(epoch - 1);
         const auto t0 = Clock::now();
         std::size_t done = 0;
         while (loader.next(xb, yb)) {
-            float loss = model.train_step(xb, yb, *optimizer);
+            float loss = model.train_step(xb, yb, optimizer);
             ++done;
             if (!std::isfinite(loss)) {
                 out.diverged = true;
@@ -219,8 +233,10 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         } else {
             rec.val_loss = rec.val_accuracy = std::nan("");
         }
-        out.history.push_back(rec);
-        if (callbacks.on_epoch) callbacks.on_epoch(rec);
+        state.history.push_back(rec);
+        state.epochs_done = epoch;
+        EpochDecision decision;
+        if (callbacks.on_epoch) decision = callbacks.on_epoch(rec, state);
         if (!std::isfinite(tr.loss)) {
             // Finite batch losses but an overflowing evaluation: the weights blew up.
             out.diverged = true;
@@ -232,16 +248,24 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         }
         ++finite_epochs;
         keep_weights();
+        if (decision.stop) {
+            out.stop_reason = StopReason::EarlyStop;
+            out.message = decision.reason;
+            break;
+        }
     }
     if (out.diverged) {
+        out.stop_reason = StopReason::Diverged;
         const auto& params = model.parameter_list();
         for (std::size_t i = 0; i < params.size(); ++i) params[i].value->copy_from(last_finite[i]);
     }
+    if (callbacks.on_train_end) callbacks.on_train_end(model);
     if (!out.diverged || finite_epochs > 0) {
         out.train = model.evaluate(data.train.X, data.train.labels);
         if (data.val.size()) out.val = model.evaluate(data.val.X, data.val.labels);
         if (data.test.size()) out.test = model.evaluate(data.test.X, data.test.labels);
     }
+    out.history = state.history;
     out.wall_seconds = seconds_since(wall0);
     return out;
 }

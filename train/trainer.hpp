@@ -6,15 +6,21 @@
 //                  part with a Standardizer fitted on the training part only;
 //   build_model    the network of the configuration: hidden FullyConnected layers with one
 //                  activation, a linear output layer of K logits, softmax cross-entropy;
-//   fit            the epochs: an optimiser made from config.optimizer, mini-batches from a
+//   fit            the epochs (the loss weighted by data.class_weights when there are
+//                  any): an optimiser made from config.optimizer, mini-batches from a
 //                  DataLoader reshuffled each epoch, train_step on each (the explicit loop
 //                  of nn/model.hpp), then the loss and accuracy on the training and
-//                  validation parts. It stops at the first non-finite loss and says where.
+//                  validation parts. It stops at the first non-finite loss and says where,
+//                  or when an epoch callback asks it to (early stopping: train/
+//                  early_stopping.hpp). What it carries from one epoch to the next besides
+//                  the weights is one FitState, so a run restored from a training checkpoint
+//                  (train/training_checkpoint.hpp) continues exactly where it was.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +38,7 @@ struct PreparedData {
     std::string label_column;           // the CSV's label column name ("label" for images)
     std::string name;                   // config.data.name()
     std::vector<std::string> warnings;  // what a person should know (an empty split part)
+    std::vector<double> class_weights;  // (K) from config.class_weight; empty: unweighted
 };
 
 // Finds a shipped data file: ./data/<file> if it exists, else the source tree's data/.
@@ -53,24 +60,79 @@ struct EpochRecord {
     double seconds = 0;  // wall time of this epoch's training (not its evaluation)
 };
 
+// Why fit() returned.
+enum class StopReason {
+    EpochsDone,  // every epoch of the configuration ran
+    EarlyStop,   // an epoch callback asked to stop (EarlyStopping, or the caller's own)
+    Diverged,    // a loss stopped being finite
+};
+
+inline constexpr NamedValue<StopReason> kStopReasonNames[] = {
+    {StopReason::EpochsDone, "epochs_done"},
+    {StopReason::EarlyStop, "early_stop"},
+    {StopReason::Diverged, "diverged"},
+};
+inline std::string to_string(StopReason r) {
+    return std::string(name_of<StopReason>(kStopReasonNames, r));
+}
+
 struct TrainOutcome {
-    std::vector<EpochRecord> history;
+    std::vector<EpochRecord> history;  // every epoch of the run, resumed ones included
+    StopReason stop_reason = StopReason::EpochsDone;
     bool diverged = false;
     std::size_t diverged_epoch = 0;  // 1-based epoch where the loss stopped being finite
     std::string message;             // why training stopped early
     // At the end; after a divergence, of the weights of the last epoch whose losses were all
-    // finite, to which the model is reset (no metrics when no epoch was finite).
+    // finite, to which the model is reset (no metrics when no epoch was finite). When an
+    // on_train_end callback changes the weights (EarlyStopping restoring the best epoch's),
+    // of those weights.
     EvalResult train, val, test;
-    double train_seconds = 0;  // sum of the epochs' training time
+    double train_seconds = 0;  // sum of this call's epochs' training time
     double wall_seconds = 0;   // everything, evaluation included
 };
 
-struct FitCallbacks {
-    std::function<void(const EpochRecord&)> on_epoch;
-    // (epoch, batches done, batches per epoch, seconds since the epoch started)
-    std::function<void(std::size_t, std::size_t, std::size_t, double)> on_batch;
+// What an epoch callback tells fit(): go on, or stop after this epoch (and why, for
+// TrainOutcome::message).
+struct EpochDecision {
+    bool stop = false;
+    std::string reason;
+
+    static EpochDecision next() { return {}; }
+    static EpochDecision stop_because(std::string why) { return {true, std::move(why)}; }
 };
 
+// What a run carries from one epoch to the next besides the model's weights: fit() reads
+// it when it starts and updates it after every epoch. A fresh run starts from the empty
+// state; a resumed run from the one a training checkpoint restored. The schedule and the
+// data loader need no state of their own here: the learning rate is a function of the epoch
+// and the loader's order a function of (seed, epoch) (io/loader.hpp), and the model draws no
+// random numbers after its initialisation.
+struct FitState {
+    std::size_t epochs_done = 0;       // completed epochs; the next one is epochs_done + 1
+    std::vector<EpochRecord> history;  // one record per completed epoch
+    // Made by fit() from config.optimizer over the model's parameters when null. A resumed
+    // run passes one whose state() was restored (momentum buffers, Adam moments, step count).
+    std::unique_ptr<Optimizer<float>> optimizer;
+};
+
+struct FitCallbacks {
+    // After each epoch's evaluation, with the state already counting that epoch (what a
+    // checkpoint written now would hold). Returning stop ends training after this epoch.
+    std::function<EpochDecision(const EpochRecord&, const FitState&)> on_epoch;
+    // (epoch, batches done, batches per epoch, seconds since the epoch started)
+    std::function<void(std::size_t, std::size_t, std::size_t, double)> on_batch;
+    // After the last epoch, before the final evaluation: may change the weights (restore the
+    // best epoch's). Also after a divergence, once the model is back at its last finite
+    // weights.
+    std::function<void(Model<float>&)> on_train_end;
+};
+
+// Trains config.epochs epochs from state.epochs_done on (a state at or past config.epochs
+// trains nothing and only evaluates). Throws std::invalid_argument when the state's history
+// does not match its epoch count.
+TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
+                 FitState& state, const FitCallbacks& callbacks = {});
+// A fresh run.
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
                  const FitCallbacks& callbacks = {});
 

@@ -27,7 +27,8 @@ std::string fmt(const char* f, double v) {
 
 std::string pm(const Stat& s, const char* f) {
     if (s.n == 0) return "-";
-    return fmt(f, s.mean) + " ± " + fmt(f, s.std);
+    // One run has no spread: "-" rather than a standard deviation of 0.
+    return fmt(f, s.mean) + " ± " + (s.n == 1 ? std::string("-") : fmt(f, s.std));
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {

@@ -296,3 +296,24 @@ TEST_F(Sweep, MissingGnuplotSaysHowToInstallIt) {
     EXPECT_TRUE(contains(r.output, "scripts/install-deps.sh")) << r.output;
     EXPECT_FALSE(fs::exists(path("out/sweep.csv")));
 }
+
+// --save-models: every run's best epoch is a model file, and the sweep's answer is the best
+// setting's best run as best-model.safetensors, which ffnn eval reads. The console line
+// gives a real wall time, and a setting over one seed shows its deviation as "-".
+TEST_F(Sweep, SaveModelsLeavesEachRunsBestModelAndTheBestSettingsModel) {
+    Result r =
+        run("sweep --lr 0.05,0.5 --hidden 4 --epochs 8 --seeds 1 --patience 3 --save-models "
+            "--out " +
+            path("out"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* run : {"lr0.05-h4-seed1", "lr0.5-h4-seed1"})
+        EXPECT_TRUE(fs::exists(path(std::string("out/runs/") + run + "/model.safetensors"))) << run;
+    ASSERT_TRUE(fs::exists(path("out/best-model.safetensors"))) << r.output;
+    EXPECT_TRUE(contains(r.output, "best setting ")) << r.output;
+    EXPECT_TRUE(contains(r.output, " ± -")) << r.output;
+    EXPECT_FALSE(contains(r.output, "in 0.0s")) << r.output;
+    EXPECT_TRUE(contains(r.output, "s wall (")) << r.output;
+    Result e = run("eval --model " + path("out/best-model.safetensors") + " --data " +
+                   std::string(FFNN_SOURCE_DIR) + "/data/iris.csv");
+    EXPECT_EQ(e.code, 0) << e.output;
+}

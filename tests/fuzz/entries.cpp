@@ -16,6 +16,7 @@
 #include "ffnn/io/csv.hpp"
 #include "ffnn/io/idx.hpp"
 #include "ffnn/io/safetensors.hpp"
+#include "ffnn/train/training_checkpoint.hpp"
 #include "json_config.hpp"
 
 namespace ffnn_fuzz {
@@ -150,6 +151,15 @@ void run_checkpoint(std::string_view bytes) {
     const std::size_t d = ck.feature_names.size(), k = ck.class_names.size();
     const ffnn::Tensor<float>& logits = ck.model.forward(ffnn::Tensor<float>::zeros({2, d}));
     require(logits.shape() == ffnn::Shape({2, k}), "one logit per class");
+}
+
+void run_training_checkpoint(std::string_view bytes) {
+    ffnn::RunCheckpoint ck = ffnn::parse_run_checkpoint(bytes, "fuzz.safetensors");
+    const std::vector<std::size_t> sizes = ck.file.model.model.layer_sizes();
+    ffnn::Model<float> model = ffnn::build_model(ck.config, sizes.front(), sizes.back());
+    ffnn::EarlyStopping early(model, ck.config.early_stopping, ck.n_val > 0);
+    ffnn::FitState state = ffnn::restore_training_state(ck, ck.config, model, early);
+    require(state.epochs_done == state.history.size(), "one record per completed epoch");
 }
 
 void run_json_config(std::string_view bytes) {

@@ -8,6 +8,8 @@
 //   idx          parse_idx on the bytes as they are, and on the bytes gzip-compressed
 //   safetensors  parse_safetensors, the dtype conversions, and a write/read round trip
 //   checkpoint   parse_checkpoint (the model is built) and one forward pass
+//   training_checkpoint  parse_run_checkpoint, then the model its configuration builds and
+//                restore_training_state (weights, optimiser state, best weights)
 //   json_config  json_config_arguments against the real `ffnn train` flags, then CLI11's parse
 #pragma once
 
@@ -19,6 +21,7 @@ void run_csv(std::string_view bytes);
 void run_idx(std::string_view bytes);
 void run_safetensors(std::string_view bytes);
 void run_checkpoint(std::string_view bytes);
+void run_training_checkpoint(std::string_view bytes);
 void run_json_config(std::string_view bytes);
 
 struct Target {
@@ -29,6 +32,7 @@ inline constexpr Target kTargets[] = {{"csv", run_csv},
                                       {"idx", run_idx},
                                       {"safetensors", run_safetensors},
                                       {"checkpoint", run_checkpoint},
+                                      {"training_checkpoint", run_training_checkpoint},
                                       {"json_config", run_json_config}};
 
 }  // namespace ffnn_fuzz

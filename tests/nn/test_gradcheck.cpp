@@ -73,5 +73,25 @@ TEST(GradCheck, RelativeErrorDefinition) {
     EXPECT_THROW(relative_error(a, shorter), std::invalid_argument);
 }
 
+// The weighted loss of --class-weight through a whole model: every parameter and the input.
+TEST(GradCheck, ModelWithClassWeightedCrossEntropy) {
+    ModelSpec spec{
+        .n_inputs = 4, .hidden = {6}, .activation = ActivationKind::TanH, .n_classes = 3};
+    spec.seed = 5;
+    Model<double> model(spec);
+    model.set_class_weights({0.4, 1.0, 2.5});
+    Rng rng(6);
+    for (auto& p : model.parameters())
+        if (p.name.back() == 'b') fill_uniform(*p.value, -0.3, 0.3, rng);
+    Tensor<double> x = normal<double>(Shape{6, 4}, 0.0, 1.0, rng);
+    const std::vector<int> labels = {0, 1, 2, 2, 1, 0};
+    GradCheckReport r = gradcheck(model, x, labels);
+    EXPECT_LE(r.max_rel_error(), 1e-7) << r.to_string();
+    // And the weights are in effect: without them the loss is another.
+    const double weighted = model.compute_loss(x, labels);
+    model.set_class_weights({});
+    EXPECT_NE(weighted, model.compute_loss(x, labels));
+}
+
 }  // namespace
 }  // namespace ffnn

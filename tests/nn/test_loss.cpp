@@ -36,6 +36,20 @@ TEST(LossGrad, CrossEntropySoftTargets) {
     EXPECT_LE(r.max_rel_error(), kGradTol) << r.to_string();
 }
 
+// Class weights (--class-weight): the weighted loss's gradient against central differences,
+// with labels and with soft targets.
+TEST(LossGrad, WeightedCrossEntropy) {
+    SoftmaxCrossEntropy<double> ce;
+    ce.set_class_weights({0.5, 2.0, 1.0, 3.25});
+    std::vector<int> labels = {0, 2, 1, 3, 3};
+    GradCheckReport r = gradcheck(ce, random_logits(5, 4, 11), labels);
+    EXPECT_LE(r.max_rel_error(), kGradTol) << r.to_string();
+    Rng rng(12);
+    Tensor<double> t = uniform<double>(Shape{5, 4}, 0.0, 1.0, rng);
+    GradCheckReport r2 = gradcheck(ce, random_logits(5, 4, 13), t);
+    EXPECT_LE(r2.max_rel_error(), kGradTol) << r2.to_string();
+}
+
 TEST(LossGrad, MeanSquaredError) {
     MeanSquaredError<double> mse;
     std::vector<int> labels = {1, 0, 2, 2};
@@ -76,6 +90,29 @@ TEST(CrossEntropy, HandComputedValue) {
     // The one-hot tensor form gives the same value.
     Tensor<double> onehot = {{1.0, 0.0}, {0.0, 1.0}};
     EXPECT_NEAR(ce.forward(z, onehot), 1.5 * std::log(2.0), 1e-15);
+}
+
+TEST(CrossEntropy, ClassWeightsScaleEachRowByItsClass) {
+    // The rows of HandComputedValue with weights 3 (class 0) and 0.5 (class 1):
+    // (3 log 2 + 0.5 log 4) / 2 = 2 log 2; row r's gradient is w_y (softmax - onehot) / N.
+    Tensor<double> z = {{0.0, 0.0}, {std::log(3.0), 0.0}};
+    std::vector<int> labels = {0, 1};
+    SoftmaxCrossEntropy<double> ce;
+    ce.set_class_weights({3.0, 0.5});
+    EXPECT_NEAR(ce.forward(z, labels), 2.0 * std::log(2.0), 1e-15);
+    const Tensor<double>& g = ce.backward();
+    EXPECT_NEAR(g(0, 0), -0.75, 1e-15);
+    EXPECT_NEAR(g(1, 1), -0.1875, 1e-15);
+    // The one-hot target form weighs the same way.
+    Tensor<double> onehot = {{1.0, 0.0}, {0.0, 1.0}};
+    EXPECT_NEAR(ce.forward(z, onehot), 2.0 * std::log(2.0), 1e-15);
+    // Weights of 1 give the unweighted bits.
+    SoftmaxCrossEntropy<double> plain, ones;
+    ones.set_class_weights({1.0, 1.0});
+    EXPECT_EQ(plain.forward(z, labels), ones.forward(z, labels));
+    EXPECT_THROW(ce.set_class_weights({1.0, 0.0}), std::invalid_argument);
+    ce.set_class_weights({1.0, 1.0, 1.0});
+    EXPECT_THROW(ce.forward(z, labels), std::invalid_argument);  // 3 weights, 2 classes
 }
 
 TEST(CrossEntropy, StableOnHugeLogits) {
