@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/train/sweep.hpp"
 #include "ffnn/train/sweep_results.hpp"
@@ -133,10 +134,22 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     }
     std::vector<std::uint64_t> seeds;
     for (std::size_t k = 0; k < o.seeds; ++k) seeds.push_back(o.seed_base + k);
-    const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    // Under mpirun the runs spread over the ranks (one rank a run); each rank trains one run
+    // at a time unless --jobs says otherwise, for one rank per core.
+    Communicator& comm = world();
+    const bool lead = comm.rank() == 0;
+    const int jobs = o.jobs > 0 ? o.jobs
+                     : comm.size() > 1
+                         ? 1
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     const std::string dir = o.out.empty() ? default_run_dir("sweep-" + o.base.data.name()) : o.out;
-    std::filesystem::create_directories(dir);
+    if (lead) std::filesystem::create_directories(dir);
+    if (comm.size() > 1)
+        std::printf(
+            "sweep: %d ranks; run i of the grid is trained by rank i mod %d, rank 0 prints "
+            "its own runs and writes every result\n",
+            comm.size(), comm.size());
     std::printf(
         "sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; "
         "%s\n",
@@ -146,8 +159,9 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     std::fflush(stdout);
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<SweepRun> runs =
-        run_sweep(settings, seeds, jobs, [&](const SweepRun& r, std::size_t k, std::size_t n) {
+    std::vector<SweepRun> runs = run_sweep(
+        settings, seeds, jobs,
+        [&](const SweepRun& r, std::size_t k, std::size_t n) {
             const TrainOutcome& out = r.outcome;
             if (out.diverged)
                 std::printf("[%3zu/%zu] %s seed %llu: diverged at epoch %zu (%.2fs)\n", k, n,
@@ -159,9 +173,11 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
                     settings[r.setting].name.c_str(), (unsigned long long)r.seed, out.train.loss,
                     out.test.accuracy, r.seconds);
             std::fflush(stdout);
-        });
+        },
+        &comm);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!lead) return 0;  // rank 0 has every result and writes the files
 
     // Files in grid order, whatever order the runs finished in.
     for (const SweepRun& r : runs) {

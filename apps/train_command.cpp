@@ -6,6 +6,10 @@
 //                      test_accuracy among them), wall time, thread count, ffnn version
 //   model.safetensors  the parameters, the standardisation and the class names
 // each written atomically.
+//
+// Under mpirun every rank reads the data and trains the same model on its shards of each
+// batch (train/data_parallel.hpp); rank 0 alone prints and writes the run files, once every
+// rank has finished training.
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +22,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/tensor/parallel.hpp"
@@ -166,6 +171,18 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
         cmd.add_option("--seed", c.seed, "Seed of the split, the initialisation and the shuffling")
             ->capture_default_str();
     cmd.add_option("--threads", c.threads, "OpenMP threads (0: every core)")->capture_default_str();
+    cmd.add_option("--shards", c.shards,
+                   "Shards each batch is cut into, each one's gradient computed on its own and "
+                   "the sums taken in shard order: the result depends on the shards, never on "
+                   "the number of mpirun processes (0: one per " +
+                       std::to_string(kRowsPerShard) + " rows of the batch)")
+        ->capture_default_str();
+    add_parsed(cmd, "--reduce",
+               "How the ranks of mpirun sum the shard gradients: fixed (a fixed tree, the same "
+               "bits for any process count) or fast (MPI_Allreduce, bits depend on the count)",
+               to_string(c.reduce), [&c](const std::string& t) {
+                   c.reduce = parse_name<ReduceKind>(kReduceNames, t, "reduction");
+               });
     cmd.add_option("--val-split", d.val_split, "Fraction of the data for validation")
         ->capture_default_str();
     cmd.add_option("--test-split", d.test_split, "Fraction of the data for testing (CSV data only)")
@@ -196,7 +213,13 @@ Command add_train(CLI::App& cmd) {
         if (c.threads > 0) set_threads(c.threads);
         const auto wall0 = std::chrono::steady_clock::now();
 
-        PreparedData data = prepare_data(c);
+        Communicator& comm = world();
+        const bool lead = comm.rank() == 0;
+        // Every rank reads the data; a rank that cannot makes every rank stop here, and ranks
+        // whose data differ (another file on another host) are named.
+        PreparedData data;
+        run_agreed(comm, [&] { data = prepare_data(c); });
+        agree_on_data(comm, data);
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
         std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
                   << data.val.size() << " validation, " << data.test.size() << " test examples; "
@@ -204,8 +227,9 @@ Command add_train(CLI::App& cmd) {
                   << "': " << data.train.num_classes() << " classes ("
                   << join(data.train.class_names) << ")"
                   << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
-        for (const std::string& w : data.warnings)
-            std::cerr << "ffnn train: warning: " << w << "\n";
+        if (lead)
+            for (const std::string& w : data.warnings)
+                std::cerr << "ffnn train: warning: " << w << "\n";
         Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
         std::cout << "model: " << model.summary() << "; " << model.num_parameters()
                   << " parameters\n";
@@ -216,9 +240,18 @@ Command add_train(CLI::App& cmd) {
         std::cout << ", schedule " << to_string(c.schedule.kind) << ", batch " << c.batch_size
                   << ", " << c.epochs << " epochs, seed " << c.seed << ", " << max_threads()
                   << " thread" << (max_threads() == 1 ? "" : "s") << "\n";
+        const std::size_t shards = c.shard_count();
+        if (comm.size() > 1) {
+            std::cout << "ranks: " << comm.size() << " processes, " << shards << " shards of "
+                      << c.batch_size << "-row batches, " << to_string(c.reduce) << " reduction\n";
+            if (lead && shards < static_cast<std::size_t>(comm.size()))
+                std::cerr << "ffnn train: warning: " << comm.size() - static_cast<int>(shards)
+                          << " of the " << comm.size() << " ranks have no shard to train (--shards "
+                          << shards << "): give --shards " << comm.size() << " or more\n";
+        }
 
         std::string dir = out_dir->empty() ? default_run_dir(data.name) : *out_dir;
-        std::filesystem::create_directories(dir);
+        if (lead) std::filesystem::create_directories(dir);
 
         ProgressBar bar;
         FitCallbacks cb;
@@ -234,8 +267,10 @@ Command add_train(CLI::App& cmd) {
             std::printf("  %.1fms\n", r.seconds * 1e3);
             std::fflush(stdout);
         };
-        TrainOutcome out = fit(model, data, c, cb);
+        TrainOutcome out = fit(model, data, c, cb, &comm);
         bar.clear();
+        // Every rank holds the same weights and metrics now; rank 0 writes them.
+        if (!lead) return out.diverged ? 1 : 0;
         write_metrics_csv(dir + "/metrics.csv", out.history);
         if (out.diverged) {
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
@@ -271,10 +306,13 @@ Command add_train(CLI::App& cmd) {
         double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
         write_summary_json(dir + "/summary.json", c, out, data, max_threads(), wall);
-        std::printf(
-            "\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved "
-            "%s/{model.safetensors,metrics.csv,summary.json}\n",
-            out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s", dir.c_str());
+        std::printf("\ntraining %.3fs, wall %.3fs on %d thread%s", out.train_seconds, wall,
+                    max_threads(), max_threads() == 1 ? "" : "s");
+        if (comm.size() > 1)
+            std::printf(" x %d ranks, %.3fs of it in the gradient reduction (%.3fms a step)",
+                        comm.size(), out.reduce_seconds,
+                        out.steps ? 1e3 * out.reduce_seconds / double(out.steps) : 0.0);
+        std::printf("\nsaved %s/{model.safetensors,metrics.csv,summary.json}\n", dir.c_str());
         return 0;
     };
 }

@@ -89,7 +89,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
-    const T inv_n = T(1) / static_cast<T>(N);
+    const T inv_n = T(1) / static_cast<T>(this->mean_rows(N));
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -104,7 +104,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
         for (std::size_t k = 0; k < K; ++k) g[k] *= inv_n;
         g[y] -= inv_n;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
+    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(this->mean_rows(N)));
 }
 
 template <class T>
@@ -115,7 +115,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
-    const T inv_n = T(1) / static_cast<T>(N);
+    const T inv_n = T(1) / static_cast<T>(this->mean_rows(N));
     const T* zp = logits.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -137,7 +137,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
 #pragma omp simd
         for (std::size_t k = 0; k < K; ++k) g[k] = (g[k] * tsum - t[k]) * inv_n;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
+    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(this->mean_rows(N)));
 }
 
 // ---- MeanSquaredError ----
@@ -150,7 +150,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, const Tensor<T>& target) 
     this->grad_.resize(input.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(2) / static_cast<T>(N * K);
+    const T scale = T(2) / static_cast<T>(this->mean_rows(N) * K);
     const T* xp = input.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -164,7 +164,8 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, const Tensor<T>& target) 
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 template <class T>
@@ -175,7 +176,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, std::span<const int> labe
     this->grad_.resize(input.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(2) / static_cast<T>(N * K);
+    const T scale = T(2) / static_cast<T>(this->mean_rows(N) * K);
     const T* xp = input.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -189,7 +190,8 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, std::span<const int> labe
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 // ---- BinaryCrossEntropy on logits ----
@@ -214,7 +216,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targe
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(1) / static_cast<T>(N * K);
+    const T scale = T(1) / static_cast<T>(this->mean_rows(N) * K);
     const T* zp = logits.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -225,7 +227,8 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targe
             s += bce_term(zp[r * K + k], tp[r * K + k], scale, gp[r * K + k]);
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 template <class T>
@@ -249,7 +252,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(1) / static_cast<T>(N * K);
+    const T scale = T(1) / static_cast<T>(this->mean_rows(N) * K);
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -262,7 +265,8 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 // ---- names ----

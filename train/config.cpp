@@ -60,6 +60,13 @@ void TrainConfig::validate() const {
     require_config(batch_size > 0, t, "batch_size", "positive", double(batch_size));
     require_config(epochs > 0, t, "epochs", "at least 1", double(epochs));
     require_config(threads >= 0, t, "threads", "0 (every core) or a positive count", threads);
+    require_config(shards <= batch_size, t, "shards",
+                   "at most batch_size (0: one per " + std::to_string(kRowsPerShard) + " rows)",
+                   double(shards));
+}
+
+std::size_t TrainConfig::shard_count() const {
+    return shards ? shards : default_shards(batch_size);
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -88,7 +95,9 @@ nlohmann::json TrainConfig::to_json() const {
                           {"batch_size", batch_size},
                           {"epochs", epochs},
                           {"seed", seed},
-                          {"threads", threads}};
+                          {"threads", threads},
+                          {"shards", shard_count()},
+                          {"reduce", to_string(reduce)}};
 }
 
 std::vector<std::size_t> parse_hidden(const std::string& text) {

@@ -8,6 +8,12 @@
 // give the same result for any thread count), so the results do not depend on the number of
 // workers or the order in which runs finish; they are returned in grid order (setting-major,
 // then seed).
+//
+// Over the ranks of a Communicator (mpirun), run i of the grid is trained by rank i mod P
+// alone (round robin, so that each rank gets a share of every setting), with `jobs` workers
+// there; then every rank's results travel to every rank (one allgather of their bytes:
+// every double as it was, so the results are bit-identical to a one-process sweep) and come
+// back in grid order. The ranks must run the same binary on the same kind of machine.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/train/distributed.hpp"
 #include "ffnn/train/trainer.hpp"
 
 namespace ffnn {
@@ -37,15 +44,17 @@ struct SweepRun {
 };
 
 // Called after each run finishes (from the worker thread, one call at a time): the run, the
-// number finished so far and the total.
+// number finished so far and the total (of this rank's runs, under a communicator).
 using RunDone = std::function<void(const SweepRun&, std::size_t, std::size_t)>;
 
 // Trains every (setting, seed) pair; `jobs` >= 1 workers. A run that diverges is a result, not
 // an error. Any other error (an unreadable data file) stops the sweep: the workers finish their
-// current run and the first error in grid order is rethrown.
+// current run and the first error in grid order is rethrown. With comm (collective): the
+// runs spread over its ranks as above, and an error on any rank becomes the same RankFailure
+// on every rank once each has stopped.
 std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
                                 const std::vector<std::uint64_t>& seeds, int jobs,
-                                const RunDone& on_done = {});
+                                const RunDone& on_done = {}, Communicator* comm = nullptr);
 
 // One run, in the calling thread (what each worker does).
 SweepRun run_one(const SweepSetting& setting, std::size_t setting_index, std::uint64_t seed);

@@ -7,9 +7,12 @@
 //   build_model    the network of the configuration: hidden FullyConnected layers with one
 //                  activation, a linear output layer of K logits, softmax cross-entropy;
 //   fit            the epochs: an optimiser made from config.optimizer, mini-batches from a
-//                  DataLoader reshuffled each epoch, train_step on each (the explicit loop
-//                  of nn/model.hpp), then the loss and accuracy on the training and
+//                  DataLoader reshuffled each epoch, a DataParallelStep on each (the
+//                  explicit loop of nn/model.hpp, per shard and over the ranks of comm:
+//                  data_parallel.hpp), then the loss and accuracy on the training and
 //                  validation parts. It stops at the first non-finite loss and says where.
+//                  Every rank runs all of it on the same data and ends with the same
+//                  weights and metrics; only the gradient step talks to the other ranks.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,7 @@
 #include "ffnn/io/standardize.hpp"
 #include "ffnn/nn/model.hpp"
 #include "ffnn/train/config.hpp"
+#include "ffnn/train/distributed.hpp"
 
 namespace ffnn {
 
@@ -42,6 +46,10 @@ std::string shipped_data_path(const std::string& file);
 // that looks continuous (config.data.task Auto), or a class the split leaves no training
 // example of.
 PreparedData prepare_data(const TrainConfig& config);
+// Collective: checks that every rank prepared the same data (a fingerprint of every value,
+// label and class name of the three parts); throws RankFailure on every rank, naming the
+// lowest rank whose data differ from rank 0's, otherwise returns.
+void agree_on_data(Communicator& comm, const PreparedData& data);
 // config.model with n_inputs, n_classes and the run's seed.
 Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes);
 
@@ -63,6 +71,10 @@ struct TrainOutcome {
     EvalResult train, val, test;
     double train_seconds = 0;  // sum of the epochs' training time
     double wall_seconds = 0;   // everything, evaluation included
+    // The gradient steps taken and the seconds of train_seconds spent in their collective
+    // (0 in one process).
+    std::size_t steps = 0;
+    double reduce_seconds = 0;
 };
 
 struct FitCallbacks {
@@ -71,7 +83,8 @@ struct FitCallbacks {
     std::function<void(std::size_t, std::size_t, std::size_t, double)> on_batch;
 };
 
+// comm: the ranks training this model together (nullptr: this process alone).
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
-                 const FitCallbacks& callbacks = {});
+                 const FitCallbacks& callbacks = {}, Communicator* comm = nullptr);
 
 }  // namespace ffnn
