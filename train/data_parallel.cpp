@@ -38,7 +38,8 @@ void push_leaf(std::vector<ShardBlock>& stack, std::size_t s, Merge merge) {
 }
 
 // The sum of tree node [first, first + count) into out (width), from the blocks; scratch
-// holds one buffer per level below this one for the right halves.
+// holds one buffer per level of the tree (sized by the caller: a reference into it must
+// survive the recursion) for the right halves.
 void eval_node(std::span<const ShardBlock> blocks, std::span<const float> sums, std::size_t width,
                std::size_t shards, std::size_t first, std::size_t count, float* out,
                std::vector<std::vector<float>>& scratch, std::size_t depth) {
@@ -54,8 +55,7 @@ void eval_node(std::span<const ShardBlock> blocks, std::span<const float> sums, 
     const std::size_t half = count / 2;
     eval_node(blocks, sums, width, shards, first, half, out, scratch, depth + 1);
     if (first + half >= shards) return;  // the right half is absent: the node is its left half
-    if (scratch.size() <= depth) scratch.resize(depth + 1);
-    std::vector<float>& right = scratch[depth];
+    std::vector<float>& right = scratch.at(depth);
     right.resize(width);
     eval_node(blocks, sums, width, shards, first + half, half, right.data(), scratch, depth + 1);
     for (std::size_t i = 0; i < width; ++i) out[i] = out[i] + right[i];
@@ -79,8 +79,11 @@ void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> s
         throw std::invalid_argument("combine_blocks: " + std::to_string(blocks.size()) +
                                     " blocks of " + std::to_string(width) + " values, but " +
                                     std::to_string(sums.size()) + " sums");
-    std::vector<std::vector<float>> scratch;
-    eval_node(blocks, sums, width, shards, 0, root_span(shards), out.data(), scratch, 0);
+    const std::size_t root = root_span(shards);
+    std::size_t levels = 1;
+    for (std::size_t c = root; c > 1; c /= 2) ++levels;
+    std::vector<std::vector<float>> scratch(levels);
+    eval_node(blocks, sums, width, shards, 0, root, out.data(), scratch, 0);
 }
 
 DataParallelStep::DataParallelStep(Model<float>& model, Optimizer<float>& optimizer,
