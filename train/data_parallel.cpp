@@ -37,28 +37,29 @@ void push_leaf(std::vector<ShardBlock>& stack, std::size_t s, Merge merge) {
     }
 }
 
-// The sum of tree node [first, first + count) into out (width), from the blocks; scratch
-// holds one buffer per level of the tree (sized by the caller: a reference into it must
-// survive the recursion) for the right halves.
-void eval_node(std::span<const ShardBlock> blocks, std::span<const float> sums, std::size_t width,
-               std::size_t shards, std::size_t first, std::size_t count, float* out,
-               std::vector<std::vector<float>>& scratch, std::size_t depth) {
+// The sum of tree node [first, first + count), from the blocks: a pointer to it (width
+// values), either a block's own sum in `sums` or `out` written with left + right. scratch holds
+// one buffer of width per tree level (sized by the caller), where a right half is built; a
+// left half is built in out itself, so each level adds in one pass, reading two, writing one.
+const float* eval_node(std::span<const ShardBlock> blocks, std::span<const float> sums,
+                       std::size_t width, std::size_t shards, std::size_t first, std::size_t count,
+                       float* out, std::vector<std::vector<float>>& scratch, std::size_t depth) {
     for (std::size_t b = 0; b < blocks.size(); ++b)
-        if (blocks[b].first == first && blocks[b].count == count) {
-            std::copy_n(sums.data() + b * width, width, out);
-            return;
-        }
+        if (blocks[b].first == first && blocks[b].count == count) return sums.data() + b * width;
     // Not a block: the node straddles blocks (a leaf is always inside a block, so count > 1).
     if (count < 2)
         throw std::logic_error("combine_blocks: shard " + std::to_string(first) +
                                " is in no block");
     const std::size_t half = count / 2;
-    eval_node(blocks, sums, width, shards, first, half, out, scratch, depth + 1);
-    if (first + half >= shards) return;  // the right half is absent: the node is its left half
-    std::vector<float>& right = scratch.at(depth);
-    right.resize(width);
-    eval_node(blocks, sums, width, shards, first + half, half, right.data(), scratch, depth + 1);
-    for (std::size_t i = 0; i < width; ++i) out[i] = out[i] + right[i];
+    const float* left =
+        eval_node(blocks, sums, width, shards, first, half, out, scratch, depth + 1);
+    if (first + half >= shards) return left;  // the right half is absent: the node is its left
+    std::vector<float>& buffer = scratch.at(depth);
+    buffer.resize(width);
+    const float* right = eval_node(blocks, sums, width, shards, first + half, half, buffer.data(),
+                                   scratch, depth + 1);
+    for (std::size_t i = 0; i < width; ++i) out[i] = left[i] + right[i];
+    return out;
 }
 
 }  // namespace
@@ -75,6 +76,13 @@ std::vector<ShardBlock> shard_blocks(std::size_t first, std::size_t end, std::si
 
 void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> sums,
                     std::size_t width, std::size_t shards, std::span<float> out) {
+    std::vector<std::vector<float>> workspace;
+    combine_blocks(blocks, sums, width, shards, out, workspace);
+}
+
+void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> sums,
+                    std::size_t width, std::size_t shards, std::span<float> out,
+                    std::vector<std::vector<float>>& workspace) {
     if (sums.size() != blocks.size() * width || out.size() != width || shards == 0)
         throw std::invalid_argument("combine_blocks: " + std::to_string(blocks.size()) +
                                     " blocks of " + std::to_string(width) + " values, but " +
@@ -82,8 +90,10 @@ void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> s
     const std::size_t root = root_span(shards);
     std::size_t levels = 1;
     for (std::size_t c = root; c > 1; c /= 2) ++levels;
-    std::vector<std::vector<float>> scratch(levels);
-    eval_node(blocks, sums, width, shards, 0, root, out.data(), scratch, 0);
+    if (workspace.size() < levels) workspace.resize(levels);
+    const float* root_sum =
+        eval_node(blocks, sums, width, shards, 0, root, out.data(), workspace, 0);
+    if (root_sum != out.data()) std::copy_n(root_sum, width, out.data());
 }
 
 DataParallelStep::DataParallelStep(Model<float>& model, Optimizer<float>& optimizer,
@@ -209,7 +219,7 @@ float DataParallelStep::step(const Tensor<float>& x, std::span<const int> labels
             comm_->allgatherv(send_, recv_, counts_);
         reduce_seconds_ +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        combine_blocks(all_blocks_, recv_, width_, shards_, sum_);
+        combine_blocks(all_blocks_, recv_, width_, shards_, sum_, tree_);
     } else {
         if (size_ > 1) comm_->allreduce_sum(send_);
         reduce_seconds_ +=

@@ -65,7 +65,11 @@ struct ShardBlock {
 std::vector<ShardBlock> shard_blocks(std::size_t first, std::size_t end, std::size_t shards);
 // The root of the tree from the sums of blocks that cover [0, shards) in order (every rank's
 // shard_blocks, rank after rank): block b's sum is sums[b * width, (b + 1) * width). Writes
-// out (width). Additions in tree order; out may not alias sums.
+// out (width). Additions in tree order; out may not alias sums. workspace: one buffer per
+// tree level, kept by a caller that combines every step (fresh pages cost more than the sum).
+void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> sums,
+                    std::size_t width, std::size_t shards, std::span<float> out,
+                    std::vector<std::vector<float>>& workspace);
 void combine_blocks(std::span<const ShardBlock> blocks, std::span<const float> sums,
                     std::size_t width, std::size_t shards, std::span<float> out);
 
@@ -105,6 +109,7 @@ class DataParallelStep {
     std::size_t my_first_block_ = 0, my_blocks_ = 0;
     std::vector<float> send_, recv_, sum_;
     std::vector<std::vector<float>> stack_;  // partial sums of the local tree (Fixed)
+    std::vector<std::vector<float>> tree_;   // combine_blocks' workspace
     double reduce_seconds_ = 0;
     std::size_t steps_ = 0;
 };
