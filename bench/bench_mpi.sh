@@ -69,7 +69,8 @@ PY
 mpi=(mpirun --oversubscribe --bind-to core -np 2)
 echo "data: $what, $epochs epoch(s), 784-256-128-10, SGD momentum 0.9"
 for batch in 128 1024; do
-  shards=$(( batch / 32 ))
+  # 2 shards of 64 rows at batch 128 (the fewest that keep 2 ranks busy), 8 of 128 at 1024
+  shards=$(( batch / 128 > 2 ? batch / 128 : 2 ))
   echo "batch $batch, --shards $shards"
   run "b$batch-1x1-shards1"        env -- --batch-size "$batch" --threads 1 --shards 1
   run "b$batch-1x1"                env -- --batch-size "$batch" --threads 1 --shards "$shards"

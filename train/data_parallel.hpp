@@ -51,8 +51,12 @@ inline std::string to_string(ReduceKind kind) {
 
 // The shard count a batch of batch_size rows gets when none is given: one shard per
 // kRowsPerShard rows (rounded up). Derived from the batch alone, never from the rank count,
-// so that the result of a run does not change with P.
-inline constexpr std::size_t kRowsPerShard = 32;
+// so that the result of a run does not change with P. Each shard costs a pass of
+// parameter-sized work (its own dW, packed and added), measured on 784-256-128-10 at one
+// thread as 0.16-0.28 ms a shard against 0.9 ms for a whole 128-row step (bench/RESULTS.md):
+// 256 rows keeps a single process at batch <= 256 unsharded (its speed and bits unchanged)
+// and costs about 7 % at batch 1024 (4 shards). Under mpirun give --shards >= P.
+inline constexpr std::size_t kRowsPerShard = 256;
 std::size_t default_shards(std::size_t batch_size);
 
 // An aligned node of the shard tree: shards [first, first + count), count a power of two and
