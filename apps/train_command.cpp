@@ -43,10 +43,11 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 // A one-line progress bar on stdout, redrawn at most 10 times a second, for epochs that take
-// long enough to watch (more than a second) and only when stdout is a terminal.
+// long enough to watch (more than a second) and only when stdout is a terminal. Not under
+// mpirun: Open MPI gives every rank a pseudo-terminal whatever mpirun's own stdout is.
 class ProgressBar {
   public:
-    ProgressBar() : enabled_(isatty(STDOUT_FILENO)) {}
+    ProgressBar() : enabled_(isatty(STDOUT_FILENO) && world().size() == 1) {}
     void update(std::size_t epoch, std::size_t done, std::size_t total, double seconds) {
         if (!enabled_ || seconds < 1.0 || seconds - last_ < 0.1) return;
         last_ = seconds;

@@ -176,5 +176,27 @@ TEST_F(Mpi, SweepWithBadFileOnOneRankNamesIt) {
     EXPECT_FALSE(std::filesystem::exists(path("sw/sweep.csv")));
 }
 
+TEST_F(Mpi, KilledRankEndsTheJob) {
+    // Rank 1 is killed (SIGKILL) once training is under way: mpirun must end rank 0 too and
+    // exit non-zero, leaving no run files. $m is the timeout in front of mpirun; the ranks
+    // are mpirun's children.
+    const std::string log = path("log"), out = path("run");
+    const std::string script = kMpirun + " -np 2 " + FFNN_APP +
+                               " train --epochs 100000 --shards 2 --threads 1 --out " + out +
+                               " > " + log +
+                               R"( 2>&1 & m=$!
+for i in $(seq 300); do grep -q "epoch   2/" )" +
+                               log + R"( && break; sleep 0.1; done
+kill -9 $(pgrep -P $(pgrep -P $m) | tail -n 1)
+wait $m
+echo rc=$?)";
+    write("kill.sh", script);
+    Result r = run_shell("sh " + path("kill.sh"));
+    EXPECT_FALSE(contains(r.output, "rc=0")) << r.output;
+    EXPECT_FALSE(contains(r.output, "rc=124")) << "mpirun hung until the timeout";
+    EXPECT_TRUE(contains(read(log), "exited on signal 9")) << read(log);
+    EXPECT_FALSE(std::filesystem::exists(out + "/model.safetensors"));
+}
+
 }  // namespace
 }  // namespace ffnn::test
