@@ -210,20 +210,24 @@ float DataParallelStep::step(const Tensor<float>& x, std::span<const int> labels
     }
     loss.set_mean_rows(0);
 
+    // Only the collective is timed: in one process there is none.
     const auto t0 = std::chrono::steady_clock::now();
+    auto add_reduce_time = [&] {
+        if (size_ > 1)
+            reduce_seconds_ +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     if (reduce_ == ReduceKind::Fixed) {
         recv_.resize(all_blocks_.size() * width_);
         if (size_ == 1)
             recv_ = send_;
         else
             comm_->allgatherv(send_, recv_, counts_);
-        reduce_seconds_ +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        add_reduce_time();
         combine_blocks(all_blocks_, recv_, width_, shards_, sum_, tree_);
     } else {
         if (size_ > 1) comm_->allreduce_sum(send_);
-        reduce_seconds_ +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        add_reduce_time();
         sum_ = send_;
     }
     unpack(sum_.data());
