@@ -8,13 +8,18 @@
 //   ffnn explain     one training step printed layer by layer: shapes, norms, update sizes
 //
 // Exit codes: 0 success, 1 a runtime error (bad file, divergence, failed check), 2 bad flags.
+//
+// Under mpirun (docs/distributed.md) every rank runs this same main; train and sweep share
+// the work, every other command runs on each rank alike. Rank 0 alone prints.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "communicator.hpp"
 #include "ffnn/nn/config_error.hpp"
 #include "ffnn/version.hpp"
 #include "json_config.hpp"
@@ -22,6 +27,15 @@
 // Outside the handlers below only the set-up can throw (CLI11 rejecting an option registered
 // twice, std::bad_alloc): a programming error, for which terminating is the right outcome.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+    const std::unique_ptr<ffnn::Communicator> comm = ffnn::app::make_communicator(argc, argv);
+    ffnn::app::set_world(comm.get());
+    // The other ranks would print rank 0's lines again; their errors still reach stderr.
+    if (comm->rank() != 0 && !std::freopen("/dev/null", "w", stdout)) return 1;
+    // "rank 2 of 4: " before a message that one rank alone may have (empty in one process).
+    const std::string who = comm->size() > 1 ? "rank " + std::to_string(comm->rank()) + " of " +
+                                                   std::to_string(comm->size()) + ": "
+                                             : std::string();
+
     CLI::App app{"ffnn: feed-forward neural networks from scratch"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("ffnn ") + FFNN_VERSION);
@@ -70,14 +84,24 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
         if (!sub->parsed()) continue;
         try {
             return run();
+        } catch (const ffnn::RankFailure& e) {
+            // Every rank agreed on this failure (distributed.hpp): rank 0 says which rank.
+            if (comm->rank() == 0)
+                std::cerr << "ffnn " << sub->get_name() << ": error: " << e.what() << "\n";
+            return e.exit_code();
         } catch (const ffnn::ConfigError& e) {
-            // A value out of range: a bad flag, named as the user wrote it.
-            std::cerr << "ffnn " << sub->get_name()
-                      << ": error: " << ffnn::app::flag_of_field(e.field()) << ": " << e.what()
-                      << "\n";
+            // A value out of range: a bad flag, named as the user wrote it. Every rank has the
+            // same flags and finds it before any collective: rank 0 says it, each rank exits.
+            if (comm->rank() == 0)
+                std::cerr << "ffnn " << sub->get_name()
+                          << ": error: " << ffnn::app::flag_of_field(e.field()) << ": " << e.what()
+                          << "\n";
             return 2;
         } catch (const std::exception& e) {
-            std::cerr << "ffnn " << sub->get_name() << ": error: " << e.what() << "\n";
+            std::cerr << "ffnn " << sub->get_name() << ": error: " << who << e.what() << "\n";
+            // Outside an agreed phase the other ranks may be waiting in a collective for this
+            // one: end them all rather than leave them hanging.
+            if (comm->size() > 1) comm->abort(1);
             return 1;
         }
     }

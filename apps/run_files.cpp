@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/version.hpp"
 
@@ -76,6 +77,11 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
     j["train_seconds"] = out.train_seconds;
     j["wall_seconds"] = wall_seconds;
     j["threads"] = threads;
+    // Under mpirun: the processes, and the part of train_seconds spent in the collective of
+    // the gradient steps (docs/distributed.md).
+    j["ranks"] = world().size();
+    j["steps"] = out.steps;
+    j["reduce_seconds"] = out.reduce_seconds;
     return j;
 }
 

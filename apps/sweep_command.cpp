@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/train/sweep.hpp"
@@ -166,10 +167,31 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
     }
     std::vector<std::uint64_t> seeds;
     for (std::size_t k = 0; k < o.seeds; ++k) seeds.push_back(o.seed_base + k);
-    const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    // Under mpirun the runs spread over the ranks (one rank a run); each rank trains one run
+    // at a time unless --jobs says otherwise, for one rank per core.
+    Communicator& comm = world();
+    const bool lead = comm.rank() == 0;
+    // The models are trained on every rank, and rank 0 picks the best setting's from the run
+    // directories: that needs a directory every host shares, which ffnn cannot check, so the
+    // two do not go together yet. Every rank has the same flags and stops here alike.
+    if (o.save_models && comm.size() > 1) {
+        if (lead)
+            std::cerr << "ffnn sweep: error: --save-models: not available under mpirun with "
+                         "more than one rank (run the sweep in one process to save models)\n";
+        return 2;
+    }
+    const int jobs = o.jobs > 0 ? o.jobs
+                     : comm.size() > 1
+                         ? 1
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     const std::string dir = o.out.empty() ? default_run_dir("sweep-" + o.base.data.name()) : o.out;
-    std::filesystem::create_directories(dir);
+    if (lead) std::filesystem::create_directories(dir);
+    if (comm.size() > 1)
+        std::printf(
+            "sweep: %d ranks; run i of the grid is trained by rank i mod %d, rank 0 prints "
+            "its own runs and writes every result\n",
+            comm.size(), comm.size());
     std::printf(
         "sweep: %zu settings x %zu seeds (%llu..%llu) = %zu runs on %d worker%s, %d thread%s each; "
         "%s\n",
@@ -206,9 +228,10 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
                             out.train.loss, out.test.accuracy, seconds_text(r.seconds).c_str());
             std::fflush(stdout);
         },
-        save_model);
+        save_model, &comm);
     const double training_wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!lead) return 0;  // rank 0 has every result and writes the files
 
     // Files in grid order, whatever order the runs finished in.
     for (const SweepRun& r : runs) {

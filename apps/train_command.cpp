@@ -6,6 +6,10 @@
 //                      test_accuracy among them), wall time, thread count, ffnn version
 //   model.safetensors  the parameters, the standardisation and the class names
 // each written atomically.
+//
+// Under mpirun every rank reads the data and trains the same model on its shards of each
+// batch (train/data_parallel.hpp); rank 0 alone prints and writes the run files, once every
+// rank has finished training.
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +26,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/csv.hpp"
@@ -45,10 +50,11 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 // A one-line progress bar on stdout, redrawn at most 10 times a second, for epochs that take
-// long enough to watch (more than a second) and only when stdout is a terminal.
+// long enough to watch (more than a second) and only when stdout is a terminal. Not under
+// mpirun: Open MPI gives every rank a pseudo-terminal whatever mpirun's own stdout is.
 class ProgressBar {
   public:
-    ProgressBar() : enabled_(isatty(STDOUT_FILENO)) {}
+    ProgressBar() : enabled_(isatty(STDOUT_FILENO) && world().size() == 1) {}
     void update(std::size_t epoch, std::size_t done, std::size_t total, double seconds) {
         if (!enabled_ || seconds < 1.0 || seconds - last_ < 0.1) return;
         last_ = seconds;
@@ -206,6 +212,18 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
         cmd.add_option("--seed", c.seed, "Seed of the split, the initialisation and the shuffling")
             ->capture_default_str();
     cmd.add_option("--threads", c.threads, "OpenMP threads (0: every core)")->capture_default_str();
+    cmd.add_option("--shards", c.shards,
+                   "Shards each batch is cut into, each one's gradient computed on its own and "
+                   "the sums taken in shard order: the result depends on the shards, never on "
+                   "the number of mpirun processes (0: one per " +
+                       std::to_string(kRowsPerShard) + " rows of the batch)")
+        ->capture_default_str();
+    add_parsed(cmd, "--reduce",
+               "How the ranks of mpirun sum the shard gradients: fixed (a fixed tree, the same "
+               "bits for any process count) or fast (MPI_Allreduce, bits depend on the count)",
+               to_string(c.reduce), [&c](const std::string& t) {
+                   c.reduce = parse_name<ReduceKind>(kReduceNames, t, "reduction");
+               });
     cmd.add_option("--val-split", d.val_split, "Fraction of the data for validation")
         ->capture_default_str();
     cmd.add_option("--test-split", d.test_split, "Fraction of the data for testing (CSV data only)")
@@ -441,28 +459,35 @@ Command add_train(CLI::App& cmd) {
         const auto wall0 = std::chrono::steady_clock::now();
         const bool talk = !o_run.quiet;
 
+        Communicator& comm = world();
+        const bool lead = comm.rank() == 0;
         std::optional<Checkpoint> init;
         PreparedData data;
-        if (!o_run.init_from.empty()) {
-            init = load_checkpoint(o_run.init_from);
-            // The weights were trained on inputs standardised the model's way: keep it.
-            TrainConfig raw = c;
-            raw.data.standardize = !(c.data.standardize && init->standardizer.fitted());
-            data = prepare_data(raw);
-            if (!raw.data.standardize) {
-                if (init->standardizer.num_features() != data.train.num_features())
-                    throw ConfigError("config.init_from",
-                                      o_run.init_from + " standardises " +
-                                          std::to_string(init->standardizer.num_features()) +
-                                          " features; this data has " +
-                                          std::to_string(data.train.num_features()));
-                for (Dataset* part : {&data.train, &data.val, &data.test})
-                    if (part->size()) init->standardizer.transform(part->X);
-                data.standardizer = std::move(init->standardizer);
+        // Every rank reads the data; a rank that cannot makes every rank stop here, and ranks
+        // whose data differ (another file on another host) are named.
+        run_agreed(comm, [&] {
+            if (!o_run.init_from.empty()) {
+                init = load_checkpoint(o_run.init_from);
+                // The weights were trained on inputs standardised the model's way: keep it.
+                TrainConfig raw = c;
+                raw.data.standardize = !(c.data.standardize && init->standardizer.fitted());
+                data = prepare_data(raw);
+                if (!raw.data.standardize) {
+                    if (init->standardizer.num_features() != data.train.num_features())
+                        throw ConfigError("config.init_from",
+                                          o_run.init_from + " standardises " +
+                                              std::to_string(init->standardizer.num_features()) +
+                                              " features; this data has " +
+                                              std::to_string(data.train.num_features()));
+                    for (Dataset* part : {&data.train, &data.val, &data.test})
+                        if (part->size()) init->standardizer.transform(part->X);
+                    data.standardizer = std::move(init->standardizer);
+                }
+            } else {
+                data = prepare_data(c);
             }
-        } else {
-            data = prepare_data(c);
-        }
+        });
+        agree_on_data(comm, data);
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
         if (talk)
             std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
@@ -477,8 +502,9 @@ Command add_train(CLI::App& cmd) {
                                          : "'" + std::string(1, data.train.delimiter) + "'")
                               : std::string())
                       << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
-        for (const std::string& w : data.warnings)
-            std::cerr << "ffnn train: warning: " << w << "\n";
+        if (lead)
+            for (const std::string& w : data.warnings)
+                std::cerr << "ffnn train: warning: " << w << "\n";
         if (talk && !data.class_weights.empty()) {
             std::cout << "class weights (" << c.class_weight << "):";
             for (std::size_t k = 0; k < data.class_weights.size(); ++k)
@@ -518,12 +544,21 @@ Command add_train(CLI::App& cmd) {
                 std::cout << "resumed " << ck->path << " after epoch " << ck->epochs_done << "\n";
             if (init) std::cout << "weights from " << o_run.init_from << ", fresh optimiser\n";
         }
+        const std::size_t shards = c.shard_count();
+        if (comm.size() > 1) {
+            std::cout << "ranks: " << comm.size() << " processes, " << shards << " shards of "
+                      << c.batch_size << "-row batches, " << to_string(c.reduce) << " reduction\n";
+            if (lead && shards < static_cast<std::size_t>(comm.size()))
+                std::cerr << "ffnn train: warning: " << comm.size() - static_cast<int>(shards)
+                          << " of the " << comm.size() << " ranks have no shard to train (--shards "
+                          << shards << "): give --shards " << comm.size() << " or more\n";
+        }
 
         std::string dir = !o_run.out_dir.empty() ? o_run.out_dir
                           : ck ? std::filesystem::path(ck->path).parent_path().string()
                                : default_run_dir(data.name);
         if (dir.empty()) dir = ".";
-        std::filesystem::create_directories(dir);
+        if (lead) std::filesystem::create_directories(dir);
         const std::string checkpoint_file = dir + "/" + kCheckpointFile;
 
         const std::size_t every = o_run.log_every > 0 ? o_run.log_every
@@ -539,7 +574,7 @@ Command add_train(CLI::App& cmd) {
         };
         cb.on_epoch = [&](const EpochRecord& r, const FitState& st) {
             EpochDecision d = early.on_epoch(r);
-            if (o_run.checkpoint_every > 0 && std::isfinite(r.train_loss) &&
+            if (lead && o_run.checkpoint_every > 0 && std::isfinite(r.train_loss) &&
                 (r.epoch % o_run.checkpoint_every == 0 || r.epoch == c.epochs || d.stop)) {
                 g_stall_in_write = r.epoch == test_stall.checkpoint;
                 save_run_checkpoint(
@@ -557,8 +592,10 @@ Command add_train(CLI::App& cmd) {
             return d;
         };
         cb.on_train_end = [&](Model<float>&) { early.on_train_end(); };
-        TrainOutcome out = fit(model, data, c, state, cb);
+        TrainOutcome out = fit(model, data, c, state, cb, &comm);
         bar.clear();
+        // Every rank holds the same weights and metrics now; rank 0 writes them.
+        if (!lead) return out.diverged ? 1 : 0;
         if (talk && !out.history.empty() && last_printed != out.history.back().epoch)
             print_epoch(out.history.back(), c.epochs, has_val, "  (last)");
         if (talk && early.best_epoch() > 0 && !out.diverged)
@@ -630,10 +667,15 @@ Command add_train(CLI::App& cmd) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
         if (wrote_confusion) saved += ",confusion.txt";
         write_summary_json(dir + "/summary.json", c, out, early, data, max_threads(), wall);
-        if (talk)
-            std::printf("\ntraining %.3fs, wall %.3fs on %d thread%s\nsaved %s/{%s}\n",
-                        out.train_seconds, wall, max_threads(), max_threads() == 1 ? "" : "s",
-                        dir.c_str(), saved.c_str());
+        if (talk) {
+            std::printf("\ntraining %.3fs, wall %.3fs on %d thread%s", out.train_seconds, wall,
+                        max_threads(), max_threads() == 1 ? "" : "s");
+            if (comm.size() > 1)
+                std::printf(" x %d ranks, %.3fs of it in the gradient reduction (%.3fms a step)",
+                            comm.size(), out.reduce_seconds,
+                            out.steps ? 1e3 * out.reduce_seconds / double(out.steps) : 0.0);
+            std::printf("\nsaved %s/{%s}\n", dir.c_str(), saved.c_str());
+        }
         return 0;
     };
 }

@@ -111,7 +111,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
-    const T inv_n = T(1) / static_cast<T>(N);
+    const T inv_n = T(1) / static_cast<T>(this->mean_rows(N));
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -128,7 +128,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> 
         for (std::size_t k = 0; k < K; ++k) g[k] *= scale;
         g[y] -= scale;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
+    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(this->mean_rows(N)));
 }
 
 template <class T>
@@ -141,7 +141,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N == 0) return T(0);
-    const T inv_n = T(1) / static_cast<T>(N);
+    const T inv_n = T(1) / static_cast<T>(this->mean_rows(N));
     const T* zp = logits.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -169,7 +169,7 @@ T SoftmaxCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targ
                 g[k] = (g[k] * tsum - static_cast<T>(weights_[k]) * t[k]) * inv_n;
         }
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N));
+    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(this->mean_rows(N)));
 }
 
 // ---- MeanSquaredError ----
@@ -182,7 +182,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, const Tensor<T>& target) 
     this->grad_.resize(input.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(2) / static_cast<T>(N * K);
+    const T scale = T(2) / static_cast<T>(this->mean_rows(N) * K);
     const T* xp = input.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -196,7 +196,8 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, const Tensor<T>& target) 
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 template <class T>
@@ -207,7 +208,7 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, std::span<const int> labe
     this->grad_.resize(input.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(2) / static_cast<T>(N * K);
+    const T scale = T(2) / static_cast<T>(this->mean_rows(N) * K);
     const T* xp = input.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -221,7 +222,8 @@ T MeanSquaredError<T>::forward(const Tensor<T>& input, std::span<const int> labe
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 // ---- BinaryCrossEntropy on logits ----
@@ -246,7 +248,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targe
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(1) / static_cast<T>(N * K);
+    const T scale = T(1) / static_cast<T>(this->mean_rows(N) * K);
     const T* zp = logits.data();
     const T* tp = target.data();
     T* gp = this->grad_.data();
@@ -257,7 +259,8 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, const Tensor<T>& targe
             s += bce_term(zp[r * K + k], tp[r * K + k], scale, gp[r * K + k]);
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 template <class T>
@@ -281,7 +284,7 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
     this->grad_.resize(logits.shape());
     this->row_loss_.resize(N);
     if (N * K == 0) return T(0);
-    const T scale = T(1) / static_cast<T>(N * K);
+    const T scale = T(1) / static_cast<T>(this->mean_rows(N) * K);
     const T* zp = logits.data();
     T* gp = this->grad_.data();
     double* lp = this->row_loss_.data();
@@ -294,7 +297,8 @@ T BinaryCrossEntropy<T>::forward(const Tensor<T>& logits, std::span<const int> l
         }
         lp[r] = s;
     });
-    return static_cast<T>(ordered_sum(this->row_loss_) / static_cast<double>(N * K));
+    return static_cast<T>(ordered_sum(this->row_loss_) /
+                          static_cast<double>(this->mean_rows(N) * K));
 }
 
 // ---- names ----

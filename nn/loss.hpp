@@ -64,12 +64,19 @@ class Loss {
     virtual T forward(const Tensor<T>& input, const Tensor<T>& target) = 0;
     // d loss / d input of the last forward, (N, K).
     const Tensor<T>& backward() const { return grad_; }
+    // The row count the mean divides by; 0 (the default) means the input's N. A caller that
+    // cuts one batch of n rows into parts sets n, so that each part's value and gradient are
+    // exactly its rows' terms of the whole batch's mean (train/data_parallel.hpp).
+    void set_mean_rows(std::size_t n) { mean_rows_ = n; }
     virtual LossKind kind() const = 0;
     // The kind's name in kLossNames ("cross_entropy").
     std::string name() const { return to_string(kind()); }
 
   protected:
+    std::size_t mean_rows(std::size_t N) const { return mean_rows_ ? mean_rows_ : N; }
+
     Tensor<T> grad_;                // d loss / d input of the last forward, (N, K)
+    std::size_t mean_rows_ = 0;     // see set_mean_rows
     std::vector<double> row_loss_;  // workspace: one loss term per row, (N)
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever ffnn needs that this machine does not have yet.
 #
-#   scripts/install-deps.sh                  build, tests, trainer and report
+#   scripts/install-deps.sh                  build, tests, trainer and report, Open MPI (mpirun)
 #   scripts/install-deps.sh --bench          + OpenBLAS and PyTorch, for the comparisons
 #   scripts/install-deps.sh --fashion-mnist  + the Fashion-MNIST data set
 #   scripts/install-deps.sh --dev            + clang 14 with libFuzzer and the sanitizer
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 base=(g++ cmake make pkg-config libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-      zlib1g-dev gnuplot-nox python3 python3-numpy)
+      zlib1g-dev gnuplot-nox python3 python3-numpy openmpi-bin libopenmpi-dev)
 bench=(libopenblas-dev python3-torch)
 fashion=(dataset-fashion-mnist)
 dev=(clang clang-format clang-tidy libclang-rt-14-dev)

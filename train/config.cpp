@@ -77,6 +77,13 @@ void TrainConfig::validate() const {
     require_config(batch_size > 0, t, "batch_size", "positive", double(batch_size));
     require_config(epochs > 0, t, "epochs", "at least 1", double(epochs));
     require_config(threads >= 0, t, "threads", "0 (every core) or a positive count", threads);
+    require_config(shards <= batch_size, t, "shards",
+                   "at most batch_size (0: one per " + std::to_string(kRowsPerShard) + " rows)",
+                   double(shards));
+}
+
+std::size_t TrainConfig::shard_count() const {
+    return shards ? shards : default_shards(batch_size);
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -110,6 +117,8 @@ nlohmann::json TrainConfig::to_json() const {
                      {"epochs", epochs},
                      {"seed", seed},
                      {"threads", threads},
+                     {"shards", shard_count()},
+                     {"reduce", to_string(reduce)},
                      {"monitor", to_string(early_stopping.monitor)},
                      {"patience", early_stopping.patience},
                      {"min_delta", early_stopping.min_delta},
@@ -179,7 +188,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
         "momentum",     "nesterov",  "weight_decay", "beta1",          "beta2",      "eps",
         "clip_norm",    "schedule",  "gamma",        "step_size",      "batch_size", "epochs",
         "seed",         "threads",   "monitor",      "patience",       "min_delta",  "restore_best",
-        "class_weight", "delimiter", "comment",      "ignore_columns", "id_column"};
+        "class_weight", "delimiter", "comment",      "ignore_columns", "id_column",  "shards",
+        "reduce"};
     JsonFields f(j);
     for (auto it = j.begin(); it != j.end(); ++it) {
         bool known = false;
@@ -250,6 +260,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     f.count("epochs", c.epochs);
     f.count("seed", c.seed);
     f.integer("threads", c.threads);
+    f.count("shards", c.shards);
+    f.text("reduce", [&](const std::string& t) {
+        c.reduce = parse_name<ReduceKind>(kReduceNames, t, "reduce");
+    });
     EarlyStoppingConfig& es = c.early_stopping;
     f.text("monitor", [&](const std::string& t) {
         es.monitor = parse_name<Monitor>(kMonitorNames, t, "monitor");

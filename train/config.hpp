@@ -29,6 +29,7 @@
 #include "ffnn/nn/names.hpp"
 #include "ffnn/nn/optim.hpp"
 #include "ffnn/nn/schedule.hpp"
+#include "ffnn/train/data_parallel.hpp"
 
 namespace ffnn {
 
@@ -118,9 +119,16 @@ struct TrainConfig {
     std::size_t epochs = 100;
     std::uint64_t seed = 42;
     int threads = 0;  // 0: OpenMP's default (every core)
+    // Data-parallel training (data_parallel.hpp): the shards each batch is cut into (0: one
+    // per kRowsPerShard rows of batch_size, default_shards) and how their gradients are summed.
+    // The result depends on the shard count, never on the number of processes (with Fixed).
+    std::size_t shards = 0;
+    ReduceKind reduce = ReduceKind::Fixed;
 
     // Every part's validate(), then the run's own values.
     void validate() const;
+    // shards, or default_shards(batch_size) when it is 0.
+    std::size_t shard_count() const;
     // Flat, as the flags of `ffnn train` name them ("lr", "hidden", "batch_size", ...).
     nlohmann::json to_json() const;
     // The inverse of to_json: a key left out keeps its default. An unknown key, a value of

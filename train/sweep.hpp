@@ -8,6 +8,12 @@
 // give the same result for any thread count), so the results do not depend on the number of
 // workers or the order in which runs finish; they are returned in grid order (setting-major,
 // then seed).
+//
+// Over the ranks of a Communicator (mpirun), run i of the grid is trained by rank i mod P
+// alone (round robin, so that each rank gets a share of every setting), with `jobs` workers
+// there; then every rank's results travel to every rank (one allgather of their bytes:
+// every double as it was, so the results are bit-identical to a one-process sweep) and come
+// back in grid order. The ranks must run the same binary on the same kind of machine.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/train/distributed.hpp"
 #include "ffnn/train/early_stopping.hpp"
 #include "ffnn/train/trainer.hpp"
 
@@ -39,7 +46,7 @@ struct SweepRun {
 };
 
 // Called after each run finishes (from the worker thread, one call at a time): the run, the
-// number finished so far and the total.
+// number finished so far and the total (of this rank's runs, under a communicator).
 using RunDone = std::function<void(const SweepRun&, std::size_t, std::size_t)>;
 // Called in the worker thread as soon as a run has trained (before RunDone; calls from
 // different workers may overlap), with the trained model (at its final weights: the best
@@ -50,10 +57,13 @@ using RunModel =
 
 // Trains every (setting, seed) pair; `jobs` >= 1 workers. A run that diverges is a result, not
 // an error. Any other error (an unreadable data file) stops the sweep: the workers finish their
-// current run and the first error in grid order is rethrown.
+// current run and the first error in grid order is rethrown. With comm (collective): the
+// runs spread over its ranks as above, and an error on any rank becomes the same RankFailure
+// on every rank once each has stopped.
 std::vector<SweepRun> run_sweep(const std::vector<SweepSetting>& settings,
                                 const std::vector<std::uint64_t>& seeds, int jobs,
-                                const RunDone& on_done = {}, const RunModel& on_model = {});
+                                const RunDone& on_done = {}, const RunModel& on_model = {},
+                                Communicator* comm = nullptr);
 
 // One run, in the calling thread (what each worker does), with early stopping as its
 // configuration says (train/early_stopping.hpp).

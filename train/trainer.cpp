@@ -145,6 +145,39 @@ PreparedData prepare_data(const TrainConfig& config) {
     return out;
 }
 
+namespace {
+
+// FNV-1a over bytes (Fowler, Noll, Vo): a fingerprint, not a defence against an adversary.
+struct Fingerprint {
+    std::uint64_t h = 14695981039346656037ull;
+    void add(const void* p, std::size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    }
+    void add(const Dataset& d) {
+        add(d.X.data(), d.X.size() * sizeof(float));
+        add(d.labels.data(), d.labels.size() * sizeof(int));
+        for (const std::string& c : d.class_names) add(c.data(), c.size() + 1);
+    }
+};
+
+}  // namespace
+
+void agree_on_data(Communicator& comm, const PreparedData& data) {
+    if (comm.size() == 1) return;
+    Fingerprint f;
+    f.add(data.train);
+    f.add(data.val);
+    f.add(data.test);
+    const std::vector<std::string> all = comm.allgather_bytes(std::to_string(f.h));
+    for (std::size_t r = 1; r < all.size(); ++r)
+        if (all[r] != all[0])
+            throw RankFailure(static_cast<int>(r), comm.size(),
+                              "its data after the split and standardisation differ from rank "
+                              "0's (is the data file the same on every host?)",
+                              1);
+}
+
 Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes) {
     ModelSpec spec = config.model;
     spec.n_inputs = n_inputs;
@@ -154,13 +187,13 @@ Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::s
 }
 
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
-                 const FitCallbacks& callbacks) {
+                 const FitCallbacks& callbacks, Communicator* comm) {
     FitState state;
-    return fit(model, data, config, state, callbacks);
+    return fit(model, data, config, state, callbacks, comm);
 }
 
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
-                 FitState& state, const FitCallbacks& callbacks) {
+                 FitState& state, const FitCallbacks& callbacks, Communicator* comm) {
     const auto wall0 = Clock::now();
     if (config.threads > 0) set_threads(config.threads);
     TrainOutcome out;
@@ -176,6 +209,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     ScheduleConfig sc = config.schedule;
     if (sc.t_max == 0) sc.t_max = config.epochs;
     LrSchedule schedule(sc, config.optimizer.lr);
+    DataParallelStep gradient_step(model, optimizer, comm, config.shard_count(), config.reduce);
 
     LoaderOptions lo;
     lo.batch_size = config.batch_size;
@@ -205,7 +239,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         const auto t0 = Clock::now();
         std::size_t done = 0;
         while (loader.next(xb, yb)) {
-            float loss = model.train_step(xb, yb, optimizer);
+            float loss = gradient_step.step(xb, yb);
             ++done;
             if (!std::isfinite(loss)) {
                 out.diverged = true;
@@ -266,6 +300,8 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         if (data.test.size()) out.test = model.evaluate(data.test.X, data.test.labels);
     }
     out.history = state.history;
+    out.steps = gradient_step.steps();
+    out.reduce_seconds = gradient_step.reduce_seconds();
     out.wall_seconds = seconds_since(wall0);
     return out;
 }

@@ -8,13 +8,16 @@
 //                  activation, a linear output layer of K logits, softmax cross-entropy;
 //   fit            the epochs (the loss weighted by data.class_weights when there are
 //                  any): an optimiser made from config.optimizer, mini-batches from a
-//                  DataLoader reshuffled each epoch, train_step on each (the explicit loop
-//                  of nn/model.hpp), then the loss and accuracy on the training and
+//                  DataLoader reshuffled each epoch, a DataParallelStep on each (the
+//                  explicit loop of nn/model.hpp, per shard and over the ranks of comm:
+//                  data_parallel.hpp), then the loss and accuracy on the training and
 //                  validation parts. It stops at the first non-finite loss and says where,
 //                  or when an epoch callback asks it to (early stopping: train/
 //                  early_stopping.hpp). What it carries from one epoch to the next besides
 //                  the weights is one FitState, so a run restored from a training checkpoint
-//                  (train/training_checkpoint.hpp) continues exactly where it was.
+//                  (train/training_checkpoint.hpp) continues exactly where it was. Every
+//                  rank runs all of it on the same data and ends with the same weights and
+//                  metrics; only the gradient step talks to the other ranks.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +32,7 @@
 #include "ffnn/io/standardize.hpp"
 #include "ffnn/nn/model.hpp"
 #include "ffnn/train/config.hpp"
+#include "ffnn/train/distributed.hpp"
 
 namespace ffnn {
 
@@ -49,6 +53,10 @@ std::string shipped_data_path(const std::string& file);
 // that looks continuous (config.data.task Auto), or a class the split leaves no training
 // example of.
 PreparedData prepare_data(const TrainConfig& config);
+// Collective: checks that every rank prepared the same data (a fingerprint of every value,
+// label and class name of the three parts); throws RankFailure on every rank, naming the
+// lowest rank whose data differ from rank 0's, otherwise returns.
+void agree_on_data(Communicator& comm, const PreparedData& data);
 // config.model with n_inputs, n_classes and the run's seed.
 Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes);
 
@@ -89,6 +97,10 @@ struct TrainOutcome {
     EvalResult train, val, test;
     double train_seconds = 0;  // sum of this call's epochs' training time
     double wall_seconds = 0;   // everything, evaluation included
+    // The gradient steps taken and the seconds of train_seconds spent in their collective
+    // (0 in one process).
+    std::size_t steps = 0;
+    double reduce_seconds = 0;
 };
 
 // What an epoch callback tells fit(): go on, or stop after this epoch (and why, for
@@ -130,10 +142,11 @@ struct FitCallbacks {
 // Trains config.epochs epochs from state.epochs_done on (a state at or past config.epochs
 // trains nothing and only evaluates). Throws std::invalid_argument when the state's history
 // does not match its epoch count.
+// comm: the ranks training this model together (nullptr: this process alone).
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
-                 FitState& state, const FitCallbacks& callbacks = {});
+                 FitState& state, const FitCallbacks& callbacks = {}, Communicator* comm = nullptr);
 // A fresh run.
 TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfig& config,
-                 const FitCallbacks& callbacks = {});
+                 const FitCallbacks& callbacks = {}, Communicator* comm = nullptr);
 
 }  // namespace ffnn

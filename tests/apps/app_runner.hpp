@@ -16,9 +16,9 @@ struct Result {
     std::string output;  // stdout and stderr together
 };
 
-// Runs FFNN_APP with `args` through the shell; `env` (e.g. "PATH=/nonexistent") goes in front.
-inline Result run(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + (env.empty() ? "" : " ") + std::string(FFNN_APP) + " " + args + " 2>&1";
+// Runs a shell command line, stderr with stdout.
+inline Result run_shell(const std::string& command) {
+    const std::string cmd = command + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return {-1, "popen failed"};
     std::string out;
@@ -27,6 +27,11 @@ inline Result run(const std::string& args, const std::string& env = "") {
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
     int status = pclose(p);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Runs FFNN_APP with `args` through the shell; `env` (e.g. "PATH=/nonexistent") goes in front.
+inline Result run(const std::string& args, const std::string& env = "") {
+    return run_shell(env + (env.empty() ? "" : " ") + std::string(FFNN_APP) + " " + args);
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
