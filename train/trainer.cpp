@@ -192,7 +192,13 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     };
     std::size_t finite_epochs = state.epochs_done;
 
-    for (std::size_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
+    if (state.stopped && state.epochs_done < config.epochs) {
+        out.stop_reason = StopReason::EarlyStop;
+        out.message = "the run had stopped early after epoch " + std::to_string(state.epochs_done) +
+                      ": no epoch trained";
+    }
+    for (std::size_t epoch = state.epochs_done + 1; epoch <= config.epochs && !state.stopped;
+         ++epoch) {
         EpochRecord rec;
         rec.epoch = epoch;
         rec.lr = schedule.lr(epoch - 1);  // the schedule counts epochs from 0
@@ -245,6 +251,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         ++finite_epochs;
         keep_weights();
         if (decision.stop) {
+            state.stopped = true;
             out.stop_reason = StopReason::EarlyStop;
             out.message = decision.reason;
             break;
