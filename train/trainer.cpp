@@ -168,7 +168,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     model.set_class_weights(data.class_weights);
     if (!state.optimizer)
         state.optimizer = make_optimizer<float>(config.optimizer, model.parameters());
-    Optimizer<float>& optimizer = *state.optimizer;
+    std::unique_ptr<Optimizer<float>>& optimizer = state.optimizer;
     ScheduleConfig sc = config.schedule;
     if (sc.t_max == 0) sc.t_max = config.epochs;
     LrSchedule schedule(sc, config.optimizer.lr);
@@ -202,12 +202,12 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         EpochRecord rec;
         rec.epoch = epoch;
         rec.lr = schedule.lr(epoch - 1);  // the schedule counts epochs from 0
-        optimizer.set_lr(rec.lr);
+        optimizer->set_lr(rec.lr);
         loader.start_epoch(epoch - 1);
         const auto t0 = Clock::now();
         std::size_t done = 0;
         while (loader.next(xb, yb)) {
-            float loss = model.train_step(xb, yb, optimizer);
+            float loss = model.train_step(xb, yb, *optimizer);
             ++done;
             if (!std::isfinite(loss)) {
                 out.diverged = true;
