@@ -603,10 +603,9 @@ Command add_train(CLI::App& cmd) {
                         c.early_stopping.restores_best() ? "  (best, kept)" : "  (best)");
         if (talk && out.stop_reason == StopReason::EarlyStop) std::cout << out.message << "\n";
         write_metrics_csv(dir + "/metrics.csv", out.history);
-        const double wall_so_far = [&] {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-        }();
         if (out.diverged) {
+            const double wall_so_far =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
             // The directory describes this run alone: a model left by an earlier run there
             // would sit beside a summary that says diverged.

@@ -72,6 +72,7 @@ void take_target_columns(Dataset& data, const std::vector<std::string>& names) {
         for (std::size_t t = 0; t < target_cols.size(); ++t) Y(r, t) = data.X(r, target_cols[t]);
     }
     std::vector<std::string> features;
+    features.reserve(feature_cols.size());
     for (std::size_t j : feature_cols) features.push_back(data.feature_names[j]);
     data.X = std::move(X);
     data.targets = std::move(Y);

@@ -205,11 +205,11 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     model.set_class_weights(data.class_weights);
     if (!state.optimizer)
         state.optimizer = make_optimizer<float>(config.optimizer, model.parameters());
-    Optimizer<float>& optimizer = *state.optimizer;
+    std::unique_ptr<Optimizer<float>>& optimizer = state.optimizer;
     ScheduleConfig sc = config.schedule;
     if (sc.t_max == 0) sc.t_max = config.epochs;
     LrSchedule schedule(sc, config.optimizer.lr);
-    DataParallelStep gradient_step(model, optimizer, comm, config.shard_count(), config.reduce);
+    DataParallelStep gradient_step(model, *optimizer, comm, config.shard_count(), config.reduce);
 
     LoaderOptions lo;
     lo.batch_size = config.batch_size;
@@ -230,11 +230,17 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     };
     std::size_t finite_epochs = state.epochs_done;
 
-    for (std::size_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
+    if (state.stopped && state.epochs_done < config.epochs) {
+        out.stop_reason = StopReason::EarlyStop;
+        out.message = "the run had stopped early after epoch " + std::to_string(state.epochs_done) +
+                      ": no epoch trained";
+    }
+    for (std::size_t epoch = state.epochs_done + 1; epoch <= config.epochs && !state.stopped;
+         ++epoch) {
         EpochRecord rec;
         rec.epoch = epoch;
         rec.lr = schedule.lr(epoch - 1);  // the schedule counts epochs from 0
-        optimizer.set_lr(rec.lr);
+        optimizer->set_lr(rec.lr);
         loader.start_epoch(epoch - 1);
         const auto t0 = Clock::now();
         std::size_t done = 0;
@@ -283,6 +289,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         ++finite_epochs;
         keep_weights();
         if (decision.stop) {
+            state.stopped = true;
             out.stop_reason = StopReason::EarlyStop;
             out.message = decision.reason;
             break;

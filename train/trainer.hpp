@@ -125,6 +125,9 @@ struct FitState {
     // Made by fit() from config.optimizer over the model's parameters when null. A resumed
     // run passes one whose state() was restored (momentum buffers, Adam moments, step count).
     std::unique_ptr<Optimizer<float>> optimizer;
+    // Set when an epoch callback stopped the run (early stopping), and by resume_run for a
+    // run that had stopped: fit() trains no further epoch from a stopped state.
+    bool stopped = false;
 };
 
 struct FitCallbacks {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "ffnn/io/atomic_file.hpp"
+#include "ffnn/nn/config_error.hpp"
 
 namespace ffnn {
 
@@ -249,6 +250,11 @@ FitState resume_run(RunCheckpoint& ck, const TrainConfig& config, Model<float>& 
         throw std::runtime_error(path + ": the run was trained with another configuration (" +
                                  what + ")");
     }
+    if (config.epochs < ck.epochs_done)
+        throw ConfigError("config.epochs",
+                          "the run in " + path + " has done " + std::to_string(ck.epochs_done) +
+                              " epochs already; --epochs " + std::to_string(config.epochs) +
+                              " would end it before that");
     if (data_fingerprint(data) != ck.data_fingerprint || data.train.size() != ck.n_train ||
         data.val.size() != ck.n_val || data.test.size() != ck.n_test)
         throw std::runtime_error(
@@ -324,6 +330,9 @@ FitState restore_training_state(RunCheckpoint& ck, const TrainConfig& config, Mo
                                          to_string(config.optimizer.kind) + " run");
         }
     early.restore(ck.best, ck.wait, std::move(best));
+    // A run that early stopping had ended stays ended, unless a larger patience reopens it.
+    const std::size_t patience = config.early_stopping.patience;
+    state.stopped = patience > 0 && ck.wait >= patience;
     return state;
 }
 

@@ -81,12 +81,12 @@ RunCheckpoint parse_run_checkpoint(std::string_view bytes, const std::string& pa
 // naming what differs otherwise). Copies the weights into `model` (built from config for
 // the data), restores `early`, and returns the FitState for fit(): the history and an
 // optimiser holding the saved state.
-FitState resume_run(RunCheckpoint& checkpoint, const TrainConfig& config, Model<float>& model,
+FitState resume_run(RunCheckpoint& ck, const TrainConfig& config, Model<float>& model,
                     const PreparedData& data, EarlyStopping& early);
 // The part of resume_run after the configuration and data checks: the weights, the
 // optimiser's state tensors (each one present with its parameter's shape, none left over)
 // and early stopping's best weights, checked against `model` and config.optimizer.
-FitState restore_training_state(RunCheckpoint& checkpoint, const TrainConfig& config,
-                                Model<float>& model, EarlyStopping& early);
+FitState restore_training_state(RunCheckpoint& ck, const TrainConfig& config, Model<float>& model,
+                                EarlyStopping& early);
 
 }  // namespace ffnn

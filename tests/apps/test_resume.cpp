@@ -196,6 +196,28 @@ TEST_F(Resume, EarlyStoppingStateSurvivesAResume) {
                 read_text(path("cut/best.safetensors")));
 }
 
+TEST_F(Resume, AnEarlyStoppedRunStaysStoppedUnlessThePatienceGrows) {
+    const std::string common = "train -q --epochs 80 --patience 4 --threads 1";
+    ASSERT_EQ(run(common + " --checkpoint-every 1 --out " + path("run")).code, 0);
+    const nlohmann::json s = summary(path("run"));
+    ASSERT_EQ(s["stop_reason"], "early_stop");
+    const std::string model = read_text(path("run/model.safetensors"));
+    // Resumed as it is: no epoch trained, the same model.
+    Result r = run("train -q --resume " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(summary(path("run"))["epochs_run"], s["epochs_run"]);
+    EXPECT_TRUE(read_text(path("run/model.safetensors")) == model);
+    // A larger patience continues it.
+    r = run("train -q --resume " + path("run") + " --patience 8");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_GT(summary(path("run"))["epochs_run"].get<std::size_t>(),
+              s["epochs_run"].get<std::size_t>());
+    // Fewer epochs than were done is a bad flag.
+    r = run("train -q --resume " + path("run") + " --epochs 3");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(contains(r.output, "--epochs")) << r.output;
+}
+
 TEST_F(Resume, MoreEpochsContinueAFinishedRunAsIfItHadNeverStopped) {
     ASSERT_EQ(run("train -q --threads 1 --epochs 20 --out " + path("once")).code, 0);
     ASSERT_EQ(

@@ -76,6 +76,7 @@ TEST_F(Workflow, HowMuchIsPrinted) {
     r = run("train --quiet --lr 100 --out " + path("quiet-diverged"));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.output, "diverged")) << r.output;
+    EXPECT_EQ(summary("quiet-diverged")["stop_reason"], "diverged");
     EXPECT_EQ(run("train --quiet --verbose").code, 2);
 }
 
