@@ -560,6 +560,12 @@ Command add_train(CLI::App& cmd) {
         if (dir.empty()) dir = ".";
         if (lead) std::filesystem::create_directories(dir);
         const std::string checkpoint_file = dir + "/" + kCheckpointFile;
+        // A run killed while writing its checkpoint left a temporary beside it; resuming, this
+        // process is the only writer of the run's files.
+        if (lead && ck)
+            if (const std::size_t n = remove_stale_temporaries(checkpoint_file); n > 0 && talk)
+                std::cout << "removed " << count_of(n, "temporary file", "temporary files")
+                          << " of the interrupted checkpoint write\n";
 
         const std::size_t every = o_run.log_every > 0 ? o_run.log_every
                                   : o_run.verbose || c.epochs <= kAllEpochLines

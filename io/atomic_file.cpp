@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -136,6 +138,28 @@ std::string read_file_bytes(const std::string& path) {
     buf << in.rdbuf();
     if (in.bad()) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
     return std::move(buf).str();
+}
+
+std::size_t remove_stale_temporaries(const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string prefix = target.filename().string() + ".tmp.";
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        // "<pid>.<n>" after the prefix; a live pid (kill 0 succeeds or is refused) still writes.
+        const std::string rest = name.substr(prefix.size());
+        const std::size_t dot = rest.find('.');
+        char* end = nullptr;
+        const long pid = std::strtol(rest.c_str(), &end, 10);
+        if (dot == std::string::npos || end != rest.c_str() + dot || pid <= 0) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;
+        if (fs::remove(e.path(), ec)) ++removed;
+    }
+    return removed;
 }
 
 }  // namespace ffnn

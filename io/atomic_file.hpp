@@ -36,4 +36,9 @@ void set_atomic_write_midpoint_hook(AtomicWriteHook hook);
 // The whole content of `path`; throws std::runtime_error naming the path and strerror.
 std::string read_file_bytes(const std::string& path);
 
+// Removes the temporaries write_file_atomic left beside `path` when a process was killed in
+// the middle of a write ("path.tmp.<pid>.<n>" whose pid is not a running process); returns
+// how many. For a program taking over a file it alone writes (a resumed run's checkpoint).
+std::size_t remove_stale_temporaries(const std::string& path);
+
 }  // namespace ffnn

@@ -176,6 +176,8 @@ TEST_F(Resume, Kill9DuringTheCheckpointWriteLeavesThePreviousCheckpointResumable
     Result r = run("train -q --resume " + path("cut"));
     ASSERT_EQ(r.code, 0) << r.output;
     expect_same_run(path("once"), path("cut"), "killed in the checkpoint write");
+    // The resumed run, the only writer of its directory, removed the killed write's temporary.
+    EXPECT_TRUE(ffnn_test::leftover_temporaries(path("cut")).empty());
 }
 
 TEST_F(Resume, EarlyStoppingStateSurvivesAResume) {

@@ -1,6 +1,7 @@
 // write_file_atomic: content and replacement, no temporary file left behind on success or
 // on failure, a clear error for a missing directory, and read_file_bytes.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <ostream>
@@ -31,6 +32,26 @@ TEST(DataAtomicFile, LeftoverTemporariesAreFound) {
     ffnn_test::write_bytes(dir.file("runs/metrics.csv.tmp.4242.0"), "epoch\n");
     EXPECT_EQ(ffnn_test::leftover_temporaries(dir.path()),
               std::vector<std::string>{dir.file("runs/metrics.csv.tmp.4242.0")});
+}
+
+// Stale temporaries (of a process that no longer runs) are removed; one of a live process
+// (this one), other files and other targets' temporaries are left alone.
+TEST(DataAtomicFile, StaleTemporariesOfDeadWritersAreRemoved) {
+    ffnn_test::TempDir dir;
+    const std::string ck = dir.file("checkpoint.safetensors");
+    write_file_atomic(ck, "whole");
+    // pid 2^22 + 1 is above Linux's largest pid (pid_max is at most 2^22): never running.
+    const std::string dead = ck + ".tmp.4194305.0";
+    const std::string live = ck + ".tmp." + std::to_string(::getpid()) + ".3";
+    const std::string other = dir.file("metrics.csv.tmp.4194305.0");
+    const std::string odd = ck + ".tmp.notapid";
+    for (const std::string& f : {dead, live, other, odd}) ffnn_test::write_bytes(f, "half");
+    EXPECT_EQ(remove_stale_temporaries(ck), 1u);
+    EXPECT_FALSE(std::filesystem::exists(dead));
+    for (const std::string& f : {live, other, odd, ck})
+        EXPECT_TRUE(std::filesystem::exists(f)) << f;
+    EXPECT_EQ(read_file_bytes(ck), "whole");
+    EXPECT_EQ(remove_stale_temporaries(ck), 0u);
 }
 
 }  // namespace
