@@ -546,8 +546,10 @@ Command add_train(CLI::App& cmd) {
         }
         const std::size_t shards = c.shard_count();
         if (comm.size() > 1) {
-            std::cout << "ranks: " << comm.size() << " processes, " << shards << " shards of "
-                      << c.batch_size << "-row batches, " << to_string(c.reduce) << " reduction\n";
+            if (talk)
+                std::cout << "ranks: " << comm.size() << " processes, " << shards << " shards of "
+                          << c.batch_size << "-row batches, " << to_string(c.reduce)
+                          << " reduction\n";
             if (lead && shards < static_cast<std::size_t>(comm.size()))
                 std::cerr << "ffnn train: warning: " << comm.size() - static_cast<int>(shards)
                           << " of the " << comm.size() << " ranks have no shard to train (--shards "
