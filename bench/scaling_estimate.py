@@ -9,7 +9,7 @@ Per step, with P ranks (one a node) and a global batch of B rows:
   fixed     (P - 1) x M / bw + (P - 1) x latency               (ring MPI_Allgatherv of P blocks)
             + (P - 1) x t_add                                  (combine_blocks: P - 1 additions)
 M = (parameters + 1) x 4 bytes. t_add: one addition of two M-byte buffers, measured by
-bench_reduce's combine of 2 blocks (0.063 ms for 0.94 MB, in cache; 20.95 ms for 80.2 MB,
+bench_reduce's combine of 2 blocks (0.063 ms for 0.94 MB, in cache; 31.5 ms for 80.2 MB,
 from memory). The shard overhead of the step and MPI's
 own choice of algorithm are left out. Prints, for each network, bandwidth and batch, the
 smallest P at which the communication takes longer than the compute, and the share of
@@ -20,7 +20,7 @@ NETS = {
     # name: (parameters, measured seconds per sample on one thread, measured t_add), from
     # bench/RESULTS.md "Data parallel over MPI"
     "784-256-128-10": (235146, 1 / 140757, 0.063e-3),
-    "784-4096-4096-10": (20037642, 1 / 1064, 20.95e-3),
+    "784-4096-4096-10": (20037642, 1 / 1064, 31.5e-3),
 }
 LINKS = {"10 Gbit/s, 10 us": (10e9 / 8, 10e-6), "100 Gbit/s, 2 us": (100e9 / 8, 2e-6)}
 

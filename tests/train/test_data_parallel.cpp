@@ -3,8 +3,12 @@
 // gradient of the global batch's mean (checked against the unsharded step in one process).
 #include <gtest/gtest.h>
 
+#include <barrier>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "ffnn/tensor/random.hpp"
@@ -154,6 +158,120 @@ TEST(DataParallelStep, ShardsGiveTheGradientOfTheWholeBatchMean) {
         }
         EXPECT_EQ(step.steps(), 1u);
     }
+}
+
+// P ranks as P threads of this process: each collective copies every rank's part into a
+// shared slot, waits for all, and reads them in rank order (an MPI stand-in for the tests).
+class ThreadGroup {
+  public:
+    explicit ThreadGroup(int size) : size_(size), sync_(size), floats_(size), bytes_(size) {}
+
+    class Rank final : public Communicator {
+      public:
+        Rank(ThreadGroup& g, int rank) : g_(g), rank_(rank) {}
+        int rank() const override { return rank_; }
+        int size() const override { return g_.size_; }
+        void allreduce_sum(std::span<float> data) override {
+            g_.floats_[rank_].assign(data.begin(), data.end());
+            g_.sync_.arrive_and_wait();
+            for (std::size_t i = 0; i < data.size(); ++i) {
+                float sum = 0.0f;
+                for (const auto& part : g_.floats_) sum += part[i];
+                data[i] = sum;
+            }
+            g_.sync_.arrive_and_wait();
+        }
+        void allgatherv(std::span<const float> send, std::span<float> recv,
+                        std::span<const std::size_t> counts) override {
+            EXPECT_EQ(send.size(), counts[static_cast<std::size_t>(rank_)]);
+            g_.floats_[rank_].assign(send.begin(), send.end());
+            g_.sync_.arrive_and_wait();
+            std::size_t at = 0;
+            for (const auto& part : g_.floats_) {
+                std::copy(part.begin(), part.end(), recv.begin() + static_cast<long>(at));
+                at += part.size();
+            }
+            EXPECT_EQ(at, recv.size());
+            g_.sync_.arrive_and_wait();
+        }
+        std::vector<std::string> allgather_bytes(const std::string& mine) override {
+            g_.bytes_[rank_] = mine;
+            g_.sync_.arrive_and_wait();
+            std::vector<std::string> all = g_.bytes_;
+            g_.sync_.arrive_and_wait();
+            return all;
+        }
+        void abort(int code) override { std::exit(code); }
+
+      private:
+        ThreadGroup& g_;
+        int rank_;
+    };
+
+  private:
+    int size_;
+    std::barrier<> sync_;
+    std::vector<std::vector<float>> floats_;
+    std::vector<std::string> bytes_;
+};
+
+// Every parameter of the model, concatenated, after `steps` steps of batches of 13 rows over
+// 5 shards (shards of 2 or 3 rows) with Adam and clipping; comm nullptr: one process.
+std::vector<float> train_steps(Communicator* comm, ReduceKind reduce, int steps) {
+    OptimizerConfig oc;
+    oc.kind = OptimizerKind::Adam;
+    oc.lr = 0.01;
+    oc.clip_norm = 0.5;
+    Trainee t(oc);
+    DataParallelStep step(t.model, *t.optimizer, comm, 5, reduce);
+    Rng rng(5);
+    for (int k = 0; k < steps; ++k) {
+        Tensor<float> x = Tensor<float>::zeros(Shape{13, 4});
+        std::vector<int> y(13);
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng.normal());
+        for (int& v : y) v = static_cast<int>(rng.below(3));
+        step.step(x, y);
+    }
+    std::vector<float> all;
+    for (const Param<float>& p : t.model.parameter_list())
+        all.insert(all.end(), p.value->data(), p.value->data() + p.value->size());
+    return all;
+}
+
+TEST(DataParallelStep, FixedReductionSameBitsOverRanksAsOneProcess) {
+    const std::vector<float> one = train_steps(nullptr, ReduceKind::Fixed, 4);
+    for (int ranks : {2, 3, 5, 6}) {
+        ThreadGroup group(ranks);
+        std::vector<std::vector<float>> result(static_cast<std::size_t>(ranks));
+        std::vector<std::thread> threads;
+        for (int r = 0; r < ranks; ++r)
+            threads.emplace_back([&, r] {
+                ThreadGroup::Rank comm(group, r);
+                result[static_cast<std::size_t>(r)] = train_steps(&comm, ReduceKind::Fixed, 4);
+            });
+        for (auto& th : threads) th.join();
+        for (int r = 0; r < ranks; ++r)
+            EXPECT_TRUE(same_bits(result[static_cast<std::size_t>(r)], one))
+                << "rank " << r << " of " << ranks;
+    }
+}
+
+TEST(DataParallelStep, FastReductionAgreesAcrossRanks) {
+    // Not the bits of one process (the sum's order is the reduction's), but every rank holds
+    // the same weights, close to one process's.
+    const std::vector<float> one = train_steps(nullptr, ReduceKind::Fixed, 4);
+    ThreadGroup group(3);
+    std::vector<std::vector<float>> result(3);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 3; ++r)
+        threads.emplace_back([&, r] {
+            ThreadGroup::Rank comm(group, r);
+            result[static_cast<std::size_t>(r)] = train_steps(&comm, ReduceKind::Fast, 4);
+        });
+    for (auto& th : threads) th.join();
+    EXPECT_TRUE(same_bits(result[0], result[1]));
+    EXPECT_TRUE(same_bits(result[0], result[2]));
+    for (std::size_t i = 0; i < one.size(); ++i) ASSERT_NEAR(result[0][i], one[i], 1e-5) << i;
 }
 
 TEST(DataParallelStep, DefaultShardsComeFromTheBatchSize) {
