@@ -176,6 +176,30 @@ TEST_F(Mpi, SweepWithBadFileOnOneRankNamesIt) {
     EXPECT_FALSE(std::filesystem::exists(path("sw/sweep.csv")));
 }
 
+// A training checkpoint written under 2 ranks resumes under 3 (and the other way round) to
+// the same bits as one process trained in one go: the state is the shard count's, not the
+// process count's. Rank 0 alone writes the checkpoint.
+TEST_F(Mpi, CheckpointsResumeUnderAnotherProcessCount) {
+    const std::string args = "train -q --epochs 12 --optimizer adam --lr 0.01 --shards 4 --seed 5";
+    Result once = run(args + " --out " + path("once"));
+    ASSERT_EQ(once.code, 0) << once.output;
+    const std::string model = read(path("once/model.safetensors"));
+    const std::string curve = without_column(read(path("once/metrics.csv")), "seconds");
+    for (auto [first, second] : {std::pair{2, 3}, std::pair{3, 1}}) {
+        const std::string dir = path("cut-" + std::to_string(first) + "-" + std::to_string(second));
+        Result a = run_np(first,
+                          "train -q --epochs 5 --optimizer adam --lr 0.01 --shards 4 "
+                          "--seed 5 --checkpoint-every 5 --out " +
+                              dir);
+        ASSERT_EQ(a.code, 0) << a.output;
+        Result b = run_np(second, "train -q --resume " + dir + " --epochs 12");
+        ASSERT_EQ(b.code, 0) << b.output;
+        EXPECT_EQ(read(dir + "/model.safetensors"), model) << first << " then " << second;
+        EXPECT_EQ(without_column(read(dir + "/metrics.csv"), "seconds"), curve)
+            << first << " then " << second;
+    }
+}
+
 TEST_F(Mpi, KilledRankEndsTheJob) {
     // Rank 1 is killed (SIGKILL) once training is under way: mpirun must end rank 0 too and
     // exit non-zero, leaving no run files. $m is the timeout in front of mpirun; the ranks
