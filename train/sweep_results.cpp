@@ -105,7 +105,7 @@ std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vect
     std::string s =
         "setting,lr,hidden,seed,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_"
         "accuracy,"
-        "epochs_to_threshold,seconds,diverged,diverged_epoch\n";
+        "epochs_to_threshold,seconds,diverged,diverged_epoch,best_epoch,stop_reason\n";
     for (const SweepRun& r : runs) {
         const SweepSetting& st = settings[r.setting];
         const TrainOutcome& o = r.outcome;
@@ -121,7 +121,9 @@ std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vect
              metric(r.n_test > 0, o.test.loss) + "," + metric(r.n_test > 0, o.test.accuracy) + "," +
              (e ? std::to_string(*e) : "") + "," + num(r.seconds, "%.4f") + "," +
              (o.diverged ? "yes" : "no") + "," +
-             (o.diverged ? std::to_string(o.diverged_epoch) : "") + "\n";
+             (o.diverged ? std::to_string(o.diverged_epoch) : "") + "," +
+             (r.best_epoch > 0 ? std::to_string(r.best_epoch) : "") + "," +
+             to_string(o.stop_reason) + "\n";
     }
     return s;
 }

@@ -42,7 +42,8 @@ std::vector<SettingSummary> summarize(const std::vector<SweepSetting>& settings,
                                       const std::vector<SweepRun>& runs, double threshold);
 
 // sweep.csv: setting,lr,hidden,seed,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,
-// test_accuracy,epochs_to_threshold,seconds,diverged,diverged_epoch
+// test_accuracy,epochs_to_threshold,seconds,diverged,diverged_epoch,best_epoch,stop_reason
+// (best_epoch by the run's monitor, empty when no epoch finished; stop_reason as summary.json)
 std::string sweep_csv(const std::vector<SweepSetting>& settings, const std::vector<SweepRun>& runs,
                       double threshold);
 

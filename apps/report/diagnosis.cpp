@@ -25,6 +25,10 @@ std::string fmt(const char* f, double v) {
 std::string acc(double v) {
     return fmt("%.3f", v);
 }
+// "0.967 ± 0.012", or "0.967 ± -" for one run (no spread to speak of).
+std::string acc_pm(const Stat& s) {
+    return acc(s.mean) + " ± " + (s.n == 1 ? std::string("-") : acc(s.std));
+}
 std::string loss(double v) {
     return fmt("%.3g", v);
 }
@@ -321,12 +325,12 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
         // Underfitting: training accuracy well below the best's.
         if (underfit) {
             labels.push_back("underfit");
-            d.findings.push_back(
-                "Underfit: final training accuracy " + acc(sh.final_train_accuracy) +
-                " (median; mean " + acc(m.train_accuracy.mean) + " ± " + acc(m.train_accuracy.std) +
-                "), against " + acc(best_shape.final_train_accuracy) + " for " + best.name + " (" +
-                points(best_shape.final_train_accuracy - sh.final_train_accuracy) +
-                " points lower).");
+            d.findings.push_back("Underfit: final training accuracy " +
+                                 acc(sh.final_train_accuracy) + " (median; mean " +
+                                 acc_pm(m.train_accuracy) + "), against " +
+                                 acc(best_shape.final_train_accuracy) + " for " + best.name + " (" +
+                                 points(best_shape.final_train_accuracy - sh.final_train_accuracy) +
+                                 " points lower).");
             if (narrow && width < K)
                 d.reasons.push_back(
                     "Its narrowest hidden layer has " + units(width) + " for " + std::to_string(K) +
@@ -418,13 +422,13 @@ std::vector<Diagnosis> diagnose(const std::vector<SweepSetting>& settings,
         const bool matched = s != b && t.mean >= bt.mean - std::max(bt.std, one);
         if (s == b) {
             d.findings.push_back("Best setting (highest mean validation accuracy): " + part +
-                                 " accuracy " + acc(t.mean) + " ± " + acc(t.std) + " over " +
-                                 std::to_string(t.n) + " runs.");
+                                 " accuracy " + acc_pm(t) + " over " + std::to_string(t.n) +
+                                 " runs.");
         } else if (n_eval) {
             const double diff = bt.mean - t.mean;
-            d.findings.push_back("Test accuracy " + acc(t.mean) + " ± " + acc(t.std) + ": " +
-                                 points(std::fabs(diff)) + " points " +
-                                 (diff >= 0 ? "below" : "above") + " the best setting's, " +
+            d.findings.push_back("Test accuracy " + acc_pm(t) + ": " + points(std::fabs(diff)) +
+                                 " points " + (diff >= 0 ? "below" : "above") +
+                                 " the best setting's, " +
                                  fmt("%.1f", std::fabs(diff) * double(n_eval)) + " of the " +
                                  std::to_string(n_eval) + " " + part + " examples" +
                                  (matched ? ", within the best's uncertainty (the larger of its "

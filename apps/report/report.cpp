@@ -235,8 +235,7 @@ std::string best_markdown(const ReportInput& in) {
     const std::size_t n = test ? r.n_test : r.n_val;
     std::string s = "### Best setting\n\n**" + m.name + "** (lr " + fmt("%g", m.lr) + ", hidden " +
                     m.hidden + "): " + (test ? "test" : "validation") + " accuracy " +
-                    fmt("%.3f", t.mean) + " ± " + fmt("%.3f", t.std) + " over " +
-                    std::to_string(t.n) + " seeds.";
+                    pm(t, "%.3f") + " over " + std::to_string(t.n) + " seeds.";
     if (n) {
         s += " The " + std::string(test ? "test" : "validation") + " set has " + std::to_string(n) +
              " examples, so one example is " + fmt("%.2g", 100.0 / double(n)) +
@@ -272,8 +271,7 @@ std::string short_answer(const ReportInput& in) {
     const std::vector<std::size_t> close = close_to_best(in, b, tol);
     std::string s = "the best setting is " + m.name + " (lr " + fmt("%g", m.lr) + ", hidden " +
                     m.hidden + "), " + (test ? "test" : "validation") + " accuracy " +
-                    fmt("%.3f", t.mean) + " ± " + fmt("%.3f", t.std) + " over " +
-                    std::to_string(t.n) + " seeds";
+                    pm(t, "%.3f") + " over " + std::to_string(t.n) + " seeds";
     if (!close.empty()) {
         std::vector<std::string> names;
         names.reserve(close.size());

@@ -203,6 +203,8 @@ TEST_F(Sweep, LearningRate100IsRecordedAsDivergedNotAsNaN) {
     for (const Row& row : rows) {
         const bool big = row.at("lr") == "100";
         EXPECT_EQ(row.at("diverged"), big ? "yes" : "no") << row.at("setting");
+        EXPECT_EQ(row.at("stop_reason"), big ? "diverged" : "epochs_done") << row.at("setting");
+        if (!big) EXPECT_GE(std::stoi(row.at("best_epoch")), 1) << row.at("setting");
         if (big) {
             EXPECT_GE(std::stoi(row.at("diverged_epoch")), 1);
             EXPECT_EQ(row.at("test_accuracy"), "");
