@@ -496,10 +496,7 @@ Command add_train(CLI::App& cmd) {
                       << data.label_column << "': " << data.train.num_classes() << " classes ("
                       << join(data.train.class_names) << ")"
                       << (data.train.delimiter != ','
-                              ? std::string("; fields separated by ") +
-                                    (data.train.delimiter == '\t'
-                                         ? std::string("tab")
-                                         : "'" + std::string(1, data.train.delimiter) + "'")
+                              ? "; fields separated by " + delimiter_name(data.train.delimiter)
                               : std::string())
                       << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
         if (lead)

@@ -97,11 +97,6 @@ std::string split_fields(std::string_view line, char delim, std::vector<std::str
     }
 }
 
-// How a person writes the delimiter in a message.
-std::string delimiter_name(char d) {
-    return d == '\t' ? "tab" : "'" + std::string(1, d) + "'";
-}
-
 // The delimiter of a header line: the candidate (',', ';', tab) that splits it into the most
 // fields, ',' on a tie (a one-column header included).
 char detect_delimiter(std::string_view header) {
@@ -290,9 +285,7 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
                 for (char d : {',', ';', '\t'})
                     if (d != opt.delimiter && header[0].find(d) != std::string::npos)
                         hint = " (the one column's name holds " + delimiter_name(d) +
-                               ": is that the delimiter? --delimiter " +
-                               (d == '\t' ? std::string("tab") : "'" + std::string(1, d) + "'") +
-                               ")";
+                               ": is that the delimiter? --delimiter " + delimiter_name(d) + ")";
             throw std::runtime_error(where +
                                      "expected at least 2 columns (features and a label), got " +
                                      std::to_string(kept.size()) + hint);
@@ -540,6 +533,10 @@ char parse_comment(std::string_view text) {
     if (text.size() == 1 && text[0] != '"' && !is_space(text[0]) && text[0] != '\n') return text[0];
     throw std::invalid_argument("expected none or a single character such as '#', got '" +
                                 std::string(text) + "'");
+}
+
+std::string delimiter_name(char d) {
+    return d == '\t' ? "tab" : "'" + std::string(1, d) + "'";
 }
 
 std::string delimiter_text(char d) {

@@ -69,6 +69,8 @@ char parse_delimiter(std::string_view text);
 char parse_comment(std::string_view text);
 std::string delimiter_text(char delimiter);  // "auto", ",", ";", "tab", ...
 std::string comment_text(char comment);      // "none" or the character
+// The delimiter in a message, as the shell takes it after --delimiter: "tab", "';'".
+std::string delimiter_name(char delimiter);
 
 // Reads a CSV file into a Dataset (source = path). The path "-" reads standard input (named
 // "stdin" in messages).

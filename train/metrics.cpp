@@ -68,13 +68,15 @@ ClassMetrics ConfusionMatrix::class_metrics(std::size_t k) const {
     return m;
 }
 
+bool ConfusionMatrix::present(std::size_t k) const {
+    std::size_t seen = none_[k];
+    for (std::size_t j = 0; j < k_; ++j) seen += count(k, j) + count(j, k);
+    return seen > 0;
+}
+
 std::size_t ConfusionMatrix::classes_present() const {
     std::size_t n = 0;
-    for (std::size_t k = 0; k < k_; ++k) {
-        std::size_t seen = 0;
-        for (std::size_t j = 0; j < k_; ++j) seen += count(k, j) + count(j, k);
-        n += seen + none_[k] > 0 ? 1 : 0;
-    }
+    for (std::size_t k = 0; k < k_; ++k) n += present(k) ? 1 : 0;
     return n;
 }
 
@@ -82,11 +84,8 @@ double ConfusionMatrix::macro_f1() const {
     double s = 0;
     std::size_t n = 0;
     for (std::size_t k = 0; k < k_; ++k) {
-        const ClassMetrics m = class_metrics(k);
-        std::size_t predicted = 0;
-        for (std::size_t j = 0; j < k_; ++j) predicted += count(j, k);
-        if (m.support == 0 && predicted == 0) continue;  // absent from these rows
-        s += m.f1;
+        if (!present(k)) continue;  // absent from these rows
+        s += class_metrics(k).f1;
         ++n;
     }
     return n ? s / double(n) : 0.0;
@@ -173,10 +172,7 @@ std::string ConfusionMatrix::format_summary(const std::vector<std::string>& name
     // Lowest F1 first among the classes present; ties in class order.
     std::vector<std::pair<double, std::size_t>> by_f1;
     for (std::size_t k = 0; k < k_; ++k) {
-        const ClassMetrics m = class_metrics(k);
-        std::size_t predicted = 0;
-        for (std::size_t j = 0; j < k_; ++j) predicted += count(j, k);
-        if (m.support > 0 || predicted > 0) by_f1.emplace_back(m.f1, k);
+        if (present(k)) by_f1.emplace_back(class_metrics(k).f1, k);
     }
     std::stable_sort(by_f1.begin(), by_f1.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -60,6 +60,10 @@ class ConfusionMatrix {
     static constexpr std::size_t kMaxPrintedClasses = 20;
 
   private:
+    // Whether class k is a label or a prediction of some row added (the classes macro_f1
+    // averages over).
+    bool present(std::size_t k) const;
+
     std::size_t k_;
     std::vector<std::size_t> c_;     // (K, K) row-major
     std::vector<std::size_t> none_;  // (K): rows of true class t without a prediction
