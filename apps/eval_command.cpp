@@ -2,7 +2,9 @@
 //
 // Both read the file with the model's own feature columns (in any order in the file) and, for
 // eval, its class names: a label the model does not know is an error naming the line. The
-// model's standardisation is applied before the forward pass.
+// model's standardisation is applied before the forward pass. A regressor's file has numbers
+// in every column; eval needs its target columns, predict writes them beside the predicted
+// values when they are there.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,7 +16,9 @@
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/csv.hpp"
 #include "ffnn/io/predictor.hpp"
+#include "ffnn/train/config.hpp"
 #include "ffnn/train/metrics.hpp"
+#include "ffnn/train/regression_metrics.hpp"
 
 namespace ffnn::app {
 
@@ -72,6 +76,56 @@ Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const
     return read_csv(data_path, opts);
 }
 
+// A regressor's data file: every column a number. The target columns (the model's names, or
+// --label y1,y2 for the same targets under other names) are taken out when present (eval:
+// they must be), then the model's inputs are kept in its order.
+Dataset read_for_regressor(const Checkpoint& ck, const std::string& data_path, const DataFlags& f,
+                           bool targets_required) {
+    CsvOptions opts;
+    opts.label_required = false;
+    opts.delimiter = f.delimiter;
+    opts.comment = f.comment;
+    opts.ignore_columns = f.ignore_columns;
+    opts.id_column = f.id_column;
+    Dataset d = read_csv(data_path, opts);
+    std::vector<std::string> names = ck.target_names;
+    if (!f.label.empty()) {
+        DataConfig dc;
+        dc.label = f.label;
+        names = dc.target_columns();
+        if (names.size() != ck.target_names.size())
+            throw std::runtime_error("--label names " + std::to_string(names.size()) +
+                                     " columns; the model predicts " +
+                                     std::to_string(ck.target_names.size()) + " targets");
+    }
+    std::vector<std::string> present;
+    for (const std::string& t : names)
+        if (targets_required ||
+            std::find(d.feature_names.begin(), d.feature_names.end(), t) != d.feature_names.end())
+            present.push_back(t);
+    if (!present.empty()) {
+        try {
+            take_target_columns(d, present);
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(e.what());
+        }
+    }
+    select_features(d, ck.feature_names);
+    return d;
+}
+
+// Rows with a non-finite value in (N, T): their count, and the first one's index.
+std::pair<std::size_t, std::size_t> non_finite_rows(const Tensor<float>& values) {
+    std::size_t count = 0, first = 0;
+    for (std::size_t i = 0; i < values.rows(); ++i) {
+        bool finite = true;
+        for (std::size_t t = 0; t < values.cols(); ++t)
+            finite = finite && std::isfinite(values(i, t));
+        if (!finite && count++ == 0) first = i;
+    }
+    return {count, first};
+}
+
 // What to tell a person when `count` of `n` rows gave non-finite outputs (first: `first_row`,
 // 0-based data row): the count, and which of the two causes it is.
 std::string non_finite_note(std::size_t count, std::size_t n, std::size_t first_row,
@@ -79,7 +133,7 @@ std::string non_finite_note(std::size_t count, std::size_t n, std::size_t first_
     return "warning: " + std::to_string(count) + " of " + std::to_string(n) +
            " rows gave non-finite outputs (NaN or inf; the first is data row " +
            std::to_string(first_row) + ", counted from 0 as predict's row column does) and " +
-           (count == 1 ? "has" : "have") + " no predicted class: " +
+           (count == 1 ? "has" : "have") + " no prediction: " +
            (weights_finite ? "the model's weights are finite, so those rows' feature values are "
                              "too far outside the training data's range (the products overflow)"
                            : "the model's weights are not all finite (a diverged training run?)") +
@@ -108,6 +162,32 @@ Command add_eval(CLI::App& cmd) {
             Checkpoint ck;
             Dataset data;
         } m{load_checkpoint(*model), {}};
+        const char* arch =
+            m.ck.metadata.count("architecture") ? m.ck.metadata.at("architecture").c_str() : "?";
+        if (m.ck.task == ModelTask::Regression) {
+            m.data = read_for_regressor(m.ck, *data, *flags, true);
+            if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
+            Tensor<float> targets = m.data.targets.clone();  // (N, T) in the network's units
+            if (m.ck.target_standardizer.fitted()) m.ck.target_standardizer.transform(targets);
+            const RegressionEval r =
+                evaluate_regression(m.ck.model, m.data.X, targets, m.ck.target_standardizer);
+            std::printf("model %s (%s, regression), data %s: %zu examples\n", model->c_str(), arch,
+                        data->c_str(), m.data.size());
+            if (m.data.size() == 0) return 0;
+            std::cout << "loss " << r.loss << "  " << format_target_metrics(r.metrics.mean)
+                      << (m.ck.target_names.size() > 1 ? " (mean of the targets)" : "") << "\n";
+            if (r.metrics.per_target.size() > 1)
+                for (std::size_t t = 0; t < r.metrics.per_target.size(); ++t)
+                    std::cout << "  " << m.ck.target_names[t] << ": "
+                              << format_target_metrics(r.metrics.per_target[t]) << "\n";
+            if (r.non_finite > 0) {
+                const auto [count, first] =
+                    non_finite_rows(predict_values(m.ck.model, m.data.X, Standardizer()));
+                std::cerr << non_finite_note(count, m.data.size(), first,
+                                             weights_finite(m.ck.model));
+            }
+            return 0;
+        }
         m.data = read_for_model(m.ck, *data, *flags, true);
         if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
         EvalResult r = m.ck.model.evaluate(m.data.X, m.data.labels);
@@ -159,6 +239,37 @@ Command add_predict(CLI::App& cmd) {
     add_data_flags(cmd, *flags, "Label column, when the file has one under another name");
     return [=]() -> int {
         Predictor predictor = Predictor::load(*model);
+        if (predictor.regression()) {
+            const Dataset rows = read_for_regressor(predictor.checkpoint(), *data, *flags, false);
+            const Tensor<float>& values = predictor.predict_values(rows.X);  // (N, T)
+            const std::vector<std::string>& targets = predictor.target_names();
+            std::ostringstream s;
+            s.precision(9);
+            const bool ids = !rows.ids.empty();
+            s << (ids ? csv_field(rows.id_column) : std::string("row"));
+            for (const std::string& t : targets) s << "," << csv_field("predicted_" + t);
+            for (const std::string& t : rows.target_names) s << "," << csv_field(t);
+            s << "\n";
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                if (ids)
+                    s << csv_field(rows.ids[i]);
+                else
+                    s << i;
+                for (std::size_t t = 0; t < values.cols(); ++t) s << "," << values(i, t);
+                for (std::size_t t = 0; t < rows.target_names.size(); ++t)
+                    s << "," << rows.targets(i, t);
+                s << "\n";
+            }
+            if (const auto [count, first] = non_finite_rows(values); count > 0)
+                std::cerr << non_finite_note(count, rows.size(), first, predictor.weights_finite());
+            if (out->empty()) {
+                std::cout << s.str();
+            } else {
+                write_file_atomic(*out, s.str());
+                std::cerr << "wrote " << rows.size() << " predictions to " << *out << "\n";
+            }
+            return 0;
+        }
         const Dataset rows = read_for_model(predictor.checkpoint(), *data, *flags, false);
         if (rows.ignored_labels > 0)
             std::cerr << "note: " << rows.ignored_labels << " of " << rows.size()

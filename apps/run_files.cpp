@@ -19,9 +19,23 @@ nlohmann::json number(double v) {
 
 }  // namespace
 
-std::string metrics_csv(const std::vector<EpochRecord>& history) {
+std::string metrics_csv(const std::vector<EpochRecord>& history, bool regression) {
+    char buf[512];
+    if (regression) {
+        std::string s =
+            "epoch,lr,train_loss,train_mse,train_rmse,train_mae,train_r2,val_loss,val_mse,"
+            "val_rmse,val_mae,val_r2,seconds\n";
+        for (const EpochRecord& r : history) {
+            const TargetMetrics &t = r.train_metrics, &v = r.val_metrics;
+            std::snprintf(buf, sizeof buf,
+                          "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n",
+                          r.epoch, r.lr, r.train_loss, t.mse, t.rmse, t.mae, t.r2, r.val_loss,
+                          v.mse, v.rmse, v.mae, v.r2, r.seconds);
+            s += buf;
+        }
+        return s;
+    }
     std::string s = "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
-    char buf[256];
     for (const EpochRecord& r : history) {
         std::snprintf(buf, sizeof buf, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.lr,
                       r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy, r.seconds);
@@ -30,17 +44,35 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
     return s;
 }
 
-void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history) {
-    write_file_atomic(path, metrics_csv(history));
+void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history,
+                       bool regression) {
+    write_file_atomic(path, metrics_csv(history, regression));
 }
 
-nlohmann::json epoch_json(const EpochRecord& r) {
-    return {{"epoch", r.epoch},
-            {"lr", r.lr},
-            {"train_loss", number(r.train_loss)},
-            {"train_accuracy", number(r.train_accuracy)},
-            {"val_loss", number(r.val_loss)},
-            {"val_accuracy", number(r.val_accuracy)}};
+namespace {
+
+nlohmann::json target_json(const TargetMetrics& m) {
+    return {{"mse", number(m.mse)},
+            {"rmse", number(m.rmse)},
+            {"mae", number(m.mae)},
+            {"r2", number(m.r2)}};
+}
+
+}  // namespace
+
+nlohmann::json epoch_json(const EpochRecord& r, bool regression) {
+    nlohmann::json j{{"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", number(r.train_loss)}};
+    if (regression) {
+        const nlohmann::json train = target_json(r.train_metrics), val = target_json(r.val_metrics);
+        for (const auto& [k, v] : train.items()) j["train_" + k] = v;
+        j["val_loss"] = number(r.val_loss);
+        for (const auto& [k, v] : val.items()) j["val_" + k] = v;
+        return j;
+    }
+    j["train_accuracy"] = number(r.train_accuracy);
+    j["val_loss"] = number(r.val_loss);
+    j["val_accuracy"] = number(r.val_accuracy);
+    return j;
 }
 
 nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
@@ -53,8 +85,16 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
                  {"train", data.train.size()},
                  {"validation", data.val.size()},
                  {"test", data.test.size()},
-                 {"features", data.train.num_features()},
-                 {"classes", data.train.class_names}};
+                 {"features", data.train.num_features()}};
+    const bool regression = data.regression();
+    if (regression) {
+        j["task"] = "regression";
+        j["data"]["targets"] = data.train.target_names;
+        j["data"]["targets_standardized"] = data.target_standardizer.fitted();
+    } else {
+        j["task"] = "classification";
+        j["data"]["classes"] = data.train.class_names;
+    }
     j["epochs_run"] = out.history.size();
     j["stop_reason"] = to_string(out.stop_reason);
     j["diverged"] = out.diverged;
@@ -62,18 +102,37 @@ nlohmann::json summary_json(const TrainConfig& config, const TrainOutcome& out,
     if (!out.message.empty()) j["message"] = out.message;
     j["monitor"] = to_string(early.monitor());
     j["best_epoch"] = early.best_epoch() > 0 ? nlohmann::json(early.best_epoch()) : nullptr;
-    j["best"] = early.best_epoch() > 0 ? epoch_json(early.best()) : nullptr;
+    j["best"] = early.best_epoch() > 0 ? epoch_json(early.best(), regression) : nullptr;
     j["restored_best"] = config.early_stopping.restores_best() && early.best_epoch() > 0;
     // A diverged model has no meaningful metrics: they are null, and `diverged` says why.
     auto metric = [&](bool present, double v) {
         return present && !out.diverged ? number(v) : nlohmann::json();
     };
     j["train_loss"] = metric(true, out.train.loss);
-    j["train_accuracy"] = metric(true, out.train.accuracy);
     j["val_loss"] = metric(data.val.size() > 0, out.val.loss);
-    j["val_accuracy"] = metric(data.val.size() > 0, out.val.accuracy);
     j["test_loss"] = metric(data.test.size() > 0, out.test.loss);
-    j["test_accuracy"] = metric(data.test.size() > 0, out.test.accuracy);
+    if (regression) {
+        // Per part: the mean over the targets as train_mse, ..., test_r2, and each target's
+        // own under train_targets, ... ({"y": {"mse": ..., "rmse": ..., "mae": ..., "r2": ...}}).
+        auto part = [&](const char* name, bool present, const RegressionMetrics& m) {
+            const std::string p(name);
+            const bool ok = present && !out.diverged && !m.per_target.empty();
+            const nlohmann::json mean = target_json(m.mean);
+            for (const auto& [k, v] : mean.items()) j[p + "_" + k] = ok ? v : nlohmann::json();
+            nlohmann::json per = nlohmann::json::object();
+            if (ok)
+                for (std::size_t t = 0; t < m.per_target.size(); ++t)
+                    per[data.train.target_names[t]] = target_json(m.per_target[t]);
+            j[p + "_targets"] = ok ? per : nlohmann::json();
+        };
+        part("train", true, out.train_metrics);
+        part("val", data.val.size() > 0, out.val_metrics);
+        part("test", data.test.size() > 0, out.test_metrics);
+    } else {
+        j["train_accuracy"] = metric(true, out.train.accuracy);
+        j["val_accuracy"] = metric(data.val.size() > 0, out.val.accuracy);
+        j["test_accuracy"] = metric(data.test.size() > 0, out.test.accuracy);
+    }
     j["train_seconds"] = out.train_seconds;
     j["wall_seconds"] = wall_seconds;
     j["threads"] = threads;

@@ -144,6 +144,10 @@ int run_sweep_command(SweepOptions& o, const CLI::App& cmd) {
                 "--report");
     }
     o.base.validate();
+    if (o.base.data.regression())
+        throw ConfigError("data.task",
+                          "ffnn sweep compares classifiers (validation accuracy, the report's "
+                          "tables); train each regression setting with ffnn train");
     if (o.base.threads < 1)
         throw std::invalid_argument(
             "--threads: a sweep runs each training on its own thread(s); "

@@ -158,12 +158,15 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
                to_string(d.dataset), [&d](const std::string& t) {
                    d.dataset = parse_name<NamedDataset>(kDatasetNames, t, "data set");
                });
-    cmd.add_option("--label", d.label, "Name of the label column (default: the last column)");
+    cmd.add_option("--label", d.label,
+                   "Name of the label column (default: the last column); for --task regression "
+                   "one or more target columns: y or y1,y2");
     add_csv_flags(cmd, d.delimiter, d.comment, d.ignore_columns, d.id_column);
     add_parsed(
         cmd, "--task",
-        "What the label is: auto (refuse a label that looks continuous) or "
-        "classification (every distinct value is a class)",
+        "What the label is: auto (classes; refuse a label that looks continuous), "
+        "classification (every distinct value is a class) or regression (numeric targets: "
+        "--label y or y1,y2)",
         std::string(name_of<LabelTask>(kLabelTaskNames, d.task)),
         [&d](const std::string& t) { d.task = parse_name<LabelTask>(kLabelTaskNames, t, "task"); });
     if (!for_sweep) {
@@ -231,6 +234,10 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     cmd.add_flag("--standardize,!--no-standardize", d.standardize,
                  "Standardise the features on the training part (the default; "
                  "--no-standardize: raw features)");
+    cmd.add_flag("--standardize-targets,!--no-standardize-targets", d.standardize_targets,
+                 "Regression: train on targets standardised on the training part (the default; "
+                 "the model file keeps their mean and sd, predictions are in the targets' "
+                 "units)");
     cmd.add_option("--class-weight", c.class_weight,
                    "How much each class counts in the loss: none, balanced (N / (K n_k) on the "
                    "training part) or a file of class,weight lines")
@@ -283,7 +290,20 @@ struct TrainRunOptions {
 // every k-th (k = ceil(epochs / kAllEpochLines)) plus the first, the last and the best.
 constexpr std::size_t kAllEpochLines = 20;
 
-void print_epoch(const EpochRecord& r, std::size_t epochs, bool has_val, const char* tag = "") {
+// A regression run prints RMSE (in the targets' units) and R^2 where a classifier prints
+// accuracy.
+void print_epoch(const EpochRecord& r, std::size_t epochs, bool has_val, bool regression,
+                 const char* tag = "") {
+    if (regression) {
+        std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f rmse %.4g r2 %.4f", r.epoch, epochs,
+                    r.lr, r.train_loss, r.train_metrics.rmse, r.train_metrics.r2);
+        if (has_val)
+            std::printf("  val loss %.4f rmse %.4g r2 %.4f", r.val_loss, r.val_metrics.rmse,
+                        r.val_metrics.r2);
+        std::printf("  %.1fms%s\n", r.seconds * 1e3, tag);
+        std::fflush(stdout);
+        return;
+    }
     std::printf("epoch %3zu/%zu  lr %.4g  train loss %.4f acc %.4f", r.epoch, epochs, r.lr,
                 r.train_loss, r.train_accuracy);
     if (has_val) std::printf("  val loss %.4f acc %.4f", r.val_loss, r.val_accuracy);
@@ -407,13 +427,37 @@ void init_weights_from(Checkpoint& src, const std::string& file, Model<float>& m
         throw ConfigError("config.init_from", file + " is a " + from.summary() +
                                                   " network; this run builds " + model.summary() +
                                                   " (" + text(model.layer_sizes()) + ")");
-    if (src.class_names != data.train.class_names)
+    if (data.regression() != (src.task == ModelTask::Regression))
+        throw ConfigError("config.init_from", file + " is a " +
+                                                  (data.regression() ? "classifier" : "regressor") +
+                                                  "; this run trains a " +
+                                                  (data.regression() ? "regressor" : "classifier"));
+    if (data.regression() && src.target_names != data.train.target_names)
+        throw ConfigError("config.init_from", file + " predicts (" + join(src.target_names) +
+                                                  "), this run (" + join(data.train.target_names) +
+                                                  ")");
+    if (!data.regression() && src.class_names != data.train.class_names)
         throw ConfigError("config.init_from", file + " has the classes (" + join(src.class_names) +
                                                   "), this data (" + join(data.train.class_names) +
                                                   ")");
     const auto& to = model.parameter_list();
     const auto& have = from.parameter_list();
     for (std::size_t i = 0; i < to.size(); ++i) to[i].value->copy_from(*have[i].value);
+}
+
+// One line per target when there are several: "  y1: MSE ...  RMSE ...  MAE ...  R^2 ...".
+std::string per_target_lines(const std::vector<std::string>& names, const RegressionMetrics& m) {
+    if (m.per_target.size() < 2) return "";
+    std::string s;
+    for (std::size_t t = 0; t < m.per_target.size(); ++t)
+        s += "  " + names[t] + ": " + format_target_metrics(m.per_target[t]) + "\n";
+    return s;
+}
+
+std::string format_fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
 }
 
 }  // namespace
@@ -483,18 +527,36 @@ Command add_train(CLI::App& cmd) {
                         if (part->size()) init->standardizer.transform(part->X);
                     data.standardizer = std::move(init->standardizer);
                 }
+                // A regressor's outputs are in its own target units: keep its scaling too.
+                if (data.regression() && init->target_standardizer.fitted() &&
+                    init->target_standardizer.num_features() == data.num_outputs()) {
+                    for (Dataset* part : {&data.train, &data.val, &data.test}) {
+                        if (!part->size()) continue;
+                        if (data.target_standardizer.fitted())
+                            data.target_standardizer.inverse_transform(part->targets);
+                        init->target_standardizer.transform(part->targets);
+                    }
+                    data.target_standardizer = std::move(init->target_standardizer);
+                }
             } else {
                 data = prepare_data(c);
             }
         });
         agree_on_data(comm, data);
         const std::string data_source = c.data.csv.empty() ? to_string(c.data.dataset) : c.data.csv;
+        const bool regression = data.regression();
+        const std::string label_text =
+            regression ? "regression on " + count_of(data.num_outputs(), "target", "targets") +
+                             " (" + join(data.train.target_names) + ")" +
+                             (data.target_standardizer.fitted() ? ", standardised" : "")
+                       : "label '" + data.label_column +
+                             "': " + count_of(data.train.num_classes(), "class", "classes") + " (" +
+                             join(data.train.class_names) + ")";
         if (talk)
             std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
                       << data.val.size() << " validation, " << data.test.size()
-                      << " test examples; " << data.train.num_features() << " features; label '"
-                      << data.label_column << "': " << data.train.num_classes() << " classes ("
-                      << join(data.train.class_names) << ")"
+                      << " test examples; " << data.train.num_features() << " features; "
+                      << label_text
                       << (data.train.delimiter != ','
                               ? "; fields separated by " + delimiter_name(data.train.delimiter)
                               : std::string())
@@ -510,7 +572,7 @@ Command add_train(CLI::App& cmd) {
             std::cout << "\n";
         }
         const bool has_val = data.val.size() > 0;
-        Model<float> model = build_model(c, data.train.num_features(), data.train.num_classes());
+        Model<float> model = build_model(c, data.train.num_features(), data.num_outputs());
         EarlyStopping early(model, c.early_stopping, has_val);
         FitState state;
         if (ck) state = resume_run(*ck, c, model, data, early);
@@ -585,13 +647,13 @@ Command add_train(CLI::App& cmd) {
                 save_run_checkpoint(
                     checkpoint_file, c, model, data, st, early,
                     {{"created_by", "ffnn train"}, {kRunOptionsKey, run_options_json(o_run)}});
-                write_metrics_csv(dir + "/metrics.csv", st.history);
+                write_metrics_csv(dir + "/metrics.csv", st.history, regression);
             }
             bar.clear();
             const bool show = r.epoch == 1 || r.epoch % every == 0 || r.epoch == c.epochs ||
                               d.stop || !std::isfinite(r.train_loss);
             if (talk && show) {
-                print_epoch(r, c.epochs, has_val);
+                print_epoch(r, c.epochs, has_val, regression);
                 last_printed = r.epoch;
             }
             return d;
@@ -602,12 +664,12 @@ Command add_train(CLI::App& cmd) {
         // Every rank holds the same weights and metrics now; rank 0 writes them.
         if (!lead) return out.diverged ? 1 : 0;
         if (talk && !out.history.empty() && last_printed != out.history.back().epoch)
-            print_epoch(out.history.back(), c.epochs, has_val, "  (last)");
+            print_epoch(out.history.back(), c.epochs, has_val, regression, "  (last)");
         if (talk && early.best_epoch() > 0 && !out.diverged)
-            print_epoch(early.best(), c.epochs, has_val,
+            print_epoch(early.best(), c.epochs, has_val, regression,
                         c.early_stopping.restores_best() ? "  (best, kept)" : "  (best)");
         if (talk && out.stop_reason == StopReason::EarlyStop) std::cout << out.message << "\n";
-        write_metrics_csv(dir + "/metrics.csv", out.history);
+        write_metrics_csv(dir + "/metrics.csv", out.history, regression);
         if (out.diverged) {
             const double wall_so_far =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -629,12 +691,17 @@ Command add_train(CLI::App& cmd) {
         if (data.test.size() == 0)
             std::printf("%sno test set (--test-split 0): the model is saved untested\n",
                         talk ? "\n" : "");
+        else if (regression)
+            std::cout << (talk ? "\n" : "") << "test: loss " << format_fixed(out.test.loss, 4)
+                      << "  " << format_target_metrics(out.test_metrics.mean)
+                      << (data.num_outputs() > 1 ? " (mean of the targets)" : "") << "\n"
+                      << per_target_lines(data.train.target_names, out.test_metrics);
         else
             std::printf("%stest: loss %.4f  accuracy %.4f (%zu of %zu)\n", talk ? "\n" : "",
                         out.test.loss, out.test.accuracy, out.test.correct, out.test.n);
         // The matrix file is written whatever the verbosity: the run directory is the same.
         bool wrote_confusion = false;
-        if (data.test.size()) {
+        if (data.test.size() && !regression) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));
             if (cm.num_classes() <= ConfusionMatrix::kMaxPrintedClasses) {
@@ -652,19 +719,18 @@ Command add_train(CLI::App& cmd) {
         }
         const std::map<std::string, std::string> meta{
             {"created_by", "ffnn train"}, {"data", data_source}, {"seed", std::to_string(c.seed)}};
-        save_checkpoint(dir + "/model.safetensors", model, data.standardizer,
-                        data.train.class_names, data.train.feature_names, data.label_column, meta);
+        save_checkpoint(dir + "/model.safetensors", model, data.standardizer, data.outputs(),
+                        data.train.feature_names, data.label_column, meta);
         std::string saved = "model.safetensors,metrics.csv,summary.json";
         if (o_run.save_best && early.best_epoch() > 0) {
-            Model<float> best = build_model(c, data.train.num_features(), data.train.num_classes());
+            Model<float> best = build_model(c, data.train.num_features(), data.num_outputs());
             const auto& params = best.parameter_list();
             for (std::size_t i = 0; i < params.size(); ++i)
                 params[i].value->copy_from(early.best_weights()[i]);
             auto best_meta = meta;
             best_meta["epoch"] = std::to_string(early.best_epoch());
-            save_checkpoint(dir + "/best.safetensors", best, data.standardizer,
-                            data.train.class_names, data.train.feature_names, data.label_column,
-                            best_meta);
+            save_checkpoint(dir + "/best.safetensors", best, data.standardizer, data.outputs(),
+                            data.train.feature_names, data.label_column, best_meta);
             saved += ",best.safetensors";
         }
         double wall =

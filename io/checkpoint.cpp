@@ -13,6 +13,7 @@ namespace ffnn {
 namespace {
 
 constexpr const char* kFormat = "ffnn-classifier";
+constexpr const char* kRegressorFormat = "ffnn-regressor";
 constexpr const char* kTrainingFormat = "ffnn-training-checkpoint";
 constexpr const char* kTrainingStatePrefixes[] = {"optimizer.", "best."};
 constexpr const char* kTrainingStateKey = "training_state";
@@ -105,14 +106,25 @@ namespace {
 
 // The tensors and metadata of a model file (the parameters are views: no copy).
 void model_contents(Model<float>& model, const Standardizer& standardizer,
-                    const std::vector<std::string>& class_names,
-                    const std::vector<std::string>& feature_names, const std::string& label_column,
+                    const ModelOutputs& outputs, const std::vector<std::string>& feature_names,
+                    const std::string& label_column,
                     const std::map<std::string, std::string>& extra,
                     std::vector<StoredTensor>& tensors, Metadata& meta) {
+    const bool regression = outputs.task == ModelTask::Regression;
+    if (outputs.names.size() != model.layer_sizes().back())
+        throw std::invalid_argument("save_checkpoint: " + std::to_string(outputs.names.size()) +
+                                    (regression ? " target" : " class") + " names for " +
+                                    std::to_string(model.layer_sizes().back()) + " outputs");
+    if (!regression && outputs.scales_targets())
+        throw std::invalid_argument("save_checkpoint: a classifier has no target scaling");
     for (const Param<float>& p : model.parameters()) tensors.push_back({p.name, p.value->view()});
     if (standardizer.fitted()) {
         tensors.push_back({"standardize.mean", standardizer.mean().view()});
         tensors.push_back({"standardize.scale", standardizer.scale().view()});
+    }
+    if (outputs.scales_targets()) {
+        tensors.push_back({"target.mean", outputs.target_standardizer->mean().view()});
+        tensors.push_back({"target.scale", outputs.target_standardizer->scale().view()});
     }
     std::vector<std::size_t> sizes = model.layer_sizes();
     std::string arch;
@@ -121,13 +133,14 @@ void model_contents(Model<float>& model, const Standardizer& standardizer,
         arch += std::to_string(s);
     }
     meta = Metadata{
-        {"format", kFormat},
+        {"format", regression ? kRegressorFormat : kFormat},
+        {"task", std::string(name_of<ModelTask>(kModelTaskNames, outputs.task))},
         {"ffnn_version", FFNN_VERSION},
         {"architecture", arch},
         {"layer_sizes", nlohmann::json(sizes).dump()},
         {"activations", nlohmann::json(activation_texts(model)).dump()},
         {"loss", model.loss().name()},
-        {"class_names", nlohmann::json(class_names).dump()},
+        {regression ? "target_names" : "class_names", nlohmann::json(outputs.names).dump()},
         {"feature_names", nlohmann::json(feature_names).dump()},
         {"label_column", label_column},
     };
@@ -148,25 +161,25 @@ bool is_training_state_tensor(const std::string& name) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, Model<float>& model, const Standardizer& standardizer,
-                     const std::vector<std::string>& class_names,
-                     const std::vector<std::string>& feature_names, const std::string& label_column,
+                     const ModelOutputs& outputs, const std::vector<std::string>& feature_names,
+                     const std::string& label_column,
                      const std::map<std::string, std::string>& extra) {
     std::vector<StoredTensor> tensors;
     Metadata meta;
-    model_contents(model, standardizer, class_names, feature_names, label_column, extra, tensors,
-                   meta);
+    model_contents(model, standardizer, outputs, feature_names, label_column, extra, tensors, meta);
     write_safetensors(path, tensors, meta);
 }
 
-void save_training_checkpoint(
-    const std::string& path, Model<float>& model, const Standardizer& standardizer,
-    const std::vector<std::string>& class_names, const std::vector<std::string>& feature_names,
-    const std::string& label_column, std::vector<StoredTensor> state_tensors,
-    const std::string& training_state, const std::map<std::string, std::string>& extra) {
+void save_training_checkpoint(const std::string& path, Model<float>& model,
+                              const Standardizer& standardizer, const ModelOutputs& outputs,
+                              const std::vector<std::string>& feature_names,
+                              const std::string& label_column,
+                              std::vector<StoredTensor> state_tensors,
+                              const std::string& training_state,
+                              const std::map<std::string, std::string>& extra) {
     std::vector<StoredTensor> tensors;
     Metadata meta;
-    model_contents(model, standardizer, class_names, feature_names, label_column, extra, tensors,
-                   meta);
+    model_contents(model, standardizer, outputs, feature_names, label_column, extra, tensors, meta);
     meta["format"] = kTrainingFormat;
     if (meta.count(kTrainingStateKey))
         throw std::invalid_argument(
@@ -188,9 +201,11 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 namespace {
 
+// expected: kFormat for a model file (a classifier's or a regressor's), or kTrainingFormat.
 void require_format(const std::string& path, const Metadata& meta, const char* expected) {
     std::string format = meta.count("format") ? meta.at("format") : "";
     if (format == expected) return;
+    if (std::string(expected) == kFormat && format == kRegressorFormat) return;
     std::string hint;
     if (format == kTrainingFormat)
         hint =
@@ -198,9 +213,14 @@ void require_format(const std::string& path, const Metadata& meta, const char* e
             "model.safetensors of its run";
     else if (std::string(expected) == kTrainingFormat && format == kFormat)
         hint = ": this is a model file, not a training checkpoint (--init-from starts from one)";
+    else if (std::string(expected) == kTrainingFormat && format == kRegressorFormat)
+        hint = ": this is a model file, not a training checkpoint (--init-from starts from one)";
     throw std::runtime_error(path + ": not an ffnn " +
                              (std::string(expected) == kFormat ? "model" : "training checkpoint") +
-                             " (metadata 'format' is '" + format + "', expected '" + expected +
+                             " (metadata 'format' is '" + format + "', expected '" +
+                             (std::string(expected) == kFormat
+                                  ? std::string(kFormat) + "' or '" + kRegressorFormat
+                                  : std::string(expected)) +
                              "')" + hint);
 }
 
@@ -237,7 +257,20 @@ Checkpoint model_part(const SafetensorsFile& file, const std::string& path) {
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(path + ": metadata: " + e.what());
     }
-    Checkpoint ck{Model<float>(spec), Standardizer(), {}, {}, {}, meta};
+    ModelTask task = ModelTask::Classification;
+    if (auto it = meta.find("task"); it != meta.end()) {
+        try {
+            task = parse_name<ModelTask>(kModelTaskNames, it->second, "task");
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(path + ": metadata: " + e.what());
+        }
+    }
+    const bool regression = task == ModelTask::Regression;
+    const std::string format = meta.count("format") ? meta.at("format") : "";
+    if ((format == kRegressorFormat) != regression && format != kTrainingFormat)
+        throw std::runtime_error(path + ": metadata 'format' is '" + format + "' but 'task' is '" +
+                                 std::string(name_of<ModelTask>(kModelTaskNames, task)) + "'");
+    Checkpoint ck{Model<float>(spec), Standardizer(), task, {}, {}, Standardizer(), {}, {}, meta};
 
     // Every tensor the architecture needs, with the shape it implies, and nothing else.
     std::size_t expected = 0;
@@ -266,21 +299,42 @@ Checkpoint model_part(const SafetensorsFile& file, const std::string& path) {
         ck.standardizer = Standardizer(mean->as_float(), scale->as_float());
         expected += 2;
     }
+    const StoredTensor* target_mean = file.find("target.mean");
+    const StoredTensor* target_scale = file.find("target.scale");
+    if ((target_mean == nullptr) != (target_scale == nullptr))
+        throw std::runtime_error(path + ": target.mean and target.scale must come together");
+    if (target_mean) {
+        if (!regression)
+            throw std::runtime_error(path +
+                                     ": target.mean and .scale belong to a regressor, and "
+                                     "this file's task is classification");
+        Shape t{spec.n_classes};
+        if (!(target_mean->shape() == t) || !(target_scale->shape() == t))
+            throw std::runtime_error(path + ": target.mean and .scale must be (" +
+                                     std::to_string(spec.n_classes) + "), got " +
+                                     target_mean->shape().to_string() + " and " +
+                                     target_scale->shape().to_string());
+        ck.target_standardizer = Standardizer(target_mean->as_float(), target_scale->as_float());
+        expected += 2;
+    }
     if (file.tensors.size() != expected) {
         for (const auto& t : file.tensors) {
-            bool known = t.name == "standardize.mean" || t.name == "standardize.scale";
+            bool known = t.name == "standardize.mean" || t.name == "standardize.scale" ||
+                         t.name == "target.mean" || t.name == "target.scale";
             for (const Param<float>& p : ck.model.parameters()) known = known || p.name == t.name;
             if (!known)
                 throw std::runtime_error(path + ": unexpected tensor '" + t.name +
                                          "' for this architecture");
         }
     }
-    ck.class_names = json_list(path, meta, "class_names");
+    std::vector<std::string>& names = regression ? ck.target_names : ck.class_names;
+    names = json_list(path, meta, regression ? "target_names" : "class_names");
     ck.feature_names = json_list(path, meta, "feature_names");
     ck.label_column = meta.count("label_column") ? meta.at("label_column") : "";
-    if (ck.class_names.size() != spec.n_classes)
-        throw std::runtime_error(path + ": " + std::to_string(ck.class_names.size()) +
-                                 " class names for " + std::to_string(spec.n_classes) + " outputs");
+    if (names.size() != spec.n_classes)
+        throw std::runtime_error(path + ": " + std::to_string(names.size()) +
+                                 (regression ? " target" : " class") + " names for " +
+                                 std::to_string(spec.n_classes) + " outputs");
     if (ck.feature_names.size() != spec.n_inputs)
         throw std::runtime_error(path + ": " + std::to_string(ck.feature_names.size()) +
                                  " feature names for " + std::to_string(spec.n_inputs) + " inputs");

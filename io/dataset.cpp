@@ -80,6 +80,33 @@ void take_target_columns(Dataset& data, const std::vector<std::string>& names) {
     data.target_names = names;
 }
 
+void select_features(Dataset& data, const std::vector<std::string>& names) {
+    check_dataset(data, "select_features");
+    std::vector<std::size_t> cols;
+    for (const std::string& name : names) {
+        const auto it = std::find(data.feature_names.begin(), data.feature_names.end(), name);
+        if (it == data.feature_names.end())
+            throw std::runtime_error(data.source + ": no column '" + name +
+                                     "', an input of the model");
+        cols.push_back(static_cast<std::size_t>(it - data.feature_names.begin()));
+    }
+    if (cols.size() != data.num_features()) {
+        std::string extra;
+        for (const std::string& f : data.feature_names)
+            if (std::find(names.begin(), names.end(), f) == names.end())
+                extra += (extra.empty() ? "'" : ", '") + f + "'";
+        throw std::runtime_error(data.source + ": the columns " + extra +
+                                 " are not inputs of the model (leave them out with "
+                                 "--ignore-columns)");
+    }
+    const std::size_t n = data.size();
+    Tensor<float> X = Tensor<float>::empty(Shape{n, cols.size()});
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t k = 0; k < cols.size(); ++k) X(r, k) = data.X(r, cols[k]);
+    data.X = std::move(X);
+    data.feature_names = names;
+}
+
 Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
     const std::size_t n = data.size();
     for (std::size_t i : index)

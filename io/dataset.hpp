@@ -61,6 +61,11 @@ void check_dataset(const Dataset& data, const std::string& what);
 // repeated name, or a choice that leaves no feature.
 void take_target_columns(Dataset& data, const std::vector<std::string>& names);
 
+// Keeps exactly the feature columns `names`, in that order (a saved model's inputs). Throws
+// std::runtime_error naming the source and a column that is missing, or the columns that are
+// not the model's (leave them out with ignore_columns).
+void select_features(Dataset& data, const std::vector<std::string>& names);
+
 // A new dataset with the rows listed in `index`, in that order (X and labels copied; names
 // and source kept). Throws if an index is out of range.
 Dataset select_rows(const Dataset& data, std::span<const std::size_t> index);

@@ -75,14 +75,41 @@ std::span<const std::size_t> DataLoader::next_indices() {
     return batch;
 }
 
+namespace {
+
+// src (N, C), batch (B) -> dst (B, C): the listed rows, into dst's storage when it is large
+// enough.
+void copy_rows(const Tensor<float>& src, std::span<const std::size_t> batch, Tensor<float>& dst) {
+    const std::size_t c = src.cols();
+    dst.resize({batch.size(), c});
+    for (std::size_t r = 0; r < batch.size(); ++r)
+        std::memcpy(dst.data() + r * c, src.data() + batch[r] * c, c * sizeof(float));
+}
+
+}  // namespace
+
+void DataLoader::set_targets(const Tensor<float>& targets) {
+    if (targets.rank() != 2 || targets.rows() != X_.rows())
+        throw std::invalid_argument("DataLoader: targets of shape " + targets.shape().to_string() +
+                                    " for X of shape " + X_.shape().to_string() +
+                                    "; expected (N, T) with X's N rows");
+    targets_ = targets.view();
+}
+
+bool DataLoader::next(Tensor<float>& xb, Tensor<float>& tb) {
+    if (targets_.rank() != 2) throw std::logic_error("DataLoader::next: no targets were set");
+    std::span<const std::size_t> batch = next_indices();
+    if (batch.empty()) return false;
+    copy_rows(X_, batch, xb);        // (B, D)
+    copy_rows(targets_, batch, tb);  // (B, T)
+    return true;
+}
+
 bool DataLoader::next(Tensor<float>& xb, std::vector<int>& yb) {
     std::span<const std::size_t> batch = next_indices();
     if (batch.empty()) return false;
     // X (N, D), batch (B) -> xb (B, D), yb (B)
-    const std::size_t d = X_.cols();
-    xb.resize({batch.size(), d});
-    for (std::size_t r = 0; r < batch.size(); ++r)
-        std::memcpy(xb.data() + r * d, X_.data() + batch[r] * d, d * sizeof(float));
+    copy_rows(X_, batch, xb);
     yb.resize(labels_.empty() ? 0 : batch.size());
     for (std::size_t r = 0; r < yb.size(); ++r) yb[r] = labels_[batch[r]];
     return true;

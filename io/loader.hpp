@@ -49,6 +49,13 @@ class DataLoader {
     void start_epoch(std::size_t epoch);
     // The next batch: xb (B, D), yb (B). Returns false (buffers untouched) at the epoch's end.
     bool next(Tensor<float>& xb, std::vector<int>& yb);
+    // Regression: targets (N, T) for the rows of X, kept as a view like X. Throws
+    // std::invalid_argument unless targets has X's N rows.
+    void set_targets(const Tensor<float>& targets);
+    // The next batch with its targets: xb (B, D), tb (B, T) (set_targets first: throws
+    // std::logic_error otherwise). Returns false (buffers untouched) at the epoch's end.
+    bool next(Tensor<float>& xb, Tensor<float>& tb);
+
     // The row indices of the next batch, without copying (for code that gathers itself).
     // Returns an empty span at the epoch's end; advances like next().
     std::span<const std::size_t> next_indices();
@@ -61,7 +68,8 @@ class DataLoader {
     const std::vector<std::size_t>& order() const { return order_; }
 
   private:
-    Tensor<float> X_;  // view of the caller's X (N, D)
+    Tensor<float> X_;        // view of the caller's X (N, D)
+    Tensor<float> targets_;  // view of the caller's targets (N, T), or empty
     std::vector<int> labels_;
     std::vector<std::size_t> indices_;
     LoaderOptions options_;

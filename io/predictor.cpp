@@ -8,18 +8,20 @@ namespace ffnn {
 
 Predictor::Predictor(Checkpoint checkpoint) : ck_(std::move(checkpoint)) {
     const std::vector<std::size_t> sizes = ck_.model.layer_sizes();
-    if (sizes.empty() || sizes.front() != num_features() || sizes.back() != num_classes())
+    const std::size_t outputs = regression() ? ck_.target_names.size() : num_classes();
+    if (sizes.empty() || sizes.front() != num_features() || sizes.back() != outputs)
         throw std::invalid_argument("Predictor: the checkpoint's network does not match its " +
                                     std::to_string(num_features()) + " feature names and " +
-                                    std::to_string(num_classes()) + " class names");
+                                    std::to_string(outputs) +
+                                    (regression() ? " target names" : " class names"));
 }
 
 Predictor Predictor::load(const std::string& path) {
     return Predictor(load_checkpoint(path));
 }
 
-const Tensor<float>& Predictor::predict_proba(const Tensor<float>& rows) {
-    // rows (N, D) -> x_ (N, D) standardised -> probabilities (N, K)
+const Tensor<float>& Predictor::prepare(const Tensor<float>& rows) {
+    // rows (N, D) -> x_ (N, D) standardised
     if (rows.rank() != 2 || rows.dim(1) != num_features())
         throw std::invalid_argument("Predictor: rows are " + rows.shape().to_string() +
                                     " but the model takes (N, " + std::to_string(num_features()) +
@@ -27,7 +29,26 @@ const Tensor<float>& Predictor::predict_proba(const Tensor<float>& rows) {
     x_.resize(rows.shape());
     x_.copy_from(rows);
     if (ck_.standardizer.fitted()) ck_.standardizer.transform(x_);
-    return ck_.model.predict_proba(x_);
+    return x_;
+}
+
+const Tensor<float>& Predictor::predict_proba(const Tensor<float>& rows) {
+    if (regression())
+        throw std::logic_error(
+            "Predictor: this model is a regressor; it has no classes "
+            "(predict_values gives its predictions)");
+    return ck_.model.predict_proba(prepare(rows));  // (N, K)
+}
+
+const Tensor<float>& Predictor::predict_values(const Tensor<float>& rows) {
+    if (!regression())
+        throw std::logic_error(
+            "Predictor: this model is a classifier (predict and "
+            "predict_proba give its classes)");
+    values_ = ck_.model.forward(prepare(rows)).clone();  // (N, T) in the network's units
+    if (ck_.target_standardizer.fitted() && values_.rows() > 0)
+        ck_.target_standardizer.inverse_transform(values_);
+    return values_;
 }
 
 std::vector<Prediction> Predictor::predict(const Tensor<float>& rows) {

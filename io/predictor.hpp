@@ -1,9 +1,13 @@
-// Predictor: a trained classifier from a checkpoint, for programs that embed ffnn.
+// Predictor: a trained classifier or regressor from a checkpoint, for programs that embed
+// ffnn.
 //
 //   ffnn::Predictor p = ffnn::Predictor::load("runs/iris/model.safetensors");
 //   ffnn::Prediction r = p.predict({{"sepal_length", 5.1f}, {"sepal_width", 3.5f},
 //                                   {"petal_length", 1.4f}, {"petal_width", 0.2f}});
 //   // r.class_name == "setosa", r.probabilities (K) sum to 1
+// A regressor (regression() true) gives values instead of classes:
+//   ffnn::Predictor q = ffnn::Predictor::load("runs/diabetes/model.safetensors");
+//   const ffnn::Tensor<float>& y = q.predict_values(rows);  // (N, T), the targets' units
 //
 // Rows are raw features, in the units of the training data: the Predictor applies the
 // checkpoint's standardisation itself. A row is given by position (the order of
@@ -36,6 +40,7 @@ struct Prediction {
 
 class Predictor {
   public:
+    // Throws std::invalid_argument when the network does not match the names.
     explicit Predictor(Checkpoint checkpoint);
     // load_checkpoint(path): throws std::runtime_error naming the file on anything invalid.
     static Predictor load(const std::string& path);
@@ -43,14 +48,21 @@ class Predictor {
     const std::vector<std::string>& class_names() const { return ck_.class_names; }
     const std::vector<std::string>& feature_names() const { return ck_.feature_names; }
     std::size_t num_features() const { return ck_.feature_names.size(); }  // D
-    std::size_t num_classes() const { return ck_.class_names.size(); }     // K
+    std::size_t num_classes() const { return ck_.class_names.size(); }     // K (0: regressor)
+    bool regression() const { return ck_.task == ModelTask::Regression; }
+    const std::vector<std::string>& target_names() const { return ck_.target_names; }  // (T)
     const Checkpoint& checkpoint() const { return ck_; }
 
     // rows (N, D) raw features in feature_names() order -> probabilities (N, K), valid until
-    // the next call. Throws std::invalid_argument naming the shapes when D does not match.
+    // the next call. Throws std::invalid_argument naming the shapes when D does not match,
+    // std::logic_error for a regressor (it has no classes: predict_values).
     const Tensor<float>& predict_proba(const Tensor<float>& rows);
     // rows (N, D) -> one Prediction per row.
     std::vector<Prediction> predict(const Tensor<float>& rows);
+    // A regressor: rows (N, D) raw features -> predicted targets (N, T) in the targets' own
+    // units (the checkpoint's target scaling undone), valid until the next call; a row whose
+    // outputs overflowed holds NaN or inf. std::logic_error for a classifier.
+    const Tensor<float>& predict_values(const Tensor<float>& rows);
     // One row by position, (D) values.
     Prediction predict(std::span<const float> row);
     // One row by feature name. Throws std::invalid_argument naming a missing or unknown
@@ -63,7 +75,10 @@ class Predictor {
 
   private:
     Checkpoint ck_;
-    Tensor<float> x_;  // standardised copy of the rows of the last call, (N, D)
+    // rows (N, D) -> x_, standardised as the model's inputs were.
+    const Tensor<float>& prepare(const Tensor<float>& rows);
+    Tensor<float> x_;       // standardised copy of the rows of the last call, (N, D)
+    Tensor<float> values_;  // a regressor's last predictions, (N, T)
 };
 
 }  // namespace ffnn

@@ -23,6 +23,37 @@ void DataConfig::validate() const {
         msg += format_number(test_split);
         throw ConfigError("data.val_split", msg);
     }
+    if (regression()) {
+        if (csv.empty())
+            throw ConfigError("data.task",
+                              "regression needs a CSV file of numeric columns (data); " +
+                                  to_string(dataset) + " is a classification data set");
+        (void)target_columns();
+    } else if (label.find(',') != std::string::npos) {
+        throw ConfigError("data.label", "several label columns ('" + label +
+                                            "') are regression targets: add task regression");
+    }
+}
+
+std::vector<std::string> DataConfig::target_columns() const {
+    std::vector<std::string> out;
+    if (label.empty()) return out;
+    std::size_t start = 0;
+    while (start <= label.size()) {
+        const std::size_t comma = std::min(label.find(',', start), label.size());
+        const std::string name = label.substr(start, comma - start);
+        const auto b = name.find_first_not_of(" \t");
+        if (b == std::string::npos)
+            throw ConfigError("data.label", "empty column name in '" + label + "'");
+        const auto e = name.find_last_not_of(" \t");
+        out.push_back(name.substr(b, e - b + 1));
+        for (std::size_t i = 0; i + 1 < out.size(); ++i)
+            if (out[i] == out.back())
+                throw ConfigError("data.label",
+                                  "target column '" + out.back() + "' is named twice");
+        start = comma + 1;
+    }
+    return out;
 }
 
 std::string DataConfig::name() const {
@@ -80,6 +111,16 @@ void TrainConfig::validate() const {
     require_config(shards <= batch_size, t, "shards",
                    "at most batch_size (0: one per " + std::to_string(kRowsPerShard) + " rows)",
                    double(shards));
+    if (data.regression()) {
+        if (!class_weight.empty() && class_weight != "none")
+            throw ConfigError("class_weight",
+                              "class weights are for classification; a regression run has no "
+                              "classes (leave class_weight out)");
+        if (early_stopping.monitor == Monitor::ValAccuracy)
+            throw ConfigError("early_stopping.monitor",
+                              "val_accuracy is a classification metric; a regression run "
+                              "monitors val_loss or train_loss");
+    }
 }
 
 std::size_t TrainConfig::shard_count() const {
@@ -93,6 +134,7 @@ nlohmann::json TrainConfig::to_json() const {
                      {"val_split", data.val_split},
                      {"test_split", data.test_split},
                      {"standardize", data.standardize},
+                     {"standardize_targets", data.standardize_targets},
                      {"task", std::string(name_of<LabelTask>(kLabelTaskNames, data.task))},
                      {"delimiter", delimiter_text(data.delimiter)},
                      {"comment", comment_text(data.comment)},
@@ -182,14 +224,25 @@ class JsonFields {
 }  // namespace
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
-    static const char* const kKeys[] = {
-        "dataset",      "data",      "label",        "val_split",      "test_split", "standardize",
-        "task",         "hidden",    "activation",   "init",           "optimizer",  "lr",
-        "momentum",     "nesterov",  "weight_decay", "beta1",          "beta2",      "eps",
-        "clip_norm",    "schedule",  "gamma",        "step_size",      "batch_size", "epochs",
-        "seed",         "threads",   "monitor",      "patience",       "min_delta",  "restore_best",
-        "class_weight", "delimiter", "comment",      "ignore_columns", "id_column",  "shards",
-        "reduce"};
+    static const char* const kKeys[] = {"dataset",      "data",
+                                        "label",        "val_split",
+                                        "test_split",   "standardize",
+                                        "task",         "hidden",
+                                        "activation",   "init",
+                                        "optimizer",    "lr",
+                                        "momentum",     "nesterov",
+                                        "weight_decay", "beta1",
+                                        "beta2",        "eps",
+                                        "clip_norm",    "schedule",
+                                        "gamma",        "step_size",
+                                        "batch_size",   "epochs",
+                                        "seed",         "threads",
+                                        "monitor",      "patience",
+                                        "min_delta",    "restore_best",
+                                        "class_weight", "delimiter",
+                                        "comment",      "ignore_columns",
+                                        "id_column",    "shards",
+                                        "reduce",       "standardize_targets"};
     JsonFields f(j);
     for (auto it = j.begin(); it != j.end(); ++it) {
         bool known = false;
@@ -208,6 +261,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     f.number("val_split", d.val_split);
     f.number("test_split", d.test_split);
     f.flag("standardize", d.standardize);
+    f.flag("standardize_targets", d.standardize_targets);
     f.text("task", [&](const std::string& t) {
         d.task = parse_name<LabelTask>(kLabelTaskNames, t, "task");
     });

@@ -46,24 +46,29 @@ inline std::string to_string(NamedDataset d) {
     return std::string(name_of<NamedDataset>(kDatasetNames, d));
 }
 
-// What the label column is taken to be. Auto refuses a label that looks like a regression
-// target (non-integer numbers, or nearly one class per row); Classification takes every
-// distinct value as a class regardless.
-enum class LabelTask { Auto, Classification };
+// What the label column is taken to be. Auto trains a classifier and refuses a label that
+// looks like a regression target (non-integer numbers, or nearly one class per row), saying
+// to choose regression; Classification takes every distinct value as a class regardless;
+// Regression takes the label's column (or columns: "y1,y2") as numeric targets.
+enum class LabelTask { Auto, Classification, Regression };
 
 inline constexpr NamedValue<LabelTask> kLabelTaskNames[] = {
     {LabelTask::Auto, "auto"},
     {LabelTask::Classification, "classification"},
+    {LabelTask::Regression, "regression"},
 };
 
 struct DataConfig {
     NamedDataset dataset = NamedDataset::Iris;  // used when csv is empty
     std::string csv;                            // a CSV file (wins over dataset)
-    std::string label;                          // its label column; empty: the last column
-    double val_split = 0.1;                     // fraction of the data for validation
-    double test_split = 0.2;                    // for testing; Fashion-MNIST has its own
-    bool standardize = true;                    // (x - mean) / sd fitted on the training part
+    std::string label;        // its label column ("y1,y2": regression targets); empty: the last
+    double val_split = 0.1;   // fraction of the data for validation
+    double test_split = 0.2;  // for testing; Fashion-MNIST has its own
+    bool standardize = true;  // (x - mean) / sd fitted on the training part
     LabelTask task = LabelTask::Auto;
+    // Regression: fit the network to (y - mean) / sd of each target on the training part; the
+    // checkpoint keeps mean and sd and predictions are in the targets' units either way.
+    bool standardize_targets = true;
     // The CSV dialect (io/csv.hpp): delimiter 0 detects it from the header; comment 0: none.
     char delimiter = 0;
     char comment = 0;
@@ -71,6 +76,10 @@ struct DataConfig {
     std::string id_column;                    // row identifiers, not a feature
 
     void validate() const;
+    bool regression() const { return task == LabelTask::Regression; }
+    // The regression targets: label split at commas, spaces trimmed (empty: none named, the
+    // last column). Throws ConfigError ("data.label") on an empty name or a repeated one.
+    std::vector<std::string> target_columns() const;
     // "iris", "digits", "fashion-mnist" or the CSV file's stem.
     std::string name() const;
 };

@@ -134,7 +134,14 @@ void DataParallelStep::unpack(const float* in) {
     }
 }
 
-void DataParallelStep::local_fixed(const Tensor<float>& x, std::span<const int> labels) {
+float DataParallelStep::shard_loss(const Tensor<float>& x, const Truth& y, std::size_t a,
+                                   std::size_t b) {
+    const Tensor<float>& out = model_.forward(x.rows(a, b));  // (b - a, K)
+    if (y.target) return model_.loss().forward(out, y.target->rows(a, b));
+    return model_.loss().forward(out, y.labels.subspan(a, b - a));
+}
+
+void DataParallelStep::local_fixed(const Tensor<float>& x, const Truth& y) {
     const std::size_t N = x.rows();
     const RankRange mine = rank_range(shards_, rank_, size_);
     std::vector<ShardBlock> nodes;
@@ -150,8 +157,7 @@ void DataParallelStep::local_fixed(const Tensor<float>& x, std::span<const int> 
         } else {
             // rows [a, b) of x (b - a, D): its gradient alone, each row weighted 1 / N
             model_.zero_grad();
-            const float loss =
-                model_.loss().forward(model_.forward(x.rows(a, b)), labels.subspan(a, b - a));
+            const float loss = shard_loss(x, y, a, b);
             model_.backward(model_.loss().backward());
             pack(leaf.data(), loss);
         }
@@ -169,7 +175,7 @@ void DataParallelStep::local_fixed(const Tensor<float>& x, std::span<const int> 
         std::copy(stack_[b].begin(), stack_[b].end(), send_.begin() + b * width_);
 }
 
-void DataParallelStep::local_fast(const Tensor<float>& x, std::span<const int> labels) {
+void DataParallelStep::local_fast(const Tensor<float>& x, const Truth& y) {
     const std::size_t N = x.rows();
     const RankRange mine = rank_range(shards_, rank_, size_);
     model_.zero_grad();
@@ -179,7 +185,7 @@ void DataParallelStep::local_fast(const Tensor<float>& x, std::span<const int> l
         const std::size_t a = s * N / shards_, b = (s + 1) * N / shards_;
         if (a == b) continue;
         // backward after the first one adds into the gradients
-        loss += model_.loss().forward(model_.forward(x.rows(a, b)), labels.subspan(a, b - a));
+        loss += shard_loss(x, y, a, b);
         model_.backward(model_.loss().backward());
         any = true;
     }
@@ -194,16 +200,34 @@ float DataParallelStep::step(const Tensor<float>& x, std::span<const int> labels
     if (labels.size() != x.rows())
         throw std::invalid_argument("DataParallelStep: " + std::to_string(labels.size()) +
                                     " labels for a batch of " + std::to_string(x.rows()) + " rows");
-    ++steps_;
-    if (shards_ == 1 && size_ == 1) return model_.train_step(x, labels, optimizer_);
+    if (shards_ == 1 && size_ == 1) {
+        ++steps_;
+        return model_.train_step(x, labels, optimizer_);
+    }
+    return run(x, Truth{labels, nullptr});
+}
 
+float DataParallelStep::step(const Tensor<float>& x, const Tensor<float>& target) {
+    if (target.rank() != 2 || target.rows() != x.rows())
+        throw std::invalid_argument("DataParallelStep: targets of shape " +
+                                    target.shape().to_string() + " for a batch of " +
+                                    std::to_string(x.rows()) + " rows");
+    if (shards_ == 1 && size_ == 1) {
+        ++steps_;
+        return model_.train_step(x, target, optimizer_);
+    }
+    return run(x, Truth{{}, &target});
+}
+
+float DataParallelStep::run(const Tensor<float>& x, const Truth& y) {
+    ++steps_;
     Loss<float>& loss = model_.loss();
     loss.set_mean_rows(x.rows());
     try {
         if (reduce_ == ReduceKind::Fixed)
-            local_fixed(x, labels);
+            local_fixed(x, y);
         else
-            local_fast(x, labels);
+            local_fast(x, y);
     } catch (...) {
         loss.set_mean_rows(0);
         throw;

@@ -88,16 +88,26 @@ class DataParallelStep {
     // rank's shard gradients, reduces them, steps the optimiser; returns the batch's loss
     // (the same on every rank).
     float step(const Tensor<float>& x, std::span<const int> labels);
+    // The same with targets (N, T) for a loss that takes them (regression with mse).
+    float step(const Tensor<float>& x, const Tensor<float>& target);
 
     // Seconds spent in the collective (and waiting in it for the slowest rank) so far.
     double reduce_seconds() const { return reduce_seconds_; }
     std::size_t steps() const { return steps_; }
 
   private:
+    // What a batch's rows are compared with: labels (N), or target (N, T) when not null.
+    struct Truth {
+        std::span<const int> labels;
+        const Tensor<float>* target = nullptr;
+    };
+    float run(const Tensor<float>& x, const Truth& y);
+    // Forward and loss of rows [a, b) of the batch, leaving the loss gradient for backward.
+    float shard_loss(const Tensor<float>& x, const Truth& y, std::size_t a, std::size_t b);
     // This rank's shards' gradients, summed per block of the tree (Fixed) or in one buffer
     // (Fast), into send_.
-    void local_fixed(const Tensor<float>& x, std::span<const int> labels);
-    void local_fast(const Tensor<float>& x, std::span<const int> labels);
+    void local_fixed(const Tensor<float>& x, const Truth& y);
+    void local_fast(const Tensor<float>& x, const Truth& y);
     void pack(float* out, float loss);
     void unpack(const float* in);
 

@@ -1,11 +1,69 @@
 // Regression metrics; see regression_metrics.hpp.
 #include "ffnn/train/regression_metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
 namespace ffnn {
+
+Tensor<float> predict_values(Model<float>& model, const Tensor<float>& X,
+                             const Standardizer& target_standardizer, std::size_t batch_size) {
+    if (X.rank() != 2 || batch_size == 0)
+        throw std::invalid_argument("predict_values: X of shape " + X.shape().to_string() +
+                                    " (expected (N, D)) and batch size " +
+                                    std::to_string(batch_size));
+    const std::size_t N = X.rows();
+    Tensor<float> out;
+    for (std::size_t a = 0; a < N; a += batch_size) {
+        const std::size_t b = std::min(N, a + batch_size);
+        const Tensor<float>& y = model.forward(X.rows(a, b));  // (b - a, T)
+        if (a == 0) out = Tensor<float>::empty(Shape{N, y.cols()});
+        std::copy_n(y.data(), y.size(), out.data() + a * y.cols());
+    }
+    if (N == 0) out = Tensor<float>::empty(Shape{0, model.layer_sizes().back()});
+    if (target_standardizer.fitted() && N > 0) target_standardizer.inverse_transform(out);
+    return out;
+}
+
+RegressionEval evaluate_regression(Model<float>& model, const Tensor<float>& X,
+                                   const Tensor<float>& targets,
+                                   const Standardizer& target_standardizer,
+                                   std::size_t batch_size) {
+    RegressionEval out;
+    const std::size_t N = X.rank() == 2 ? X.rows() : 0;
+    if (targets.rank() != 2 || targets.rows() != N)
+        throw std::invalid_argument("evaluate_regression: targets of shape " +
+                                    targets.shape().to_string() + " for inputs of shape " +
+                                    X.shape().to_string());
+    if (N == 0) return out;
+    // The outputs in the network's units first (the loss), then both in the targets' units.
+    Tensor<float> predicted = predict_values(model, X, Standardizer(), batch_size);  // (N, T)
+    if (predicted.cols() != targets.cols())
+        throw std::invalid_argument("evaluate_regression: the network has " +
+                                    std::to_string(predicted.cols()) + " outputs for " +
+                                    std::to_string(targets.cols()) + " targets");
+    const std::size_t T = targets.cols();
+    double sum = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        bool finite = true;
+        for (std::size_t t = 0; t < T; ++t) {
+            const double e = static_cast<double>(predicted(i, t)) - targets(i, t);
+            sum += e * e;
+            finite = finite && std::isfinite(predicted(i, t));
+        }
+        out.non_finite += finite ? 0 : 1;
+    }
+    out.loss = sum / static_cast<double>(N * T);
+    Tensor<float> truth = targets.clone();
+    if (target_standardizer.fitted()) {
+        target_standardizer.inverse_transform(predicted);
+        target_standardizer.inverse_transform(truth);
+    }
+    out.metrics = regression_metrics(predicted, truth);
+    return out;
+}
 
 RegressionMetrics regression_metrics(const Tensor<float>& predicted, const Tensor<float>& truth) {
     if (predicted.rank() != 2 || predicted.shape() != truth.shape() || predicted.rows() == 0)

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/io/standardize.hpp"
+#include "ffnn/nn/model.hpp"
 #include "ffnn/tensor/tensor.hpp"
 
 namespace ffnn {
@@ -29,6 +31,27 @@ struct RegressionMetrics {
 
 // predicted, truth (N, T) with N >= 1. Throws std::invalid_argument naming the shapes.
 RegressionMetrics regression_metrics(const Tensor<float>& predicted, const Tensor<float>& truth);
+
+// A regression network on one part of the data.
+struct RegressionEval {
+    // The training objective: the mean over N T of (output - target)^2 in the network's units
+    // (standardised targets when the run standardised them), as the mse loss computes it.
+    double loss = 0;
+    RegressionMetrics metrics;   // in the targets' units; empty per_target when N = 0
+    std::size_t non_finite = 0;  // rows with a non-finite output (their metrics are NaN)
+};
+
+// X (N, D) -> the network's outputs mapped to the targets' units (N, T): inverse of
+// target_standardizer when it is fitted. Forward passes of batch_size rows.
+Tensor<float> predict_values(Model<float>& model, const Tensor<float>& X,
+                             const Standardizer& target_standardizer, std::size_t batch_size = 256);
+
+// X (N, D) as the network takes it, targets (N, T) in the network's units (standardised
+// with target_standardizer when it is fitted). Sums in double in row order.
+RegressionEval evaluate_regression(Model<float>& model, const Tensor<float>& X,
+                                   const Tensor<float>& targets,
+                                   const Standardizer& target_standardizer,
+                                   std::size_t batch_size = 256);
 
 // "MSE 0.0123  RMSE 0.111  MAE 0.0871  R^2 0.954" for a person.
 std::string format_target_metrics(const TargetMetrics& m);

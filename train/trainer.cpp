@@ -57,8 +57,8 @@ void check_label_task(const Dataset& all, const std::string& path, const DataCon
             path + ": " + column + " looks like a continuous target, not classes: " +
             std::to_string(K) + " distinct values in " + std::to_string(N) + " rows" +
             (fractions ? " and non-integer numbers such as " + example : std::string()) +
-            ". Choose the label column of the classes (label), or take every value as a class "
-            "(task classification).");
+            ". Train a regressor on it (task regression), choose the label column of the "
+            "classes (label), or take every value as a class (task classification).");
 }
 
 // Every class must have a training example after the split: a class that lands only in the
@@ -93,7 +93,35 @@ PreparedData prepare_data(const TrainConfig& config) {
     const DataConfig& dc = config.data;
     PreparedData out;
     out.name = dc.name();
-    if (dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist) {
+    if (dc.regression()) {
+        const std::string& path = dc.csv;
+        CsvOptions opts;  // no label column: every column a number, the targets among them
+        opts.label_required = false;
+        opts.delimiter = dc.delimiter;
+        opts.comment = dc.comment;
+        opts.ignore_columns = dc.ignore_columns;
+        opts.id_column = dc.id_column;
+        Dataset all = read_csv(path, opts);
+        std::vector<std::string> targets = dc.target_columns();
+        if (targets.empty() && !all.feature_names.empty()) targets = {all.feature_names.back()};
+        try {
+            take_target_columns(all, targets);
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(e.what());
+        }
+        // One class for all: a random split with the stratified split's sizes.
+        const std::vector<int> one_class(all.size(), 0);
+        SplitIndices s = stratified_split(one_class, dc.val_split, dc.test_split, config.seed);
+        if (s.train.size() < 2)
+            throw std::runtime_error(path + ": " + count_of(all.size(), "row", "rows") + " leave " +
+                                     count_of(s.train.size(), "row", "rows") +
+                                     " for training; a regressor needs at least 2");
+        out.train = select_rows(all, s.train);
+        out.val = select_rows(all, s.validation);
+        out.test = select_rows(all, s.test);
+        for (const std::string& t : out.train.target_names)
+            out.label_column += (out.label_column.empty() ? "" : ",") + t;
+    } else if (dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist) {
         FashionMnist fm = load_fashion_mnist();
         SplitIndices s = split_train_validation(fm.train.labels, dc.val_split, config.seed);
         out.val = select_rows(fm.train, s.validation);
@@ -126,6 +154,9 @@ PreparedData prepare_data(const TrainConfig& config) {
             out.warnings.push_back(std::string("the ") + what + " part is empty (" +
                                    format_number(fraction) + " of " +
                                    count_of(n_all, "example", "examples") + " rounds to none)");
+        else if (out.regression() && part.size() == 1)
+            out.warnings.push_back(std::string("the ") + what +
+                                   " part has 1 example: its R^2 means nothing");
         else if (part.size() > 0 && part.size() < out.train.num_classes())
             out.warnings.push_back(std::string("the ") + what + " part has only " +
                                    count_of(part.size(), "example", "examples") + " for " +
@@ -142,6 +173,11 @@ PreparedData prepare_data(const TrainConfig& config) {
         if (out.val.size()) out.standardizer.transform(out.val.X);
         if (out.test.size()) out.standardizer.transform(out.test.X);
     }
+    if (out.regression() && dc.standardize_targets) {
+        out.target_standardizer.fit(out.train.targets);
+        for (Dataset* part : {&out.train, &out.val, &out.test})
+            if (part->size()) out.target_standardizer.transform(part->targets);
+    }
     return out;
 }
 
@@ -157,7 +193,9 @@ struct Fingerprint {
     void add(const Dataset& d) {
         add(d.X.data(), d.X.size() * sizeof(float));
         add(d.labels.data(), d.labels.size() * sizeof(int));
+        add(d.targets.data(), d.targets.size() * sizeof(float));
         for (const std::string& c : d.class_names) add(c.data(), c.size() + 1);
+        for (const std::string& t : d.target_names) add(t.data(), t.size() + 1);
     }
 };
 
@@ -178,10 +216,16 @@ void agree_on_data(Communicator& comm, const PreparedData& data) {
                               1);
 }
 
-Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes) {
+ModelOutputs PreparedData::outputs() const {
+    if (!regression()) return ModelOutputs::classes(train.class_names);
+    return {ModelTask::Regression, train.target_names, &target_standardizer};
+}
+
+Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_outputs) {
     ModelSpec spec = config.model;
     spec.n_inputs = n_inputs;
-    spec.n_classes = n_classes;
+    spec.n_classes = n_outputs;
+    if (config.data.regression()) spec.loss = LossKind::MSE;
     spec.seed = config.seed;
     return Model<float>(spec);
 }
@@ -202,7 +246,8 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
                                     " epoch records for " + std::to_string(state.epochs_done) +
                                     " completed epochs");
 
-    model.set_class_weights(data.class_weights);
+    const bool regression = data.regression();
+    if (!regression) model.set_class_weights(data.class_weights);
     if (!state.optimizer)
         state.optimizer = make_optimizer<float>(config.optimizer, model.parameters());
     std::unique_ptr<Optimizer<float>>& optimizer = state.optimizer;
@@ -215,8 +260,22 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     lo.batch_size = config.batch_size;
     lo.seed = config.seed;
     DataLoader loader(data.train.X, data.train.labels, lo);
-    Tensor<float> xb;
-    std::vector<int> yb;
+    if (regression) loader.set_targets(data.train.targets);
+    Tensor<float> xb, tb;  // (B, D) inputs, (B, T) regression targets
+    std::vector<int> yb;   // (B) labels
+    // One part's loss and accuracy (NaN for regression, whose metrics go to `metrics`).
+    auto evaluate = [&](const Dataset& part, RegressionMetrics* metrics) {
+        if (!regression) return model.evaluate(part.X, part.labels);
+        RegressionEval r =
+            evaluate_regression(model, part.X, part.targets, data.target_standardizer);
+        if (metrics) *metrics = r.metrics;
+        EvalResult e;
+        e.loss = r.loss;
+        e.accuracy = std::nan("");
+        e.n = part.size();
+        e.non_finite = r.non_finite;
+        return e;
+    };
     const std::size_t batches = loader.batches_per_epoch();
 
     // The weights after the last epoch whose losses were all finite (the initial weights
@@ -244,8 +303,8 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         loader.start_epoch(epoch - 1);
         const auto t0 = Clock::now();
         std::size_t done = 0;
-        while (loader.next(xb, yb)) {
-            float loss = gradient_step.step(xb, yb);
+        while (regression ? loader.next(xb, tb) : loader.next(xb, yb)) {
+            const float loss = regression ? gradient_step.step(xb, tb) : gradient_step.step(xb, yb);
             ++done;
             if (!std::isfinite(loss)) {
                 out.diverged = true;
@@ -263,14 +322,19 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         rec.seconds = seconds_since(t0);
         out.train_seconds += rec.seconds;
         if (out.diverged) break;
-        EvalResult tr = model.evaluate(data.train.X, data.train.labels);
+        RegressionMetrics train_metrics, val_metrics;
+        EvalResult tr = evaluate(data.train, &train_metrics);
         rec.train_loss = tr.loss;
         rec.train_accuracy = tr.accuracy;
+        rec.train_metrics = train_metrics.mean;
         if (data.val.size()) {
-            EvalResult va = model.evaluate(data.val.X, data.val.labels);
+            EvalResult va = evaluate(data.val, &val_metrics);
             rec.val_loss = va.loss;
             rec.val_accuracy = va.accuracy;
+            rec.val_metrics = val_metrics.mean;
         } else {
+            const double nan = std::nan("");
+            rec.val_metrics = {nan, nan, nan, nan};
             rec.val_loss = rec.val_accuracy = std::nan("");
         }
         state.history.push_back(rec);
@@ -302,9 +366,9 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     }
     if (callbacks.on_train_end) callbacks.on_train_end(model);
     if (!out.diverged || finite_epochs > 0) {
-        out.train = model.evaluate(data.train.X, data.train.labels);
-        if (data.val.size()) out.val = model.evaluate(data.val.X, data.val.labels);
-        if (data.test.size()) out.test = model.evaluate(data.test.X, data.test.labels);
+        out.train = evaluate(data.train, &out.train_metrics);
+        if (data.val.size()) out.val = evaluate(data.val, &out.val_metrics);
+        if (data.test.size()) out.test = evaluate(data.test, &out.test_metrics);
     }
     out.history = state.history;
     out.steps = gradient_step.steps();

@@ -28,26 +28,44 @@
 #include <string>
 #include <vector>
 
+#include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/dataset.hpp"
 #include "ffnn/io/standardize.hpp"
 #include "ffnn/nn/model.hpp"
 #include "ffnn/train/config.hpp"
 #include "ffnn/train/distributed.hpp"
+#include "ffnn/train/regression_metrics.hpp"
 
 namespace ffnn {
 
 struct PreparedData {
-    Dataset train, val, test;           // standardised when the config says so
-    Standardizer standardizer;          // fitted on train (unfitted with standardize = false)
-    std::string label_column;           // the CSV's label column name ("label" for images)
+    Dataset train, val, test;   // standardised when the config says so
+    Standardizer standardizer;  // fitted on train (unfitted with standardize = false)
+    // Regression with standardize_targets: fitted on train's targets, which every part holds
+    // standardised (the network's units); unfitted otherwise.
+    Standardizer target_standardizer;
+    std::string label_column;           // the CSV's label column name ("label" for images; targets
+                                        // joined by commas for regression)
     std::string name;                   // config.data.name()
     std::vector<std::string> warnings;  // what a person should know (an empty split part)
     std::vector<double> class_weights;  // (K) from config.class_weight; empty: unweighted
+
+    bool regression() const { return train.has_targets(); }
+    // The network's width at the output: K classes or T targets.
+    std::size_t num_outputs() const {
+        return regression() ? train.target_names.size() : train.num_classes();
+    }
+    // What the outputs mean, for the checkpoint.
+    ModelOutputs outputs() const;
 };
 
 // Finds a shipped data file: ./data/<file> if it exists, else the source tree's data/.
 std::string shipped_data_path(const std::string& file);
 
+// Regression (config.data.task): the CSV's columns are all numbers; the target columns
+// (config.data.label, default the last) are taken out of the features; the split is random
+// (as a stratified split of one class); the targets are standardised on the training part
+// when config.data.standardize_targets.
 // Throws ConfigError on an invalid config, std::runtime_error naming the file on bad data,
 // and std::runtime_error on data that would train the wrong task: a single class, a label
 // that looks continuous (config.data.task Auto), or a class the split leaves no training
@@ -57,14 +75,17 @@ PreparedData prepare_data(const TrainConfig& config);
 // label and class name of the three parts); throws RankFailure on every rank, naming the
 // lowest rank whose data differ from rank 0's, otherwise returns.
 void agree_on_data(Communicator& comm, const PreparedData& data);
-// config.model with n_inputs, n_classes and the run's seed.
-Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_classes);
+// config.model with n_inputs, n_outputs (classes, or regression targets) and the run's seed;
+// a regression run's loss is mse.
+Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::size_t n_outputs);
 
 struct EpochRecord {
     std::size_t epoch = 0;  // 1-based
     double lr = 0;
     double train_loss = 0, train_accuracy = 0;
-    double val_loss = 0, val_accuracy = 0;
+    double val_loss = 0, val_accuracy = 0;  // accuracies are NaN in a regression run
+    // Regression: the metrics in the targets' units, averaged over the targets.
+    TargetMetrics train_metrics, val_metrics;
     double seconds = 0;  // wall time of this epoch's training (not its evaluation)
 };
 
@@ -95,6 +116,8 @@ struct TrainOutcome {
     // on_train_end callback changes the weights (EarlyStopping restoring the best epoch's),
     // of those weights.
     EvalResult train, val, test;
+    // Regression: per target, in the targets' units (EvalResult::loss is the objective).
+    RegressionMetrics train_metrics, val_metrics, test_metrics;
     double train_seconds = 0;  // sum of this call's epochs' training time
     double wall_seconds = 0;   // everything, evaluation included
     // The gradient steps taken and the seconds of train_seconds spent in their collective

@@ -24,14 +24,27 @@ json metric(double v) {
     return std::isfinite(v) ? json(v) : json();
 }
 
-json record_json(const EpochRecord& r) {
-    return {{"epoch", r.epoch},
-            {"lr", r.lr},
-            {"train_loss", metric(r.train_loss)},
-            {"train_accuracy", metric(r.train_accuracy)},
-            {"val_loss", metric(r.val_loss)},
-            {"val_accuracy", metric(r.val_accuracy)},
-            {"seconds", r.seconds}};
+// A regression run's records also hold train_metrics and val_metrics: {mse, rmse, mae, r2}.
+json metrics_json(const TargetMetrics& m) {
+    return {{"mse", metric(m.mse)},
+            {"rmse", metric(m.rmse)},
+            {"mae", metric(m.mae)},
+            {"r2", metric(m.r2)}};
+}
+
+json record_json(const EpochRecord& r, bool regression) {
+    json j{{"epoch", r.epoch},
+           {"lr", r.lr},
+           {"train_loss", metric(r.train_loss)},
+           {"train_accuracy", metric(r.train_accuracy)},
+           {"val_loss", metric(r.val_loss)},
+           {"val_accuracy", metric(r.val_accuracy)},
+           {"seconds", r.seconds}};
+    if (regression) {
+        j["train_metrics"] = metrics_json(r.train_metrics);
+        j["val_metrics"] = metrics_json(r.val_metrics);
+    }
+    return j;
 }
 
 // Strict reading of the training state: every problem names the file and the key.
@@ -61,7 +74,13 @@ class StateReader {
         if (!v.is_number()) throw error(where + "." + key, "expected a number");
         return v.get<double>();
     }
-    EpochRecord record(const json& r, const std::string& where) const {
+    TargetMetrics metrics(const json& obj, const std::string& key, const std::string& where) const {
+        const json& m = member(obj, key, where);
+        const std::string w = where + "." + key;
+        return {number(m, "mse", w, true), number(m, "rmse", w, true), number(m, "mae", w, true),
+                number(m, "r2", w, true)};
+    }
+    EpochRecord record(const json& r, const std::string& where, bool regression) const {
         EpochRecord e;
         e.epoch = count(r, "epoch", where);
         e.lr = number(r, "lr", where, false);
@@ -70,6 +89,10 @@ class StateReader {
         e.val_loss = number(r, "val_loss", where, true);
         e.val_accuracy = number(r, "val_accuracy", where, true);
         e.seconds = number(r, "seconds", where, false);
+        if (regression) {
+            e.train_metrics = metrics(r, "train_metrics", where);
+            e.val_metrics = metrics(r, "val_metrics", where);
+        }
         return e;
     }
 
@@ -121,6 +144,8 @@ std::uint64_t data_fingerprint(const PreparedData& data) {
         const std::uint64_t sizes[2] = {part->size(), part->num_features()};
         fnv1a(h, sizes, sizeof sizes);
         if (part->size()) fnv1a(h, part->X.data(), part->X.size() * sizeof(float));
+        if (part->size() && part->has_targets())
+            fnv1a(h, part->targets.data(), part->targets.size() * sizeof(float));
         fnv1a(h, part->labels.data(), part->labels.size() * sizeof(int));
     }
     return h;
@@ -133,13 +158,14 @@ void save_run_checkpoint(const std::string& path, const TrainConfig& config, Mod
     if (!state.optimizer)
         throw std::invalid_argument("save_run_checkpoint: the state has no optimiser yet");
     json history = json::array();
-    for (const EpochRecord& r : state.history) history.push_back(record_json(r));
+    const bool regression = data.regression();
+    for (const EpochRecord& r : state.history) history.push_back(record_json(r, regression));
     json st{{"version", kStateVersion},
             {"config", config.to_json()},
             {"epochs_done", state.epochs_done},
             {"history", history},
             {"early_stopping",
-             {{"best", early.best_epoch() > 0 ? record_json(early.best()) : json()},
+             {{"best", early.best_epoch() > 0 ? record_json(early.best(), regression) : json()},
               {"wait", early.wait()}}},
             {"data",
              {{"train", data.train.size()},
@@ -153,7 +179,7 @@ void save_run_checkpoint(const std::string& path, const TrainConfig& config, Mod
     if (early.best_epoch() > 0)
         for (std::size_t i = 0; i < params.size(); ++i)
             tensors.push_back({kBestPrefix + params[i].name, early.best_weights()[i].view()});
-    save_training_checkpoint(path, model, data.standardizer, data.train.class_names,
+    save_training_checkpoint(path, model, data.standardizer, data.outputs(),
                              data.train.feature_names, data.label_column, std::move(tensors),
                              st.dump(), extra);
 }
@@ -182,6 +208,13 @@ RunCheckpoint parse_run_checkpoint(std::string_view bytes, const std::string& pa
     } catch (const std::invalid_argument& e) {
         throw r.error("config", e.what());
     }
+    const bool regression = ck.config.data.regression();
+    if (regression != (ck.file.model.task == ModelTask::Regression))
+        throw r.error("config.task",
+                      "the configuration's task is " +
+                          std::string(name_of<LabelTask>(kLabelTaskNames, ck.config.data.task)) +
+                          " but the checkpoint's model is a " +
+                          (regression ? "classifier" : "regressor"));
     ck.epochs_done = r.count(st, "epochs_done", "training_state");
     const json& history = r.member(st, "history", "training_state");
     if (!history.is_array() || history.size() != ck.epochs_done)
@@ -189,14 +222,14 @@ RunCheckpoint parse_run_checkpoint(std::string_view bytes, const std::string& pa
                                      " epoch records (one per completed epoch)");
     for (std::size_t i = 0; i < history.size(); ++i) {
         const std::string where = "history[" + std::to_string(i) + "]";
-        ck.history.push_back(r.record(history[i], where));
+        ck.history.push_back(r.record(history[i], where, regression));
         if (ck.history.back().epoch != i + 1)
             throw r.error(where + ".epoch", "expected " + std::to_string(i + 1));
     }
     const json& es = r.member(st, "early_stopping", "training_state");
     const json& best = r.member(es, "best", "early_stopping");
     if (!best.is_null()) {
-        ck.best = r.record(best, "early_stopping.best");
+        ck.best = r.record(best, "early_stopping.best", regression);
         if (ck.best.epoch == 0 || ck.best.epoch > ck.epochs_done)
             throw r.error("early_stopping.best.epoch", "expected a completed epoch (1 to " +
                                                            std::to_string(ck.epochs_done) + ")");

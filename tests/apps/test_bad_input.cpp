@@ -39,7 +39,8 @@ std::string expand(std::string s, const std::string& dir) {
     return s;
 }
 
-// 30 cases: 11 flags, 15 data files, 4 model and prediction inputs.
+// 39 cases: 17 flags (6 of them regression settings), 18 data files, 4 model and prediction
+// inputs.
 std::vector<Case> catalogue() {
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
     std::string wide = "";  // 40 pixel columns and a label named 'digit'
@@ -50,6 +51,10 @@ std::vector<Case> catalogue() {
         wide += std::to_string(r % 2) + "\n";
     }
     const std::string train = "train --epochs 2 --out {dir}/run ";
+    std::string reg = "a,b,y\n";  // 30 rows of y = a + b / 10 + 0.25, not integers
+    for (int r = 0; r < 30; ++r)
+        reg += std::to_string(r % 7) + "," + std::to_string(r) + "," +
+               std::to_string(r % 7 + r / 10.0 + 0.25) + "\n";
     return {
         // ---- flags: exit 2, the flag named, nothing read ----
         {"zero epochs", nullptr, "", train + "--epochs 0", 2, {"--epochs", "at least 1, got 0"}},
@@ -103,7 +108,63 @@ std::vector<Case> catalogue() {
          train + "--ignore-columns a,,b",
          2,
          {"--ignore-columns", "empty column name"}},
+        // ---- regression settings: exit 2, the flag named ----
+        {"several labels without --task regression",
+         nullptr,
+         "",
+         train + "--data " + iris + " --label sepal_length,petal_width",
+         2,
+         {"--label", "regression targets", "task regression"}},
+        {"regression on a named classification data set",
+         nullptr,
+         "",
+         train + "--task regression --dataset digits",
+         2,
+         {"--task", "regression needs a CSV file", "digits"}},
+        {"class weights for regression",
+         "r.csv",
+         reg,
+         train + "--data {dir}/r.csv --task regression --class-weight balanced",
+         2,
+         {"--class-weight", "a regression run has no classes"}},
+        {"accuracy monitored in regression",
+         "r.csv",
+         reg,
+         train + "--data {dir}/r.csv --task regression --monitor val_accuracy",
+         2,
+         {"--monitor", "classification metric"}},
+        {"a target named twice",
+         "r.csv",
+         reg,
+         train + "--data {dir}/r.csv --task regression --label y,y",
+         2,
+         {"--label", "target column 'y' is named twice"}},
+        {"a sweep of regressors",
+         "r.csv",
+         reg,
+         "sweep --epochs 1 --lr 0.1 --hidden 4 --out {dir}/run --data {dir}/r.csv --task "
+         "regression",
+         2,
+         {"--task", "train each regression setting with ffnn train"}},
         // ---- data files: exit 1, the file (and line, column) named ----
+        {"a regression target of words",
+         "r.csv",
+         reg + "7,8,big\n",
+         train + "--data {dir}/r.csv --task regression",
+         1,
+         {"{dir}/r.csv:32, column 'y'", "expected a finite number, got 'big'"}},
+        {"a regression target that is not a column",
+         "r.csv",
+         reg,
+         train + "--data {dir}/r.csv --task regression --label price",
+         1,
+         {"{dir}/r.csv", "no numeric column 'price'", "a, b, y"}},
+        {"a continuous label trained as classes by default",
+         "r.csv",
+         reg,
+         train + "--data {dir}/r.csv",
+         1,
+         {"{dir}/r.csv", "looks like a continuous target", "task regression"}},
         {"missing data file",
          nullptr,
          "",
@@ -226,7 +287,7 @@ std::vector<Case> catalogue() {
 
 TEST_F(BadInput, EveryCaseExitsWithAMessageAndWritesNoModel) {
     const std::vector<Case> cases = catalogue();
-    ASSERT_GE(cases.size(), 30u);
+    ASSERT_GE(cases.size(), 39u);
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const std::string d = dir.string();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ffnn/io/checkpoint.hpp"
+#include "ffnn/io/predictor.hpp"
 #include "ffnn/io/safetensors.hpp"
 #include "test_helpers.hpp"
 
@@ -112,4 +113,111 @@ TEST(Checkpoint, TensorsOfOtherShapesThanTheSizesAreRejected) {
     ffnn_test::expect_contains(
         load_error(serialize_safetensors(t, model_metadata("[4,3]", R"(["identity"])"))),
         {"'layers.0.b' is 2 but layer_sizes needs 3"});
+}
+
+namespace {
+
+// The metadata of a regressor with 3 targets t0..t2 on the 4 features of linear_4_3.
+Metadata regressor_metadata() {
+    Metadata m = model_metadata("[4,3]", R"(["identity"])");
+    m.erase("class_names");
+    m["format"] = "ffnn-regressor";
+    m["task"] = "regression";
+    m["loss"] = "mse";
+    m["target_names"] = R"(["t0","t1","t2"])";
+    return m;
+}
+
+}  // namespace
+
+TEST(Checkpoint, ARegressorKeepsItsTargetsAndTheirScaling) {
+    std::vector<StoredTensor> t = linear_4_3();
+    t.push_back({"target.mean", Tensor<float>{1.f, 2.f, 3.f}});
+    t.push_back({"target.scale", Tensor<float>{10.f, 20.f, 30.f}});
+    Checkpoint ck = parse_checkpoint(serialize_safetensors(t, regressor_metadata()), "r");
+    EXPECT_EQ(ck.task, ModelTask::Regression);
+    EXPECT_EQ(ck.target_names, (std::vector<std::string>{"t0", "t1", "t2"}));
+    EXPECT_TRUE(ck.class_names.empty());
+    ASSERT_TRUE(ck.target_standardizer.fitted());
+    EXPECT_EQ(ck.target_standardizer.scale()(2), 30.f);
+
+    // save_checkpoint writes what parse_checkpoint read, and it reads back the same.
+    ffnn_test::TempDir tmp;
+    const std::string path = tmp.file("r.safetensors");
+    save_checkpoint(path, ck.model, ck.standardizer,
+                    {ModelTask::Regression, ck.target_names, &ck.target_standardizer},
+                    ck.feature_names, "t0,t1,t2");
+    Checkpoint back = load_checkpoint(path);
+    EXPECT_EQ(back.metadata.at("format"), "ffnn-regressor");
+    EXPECT_EQ(back.metadata.at("task"), "regression");
+    EXPECT_EQ(back.target_names, ck.target_names);
+    EXPECT_EQ(back.target_standardizer.mean()(1), 2.f);
+    EXPECT_EQ(back.label_column, "t0,t1,t2");
+
+    // Without target.* the outputs are the targets themselves.
+    Checkpoint plain =
+        parse_checkpoint(serialize_safetensors(linear_4_3(), regressor_metadata()), "r");
+    EXPECT_FALSE(plain.target_standardizer.fitted());
+    // A file of before regression (no "task") is a classifier.
+    Checkpoint old = parse_checkpoint(
+        serialize_safetensors(linear_4_3(), model_metadata("[4,3]", R"(["identity"])")), "c");
+    EXPECT_EQ(old.task, ModelTask::Classification);
+    EXPECT_EQ(old.class_names.size(), 3u);
+}
+
+TEST(Checkpoint, InconsistentRegressorFilesAreRefused) {
+    auto with = [](const std::vector<StoredTensor>& t, const Metadata& m) {
+        return load_error(serialize_safetensors(t, m));
+    };
+    std::vector<StoredTensor> scaled = linear_4_3();
+    scaled.push_back({"target.mean", Tensor<float>{1.f, 2.f, 3.f}});
+    scaled.push_back({"target.scale", Tensor<float>{1.f, 1.f, 1.f}});
+    // Target scaling in a classifier.
+    ffnn_test::expect_contains(with(scaled, model_metadata("[4,3]", R"(["identity"])")),
+                               {"crafted.safetensors", "target.mean", "classification"});
+    // One of the pair.
+    std::vector<StoredTensor> half = linear_4_3();
+    half.push_back({"target.mean", Tensor<float>{1.f, 2.f, 3.f}});
+    ffnn_test::expect_contains(with(half, regressor_metadata()), {"must come together"});
+    // Of the wrong length.
+    std::vector<StoredTensor> wrong = linear_4_3();
+    wrong.push_back({"target.mean", Tensor<float>{1.f, 2.f}});
+    wrong.push_back({"target.scale", Tensor<float>{1.f, 2.f}});
+    ffnn_test::expect_contains(with(wrong, regressor_metadata()), {"must be (3)"});
+    // Names and outputs disagree; task and format disagree; an unknown task.
+    Metadata two = regressor_metadata();
+    two["target_names"] = R"(["t0","t1"])";
+    ffnn_test::expect_contains(with(linear_4_3(), two), {"2 target names for 3 outputs"});
+    Metadata mixed = regressor_metadata();
+    mixed["format"] = "ffnn-classifier";
+    ffnn_test::expect_contains(with(linear_4_3(), mixed),
+                               {"'format' is 'ffnn-classifier'", "'task' is 'regression'"});
+    Metadata unknown = regressor_metadata();
+    unknown["task"] = "ranking";
+    ffnn_test::expect_contains(with(linear_4_3(), unknown), {"metadata", "ranking"});
+    Metadata nameless = regressor_metadata();
+    nameless.erase("target_names");
+    ffnn_test::expect_contains(with(linear_4_3(), nameless), {"no 'target_names'"});
+}
+
+TEST(Checkpoint, APredictorOfARegressorGivesValuesInTheTargetsUnits) {
+    std::vector<StoredTensor> t = linear_4_3();
+    t.push_back({"target.mean", Tensor<float>{1.f, 2.f, 3.f}});
+    t.push_back({"target.scale", Tensor<float>{10.f, 20.f, 30.f}});
+    Predictor p(parse_checkpoint(serialize_safetensors(t, regressor_metadata()), "r"));
+    ASSERT_TRUE(p.regression());
+    EXPECT_EQ(p.target_names().size(), 3u);
+    // x = (1, 0, 0, 2): output j = W(0, j) + 2 W(3, j) + b(j) = -j/4 + 2 (3 - j/4) + 10 + j
+    // = 16 + j/4 in the network's units; y = output * scale + mean. Small integers and
+    // quarters: exact in float.
+    Tensor<float> x = Tensor<float>::zeros(Shape{1, 4});
+    x(0, 0) = 1;
+    x(0, 3) = 2;
+    const Tensor<float>& y = p.predict_values(x);
+    ASSERT_EQ(y.shape(), Shape({1, 3}));
+    const float scale[3] = {10, 20, 30}, mean[3] = {1, 2, 3};
+    for (std::size_t j = 0; j < 3; ++j)
+        EXPECT_EQ(y(0, j), (16.f + float(j) / 4.f) * scale[j] + mean[j]);
+    EXPECT_THROW(p.predict(x), std::logic_error);
+    EXPECT_THROW(p.predict_proba(x), std::logic_error);
 }
