@@ -1,4 +1,5 @@
-// `ffnn train`: train a classifier, log each epoch, report the test metrics and save the run.
+// `ffnn train`: train a classifier or a regressor, log each epoch, report the test metrics
+// and save the run.
 //
 // The run directory (--out, default runs/<data>-<timestamp>) receives
 //   metrics.csv        one row per epoch: epoch, lr, train/val loss and accuracy, seconds
@@ -547,8 +548,7 @@ Command add_train(CLI::App& cmd) {
         const bool regression = data.regression();
         const std::string label_text =
             regression ? "regression on " + count_of(data.num_outputs(), "target", "targets") +
-                             " (" + join(data.train.target_names) + ")" +
-                             (data.target_standardizer.fitted() ? ", standardised" : "")
+                             " (" + join(data.train.target_names) + ")"
                        : "label '" + data.label_column +
                              "': " + count_of(data.train.num_classes(), "class", "classes") + " (" +
                              join(data.train.class_names) + ")";
@@ -560,7 +560,13 @@ Command add_train(CLI::App& cmd) {
                       << (data.train.delimiter != ','
                               ? "; fields separated by " + delimiter_name(data.train.delimiter)
                               : std::string())
-                      << (c.data.standardize ? "; standardised on the training part" : "") << "\n";
+                      << (c.data.standardize && data.target_standardizer.fitted()
+                              ? "; features and targets standardised on the training part"
+                          : data.target_standardizer.fitted()
+                              ? "; targets standardised on the training part"
+                          : c.data.standardize ? "; standardised on the training part"
+                                               : "")
+                      << "\n";
         if (lead)
             for (const std::string& w : data.warnings)
                 std::cerr << "ffnn train: warning: " << w << "\n";

@@ -58,8 +58,8 @@ TEST_F(Regression, TrainWritesARegressorAndItsMetrics) {
     Result r = run(train_args + "--out " + path("run"));
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_TRUE(contains(r.output,
-                         "10 features; regression on 1 target (progression), "
-                         "standardised"))
+                         "10 features; regression on 1 target (progression); features and "
+                         "targets standardised on the training part"))
         << r.output;
     EXPECT_TRUE(contains(r.output, "loss mse")) << r.output;
     EXPECT_TRUE(contains(r.output, " rmse ")) << r.output;

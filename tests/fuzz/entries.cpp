@@ -15,6 +15,7 @@
 #include "ffnn/io/checkpoint.hpp"
 #include "ffnn/io/csv.hpp"
 #include "ffnn/io/idx.hpp"
+#include "ffnn/io/predictor.hpp"
 #include "ffnn/io/safetensors.hpp"
 #include "ffnn/train/training_checkpoint.hpp"
 #include "json_config.hpp"
@@ -148,9 +149,17 @@ void run_safetensors(std::string_view bytes) {
 
 void run_checkpoint(std::string_view bytes) {
     ffnn::Checkpoint ck = ffnn::parse_checkpoint(bytes, "fuzz.safetensors");
-    const std::size_t d = ck.feature_names.size(), k = ck.class_names.size();
-    const ffnn::Tensor<float>& logits = ck.model.forward(ffnn::Tensor<float>::zeros({2, d}));
-    require(logits.shape() == ffnn::Shape({2, k}), "one logit per class");
+    const bool regression = ck.task == ffnn::ModelTask::Regression;
+    require(regression ? ck.class_names.empty() : ck.target_names.empty(),
+            "class names for a classifier, target names for a regressor");
+    require(!ck.target_standardizer.fitted() || regression, "target scaling only in a regressor");
+    const std::size_t d = ck.feature_names.size();
+    const std::size_t k = regression ? ck.target_names.size() : ck.class_names.size();
+    // A Predictor accepts what the reader accepted, and gives one output per class or target.
+    ffnn::Predictor p(std::move(ck));
+    const ffnn::Tensor<float> rows = ffnn::Tensor<float>::zeros({2, d});
+    const ffnn::Tensor<float>& out = regression ? p.predict_values(rows) : p.predict_proba(rows);
+    require(out.shape() == ffnn::Shape({2, k}), "one output per class or target");
 }
 
 void run_training_checkpoint(std::string_view bytes) {
