@@ -13,24 +13,28 @@ namespace ffnn {
 
 namespace {
 
-// Index of the first maximum of each row of a (N, K) -> out (N), or kNoPrediction for a row
-// with a value that is not finite; returns how many rows had none.
+// Index of the first maximum of a row of K values, or kNoPrediction when a value is not
+// finite.
+template <class T>
+int row_prediction(const T* row, std::size_t K) {
+    std::size_t best = 0;
+    bool finite = std::isfinite(row[0]);
+    for (std::size_t k = 1; k < K; ++k) {
+        finite = finite && std::isfinite(row[k]);
+        if (row[k] > row[best]) best = k;
+    }
+    return finite ? static_cast<int>(best) : Model<T>::kNoPrediction;
+}
+
+// row_prediction of each row of a (N, K) -> out (N); returns how many rows had none.
 template <class T>
 std::size_t argmax_rows(const Tensor<T>& a, std::vector<int>& out) {
     const std::size_t N = a.dim(0), K = a.dim(1);
     out.resize(N);
-    const T* p = a.data();
     std::size_t non_finite = 0;
     for (std::size_t r = 0; r < N; ++r) {
-        const T* row = p + r * K;
-        std::size_t best = 0;
-        bool finite = std::isfinite(row[0]);
-        for (std::size_t k = 1; k < K; ++k) {
-            finite = finite && std::isfinite(row[k]);
-            if (row[k] > row[best]) best = k;
-        }
-        out[r] = finite ? static_cast<int>(best) : Model<T>::kNoPrediction;
-        non_finite += finite ? 0 : 1;
+        out[r] = row_prediction(a.data() + r * K, K);
+        non_finite += out[r] == Model<T>::kNoPrediction ? 1 : 0;
     }
     return non_finite;
 }
@@ -314,5 +318,19 @@ template class Model<float>;
 template class Model<double>;
 template bool weights_finite(Model<float>&);
 template bool weights_finite(Model<double>&);
+
+template <class T>
+std::size_t correct_rows(const Tensor<T>& logits, std::span<const int> labels) {
+    if (logits.rank() != 2 || logits.dim(0) != labels.size())
+        throw std::invalid_argument("correct_rows: logits " + logits.shape().to_string() + " for " +
+                                    std::to_string(labels.size()) + " labels");
+    const std::size_t K = logits.dim(1);
+    std::size_t correct = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        correct += row_prediction(logits.data() + i * K, K) == labels[i] ? 1 : 0;
+    return correct;
+}
+template std::size_t correct_rows(const Tensor<float>&, std::span<const int>);
+template std::size_t correct_rows(const Tensor<double>&, std::span<const int>);
 
 }  // namespace ffnn

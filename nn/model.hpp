@@ -166,4 +166,9 @@ class Model {
 template <class T>
 bool weights_finite(Model<T>& model);
 
+// logits (N, K), labels (N): the rows whose prediction (Model::predict's rule: the first
+// maximum, none for a row that is not finite) is the label.
+template <class T>
+std::size_t correct_rows(const Tensor<T>& logits, std::span<const int> labels);
+
 }  // namespace ffnn

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 namespace ffnn {
@@ -105,7 +106,11 @@ DataParallelStep::DataParallelStep(Model<float>& model, Optimizer<float>& optimi
         size_ = comm_->size();
     }
     for (const Param<float>& p : model_.parameter_list()) width_ += p.grad->size();
-    width_ += 1;  // the loss
+    const std::vector<std::size_t> sizes = model_.layer_sizes();
+    stats_width_ = 2 * std::max<std::size_t>(1, sizes.empty() ? 1 : sizes.back());
+    stats_.assign(stats_width_, 0.0f);
+    shard_stats_.assign(stats_width_, 0.0f);
+    width_ += 1 + stats_width_;  // the loss, the statistics
     counts_.assign(static_cast<std::size_t>(size_), 0);
     for (int r = 0; r < size_; ++r) {
         const RankRange range = rank_range(shards_, r, size_);
@@ -121,10 +126,11 @@ DataParallelStep::DataParallelStep(Model<float>& model, Optimizer<float>& optimi
     sum_.resize(width_);
 }
 
-void DataParallelStep::pack(float* out, float loss) {
+void DataParallelStep::pack(float* out, float loss, const float* stats) {
     for (const Param<float>& p : model_.parameter_list())
         out = std::copy_n(p.grad->data(), p.grad->size(), out);
-    *out = loss;
+    *out++ = loss;
+    std::copy_n(stats, stats_width_, out);
 }
 
 void DataParallelStep::unpack(const float* in) {
@@ -135,10 +141,26 @@ void DataParallelStep::unpack(const float* in) {
 }
 
 float DataParallelStep::shard_loss(const Tensor<float>& x, const Truth& y, std::size_t a,
-                                   std::size_t b) {
+                                   std::size_t b, float* stats) {
     const Tensor<float>& out = model_.forward(x.rows(a, b));  // (b - a, K)
-    if (y.target) return model_.loss().forward(out, y.target->rows(a, b));
-    return model_.loss().forward(out, y.labels.subspan(a, b - a));
+    if (!y.target) {
+        const std::span<const int> labels = y.labels.subspan(a, b - a);
+        stats[0] += static_cast<float>(correct_rows(out, labels));
+        return model_.loss().forward(out, labels);
+    }
+    const Tensor<float> target = y.target->rows(a, b);  // (b - a, T)
+    const std::size_t T = out.cols();
+    if (2 * T <= stats_width_ && target.cols() == T) {
+        for (std::size_t t = 0; t < T; ++t) {
+            float* s = stats + 2 * t;
+            for (std::size_t r = 0; r < out.rows(); ++r) {
+                const float e = out(r, t) - target(r, t);
+                s[0] += e * e;
+                s[1] += std::fabs(e);
+            }
+        }
+    }
+    return model_.loss().forward(out, target);
 }
 
 void DataParallelStep::local_fixed(const Tensor<float>& x, const Truth& y) {
@@ -157,9 +179,10 @@ void DataParallelStep::local_fixed(const Tensor<float>& x, const Truth& y) {
         } else {
             // rows [a, b) of x (b - a, D): its gradient alone, each row weighted 1 / N
             model_.zero_grad();
-            const float loss = shard_loss(x, y, a, b);
+            std::fill(shard_stats_.begin(), shard_stats_.end(), 0.0f);
+            const float loss = shard_loss(x, y, a, b, shard_stats_.data());
             model_.backward(model_.loss().backward());
-            pack(leaf.data(), loss);
+            pack(leaf.data(), loss, shard_stats_.data());
         }
         ++depth;
         push_leaf(nodes, s, [&](std::size_t lower, std::size_t upper) {
@@ -181,17 +204,18 @@ void DataParallelStep::local_fast(const Tensor<float>& x, const Truth& y) {
     model_.zero_grad();
     bool any = false;
     float loss = 0.0f;
+    std::fill(shard_stats_.begin(), shard_stats_.end(), 0.0f);  // the sum of this rank's
     for (std::size_t s = mine.first; s < mine.end; ++s) {
         const std::size_t a = s * N / shards_, b = (s + 1) * N / shards_;
         if (a == b) continue;
         // backward after the first one adds into the gradients
-        loss += shard_loss(x, y, a, b);
+        loss += shard_loss(x, y, a, b, shard_stats_.data());
         model_.backward(model_.loss().backward());
         any = true;
     }
     send_.resize(width_);
     if (any)
-        pack(send_.data(), loss);
+        pack(send_.data(), loss, shard_stats_.data());
     else
         std::fill(send_.begin(), send_.end(), 0.0f);  // after zero_grad alone, grads are stale
 }
@@ -200,10 +224,8 @@ float DataParallelStep::step(const Tensor<float>& x, std::span<const int> labels
     if (labels.size() != x.rows())
         throw std::invalid_argument("DataParallelStep: " + std::to_string(labels.size()) +
                                     " labels for a batch of " + std::to_string(x.rows()) + " rows");
-    if (shards_ == 1 && size_ == 1) {
-        ++steps_;
-        return model_.train_step(x, labels, optimizer_);
-    }
+    stats_used_ = 1;  // on every rank, whether it has a shard or not
+    if (shards_ == 1 && size_ == 1) return whole(x, Truth{labels, nullptr});
     return run(x, Truth{labels, nullptr});
 }
 
@@ -212,11 +234,20 @@ float DataParallelStep::step(const Tensor<float>& x, const Tensor<float>& target
         throw std::invalid_argument("DataParallelStep: targets of shape " +
                                     target.shape().to_string() + " for a batch of " +
                                     std::to_string(x.rows()) + " rows");
-    if (shards_ == 1 && size_ == 1) {
-        ++steps_;
-        return model_.train_step(x, target, optimizer_);
-    }
+    stats_used_ = 2 * target.cols() <= stats_width_ ? 2 * target.cols() : 0;
+    if (shards_ == 1 && size_ == 1) return whole(x, Truth{{}, &target});
     return run(x, Truth{{}, &target});
+}
+
+float DataParallelStep::whole(const Tensor<float>& x, const Truth& y) {
+    // Model::train_step's four calls, with the statistics taken from the forward pass.
+    ++steps_;
+    model_.zero_grad();
+    std::fill(stats_.begin(), stats_.end(), 0.0f);
+    const float loss = shard_loss(x, y, 0, x.rows(), stats_.data());
+    model_.backward(model_.loss().backward());
+    optimizer_.step();
+    return loss;
 }
 
 float DataParallelStep::run(const Tensor<float>& x, const Truth& y) {
@@ -256,7 +287,9 @@ float DataParallelStep::run(const Tensor<float>& x, const Truth& y) {
     }
     unpack(sum_.data());
     optimizer_.step();
-    return sum_.back();
+    const float* tail = sum_.data() + (width_ - 1 - stats_width_);  // the loss, then the stats
+    std::copy_n(tail + 1, stats_width_, stats_.data());
+    return tail[0];
 }
 
 }  // namespace ffnn

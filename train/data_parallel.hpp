@@ -25,8 +25,10 @@
 // the MPI library's algorithm), not the run's correctness.
 //
 // One collective per step, of one buffer packing every parameter's gradient in parameter
-// order, then the loss (the loss of the batch travels with the gradients, so that every rank
-// sees the same value and stops at the same divergence).
+// order, then the loss, then the batch's statistics (batch_stats). The loss of the batch
+// travels with the gradients, so that every rank sees the same value and stops at the same
+// divergence; the statistics, so that the epoch's running training metrics are the same
+// bits on every rank and for every rank count.
 #pragma once
 
 #include <cstddef>
@@ -91,6 +93,16 @@ class DataParallelStep {
     // The same with targets (N, T) for a loss that takes them (regression with mse).
     float step(const Tensor<float>& x, const Tensor<float>& target);
 
+    // What the last step counted besides the loss, summed over its batch (each shard's sums
+    // added along the same tree as the gradients, so the same bits for any rank count):
+    //   with labels:  {rows whose prediction is the label}                     (1 value)
+    //   with targets: per output t, {sum e^2, sum |e|} at [2t, 2t + 2), e = output - target
+    //                 in the network's units                                   (2 T values)
+    // Float sums of at most a batch: exact for the counts, ~1e-7 relative for the others.
+    // fit() makes the running training metrics of an epoch from them (as Keras reports them:
+    // each batch measured with the weights before its step).
+    std::span<const float> batch_stats() const { return {stats_.data(), stats_used_}; }
+
     // Seconds spent in the collective (and waiting in it for the slowest rank) so far.
     double reduce_seconds() const { return reduce_seconds_; }
     std::size_t steps() const { return steps_; }
@@ -101,14 +113,17 @@ class DataParallelStep {
         std::span<const int> labels;
         const Tensor<float>* target = nullptr;
     };
-    float run(const Tensor<float>& x, const Truth& y);
-    // Forward and loss of rows [a, b) of the batch, leaving the loss gradient for backward.
-    float shard_loss(const Tensor<float>& x, const Truth& y, std::size_t a, std::size_t b);
+    float run(const Tensor<float>& x, const Truth& y);    // sharded, or several ranks
+    float whole(const Tensor<float>& x, const Truth& y);  // one shard, one process
+    // Forward and loss of rows [a, b) of the batch, leaving the loss gradient for backward,
+    // and the rows' statistics (batch_stats) added into stats (stats_width_ values).
+    float shard_loss(const Tensor<float>& x, const Truth& y, std::size_t a, std::size_t b,
+                     float* stats);
     // This rank's shards' gradients, summed per block of the tree (Fixed) or in one buffer
     // (Fast), into send_.
     void local_fixed(const Tensor<float>& x, const Truth& y);
     void local_fast(const Tensor<float>& x, const Truth& y);
-    void pack(float* out, float loss);
+    void pack(float* out, float loss, const float* stats);
     void unpack(const float* in);
 
     Model<float>& model_;
@@ -117,7 +132,11 @@ class DataParallelStep {
     std::size_t shards_;
     ReduceKind reduce_;
     int rank_ = 0, size_ = 1;
-    std::size_t width_ = 0;               // packed length: every parameter, then the loss
+    std::size_t width_ = 0;        // packed length: every parameter, the loss, the statistics
+    std::size_t stats_width_ = 0;  // 2 x the model's outputs (room for either kind)
+    std::vector<float> stats_;     // the last step's statistics, stats_width_ (batch_stats)
+    std::vector<float> shard_stats_;
+    std::size_t stats_used_ = 0;          // 1 with labels, 2 T with targets
     std::vector<ShardBlock> all_blocks_;  // every rank's blocks, in rank (= shard) order
     std::vector<std::size_t> counts_;     // floats each rank sends: its blocks x width
     std::size_t my_first_block_ = 0, my_blocks_ = 0;

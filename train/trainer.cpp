@@ -21,6 +21,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// An epoch's training metrics as the steps measured them (each batch with the weights before
+// its step, as Keras reports them): no second pass over the training part. Sums in double of
+// DataParallelStep::batch_stats, in batch order: the same bits for every thread and rank
+// count.
+class RunningMetrics {
+  public:
+    void add(float batch_loss, std::size_t rows, std::span<const float> stats) {
+        loss_sum_ += static_cast<double>(batch_loss) * static_cast<double>(rows);
+        rows_ += rows;
+        if (sums_.size() < stats.size()) sums_.resize(stats.size(), 0.0);
+        for (std::size_t i = 0; i < stats.size(); ++i) sums_[i] += stats[i];
+    }
+    double loss() const { return loss_sum_ / static_cast<double>(rows_); }
+    double accuracy() const { return sums_.empty() ? std::nan("") : sums_[0] / double(rows_); }
+    // Per target t: sums_[2t] = sum of e^2 and sums_[2t + 1] = sum of |e| in the network's
+    // units; ss_tot[t] the training part's sum of (y - mean y)^2 there, and scale[t] the
+    // target's sd (1 without standardisation): MSE = scale^2 SSE / N, MAE = scale SAE / N,
+    // R^2 = 1 - SSE / SS_tot (the scale cancels).
+    RegressionMetrics regression(const std::vector<double>& ss_tot,
+                                 const std::vector<double>& scale) const {
+        RegressionMetrics m;
+        m.n = rows_;
+        const double n = static_cast<double>(rows_);
+        const std::size_t T = std::min(ss_tot.size(), sums_.size() / 2);
+        for (std::size_t t = 0; t < T; ++t) {
+            const double sse = sums_[2 * t], sae = sums_[2 * t + 1], s = scale[t];
+            TargetMetrics tm;
+            tm.mse = s * s * sse / n;
+            tm.rmse = std::sqrt(tm.mse);
+            tm.mae = s * sae / n;
+            tm.r2 = ss_tot[t] > 0 ? 1 - sse / ss_tot[t] : (sse == 0 ? 1.0 : 0.0);
+            m.per_target.push_back(tm);
+            m.mean.mse += tm.mse / double(T);
+            m.mean.rmse += tm.rmse / double(T);
+            m.mean.mae += tm.mae / double(T);
+            m.mean.r2 += tm.r2 / double(T);
+        }
+        return m;
+    }
+
+  private:
+    double loss_sum_ = 0;
+    std::size_t rows_ = 0;
+    std::vector<double> sums_;
+};
+
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -263,6 +309,22 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
     if (regression) loader.set_targets(data.train.targets);
     Tensor<float> xb, tb;  // (B, D) inputs, (B, T) regression targets
     std::vector<int> yb;   // (B) labels
+    // Regression's running metrics need, per target, the training part's total sum of squares
+    // (a constant of the data: every row is visited once an epoch) and the scale that maps
+    // the network's units to the target's.
+    std::vector<double> train_ss_tot, target_scale;
+    if (regression) {
+        const Tensor<float>& t = data.train.targets;  // (N, T), the network's units
+        for (std::size_t j = 0; j < t.cols(); ++j) {
+            double sum = 0, ss = 0;
+            for (std::size_t i = 0; i < t.rows(); ++i) sum += t(i, j);
+            const double mean = sum / static_cast<double>(t.rows());
+            for (std::size_t i = 0; i < t.rows(); ++i) ss += (t(i, j) - mean) * (t(i, j) - mean);
+            train_ss_tot.push_back(ss);
+            target_scale.push_back(
+                data.target_standardizer.fitted() ? data.target_standardizer.scale()(j) : 1.0);
+        }
+    }
     // One part's loss and accuracy (NaN for regression, whose metrics go to `metrics`).
     auto evaluate = [&](const Dataset& part, RegressionMetrics* metrics) {
         if (!regression) return model.evaluate(part.X, part.labels);
@@ -303,8 +365,10 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         loader.start_epoch(epoch - 1);
         const auto t0 = Clock::now();
         std::size_t done = 0;
+        RunningMetrics running;
         while (regression ? loader.next(xb, tb) : loader.next(xb, yb)) {
             const float loss = regression ? gradient_step.step(xb, tb) : gradient_step.step(xb, yb);
+            running.add(loss, xb.rows(), gradient_step.batch_stats());
             ++done;
             if (!std::isfinite(loss)) {
                 out.diverged = true;
@@ -322,11 +386,12 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         rec.seconds = seconds_since(t0);
         out.train_seconds += rec.seconds;
         if (out.diverged) break;
-        RegressionMetrics train_metrics, val_metrics;
-        EvalResult tr = evaluate(data.train, &train_metrics);
-        rec.train_loss = tr.loss;
-        rec.train_accuracy = tr.accuracy;
-        rec.train_metrics = train_metrics.mean;
+        // The training metrics are the running ones of the epoch's steps; the validation part
+        // is evaluated with the epoch's final weights.
+        RegressionMetrics val_metrics;
+        rec.train_loss = running.loss();
+        rec.train_accuracy = regression ? std::nan("") : running.accuracy();
+        if (regression) rec.train_metrics = running.regression(train_ss_tot, target_scale).mean;
         if (data.val.size()) {
             EvalResult va = evaluate(data.val, &val_metrics);
             rec.val_loss = va.loss;
@@ -341,7 +406,7 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         state.epochs_done = epoch;
         EpochDecision decision;
         if (callbacks.on_epoch) decision = callbacks.on_epoch(rec, state);
-        if (!std::isfinite(tr.loss)) {
+        if (!std::isfinite(rec.train_loss)) {
             // Finite batch losses but an overflowing evaluation: the weights blew up.
             out.diverged = true;
             out.diverged_epoch = epoch;

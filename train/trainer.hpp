@@ -10,8 +10,11 @@
 //                  any): an optimiser made from config.optimizer, mini-batches from a
 //                  DataLoader reshuffled each epoch, a DataParallelStep on each (the
 //                  explicit loop of nn/model.hpp, per shard and over the ranks of comm:
-//                  data_parallel.hpp), then the loss and accuracy on the training and
-//                  validation parts. It stops at the first non-finite loss and says where,
+//                  data_parallel.hpp), then the epoch's metrics: on the training part the
+//                  running ones of its steps (each batch's loss and accuracy, or errors, with
+//                  the weights before its step, as Keras reports them: no second pass over
+//                  the training data), on the validation part an evaluation of the epoch's
+//                  final weights. It stops at the first non-finite loss and says where,
 //                  or when an epoch callback asks it to (early stopping: train/
 //                  early_stopping.hpp). What it carries from one epoch to the next besides
 //                  the weights is one FitState, so a run restored from a training checkpoint
@@ -82,6 +85,7 @@ Model<float> build_model(const TrainConfig& config, std::size_t n_inputs, std::s
 struct EpochRecord {
     std::size_t epoch = 0;  // 1-based
     double lr = 0;
+    // train_*: the running metrics of the epoch's steps; val_*: the epoch's final weights.
     double train_loss = 0, train_accuracy = 0;
     double val_loss = 0, val_accuracy = 0;  // accuracies are NaN in a regression run
     // Regression: the metrics in the targets' units, averaged over the targets.

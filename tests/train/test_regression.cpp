@@ -271,3 +271,66 @@ TEST(Regression, BadRegressionDataAndSettingsAreRefusedByName) {
     EXPECT_TRUE(back.data.regression());
     EXPECT_TRUE(back.data.standardize_targets);
 }
+
+TEST(Regression, BatchStatsCountWhatTheStepSawBeforeItsUpdate) {
+    // batch_stats of a step are those of the outputs before the step's update, however the
+    // batch is sharded: computed here from a forward pass of a copy of the weights.
+    ModelSpec spec;
+    spec.n_inputs = 3;
+    spec.hidden = {4};
+    spec.n_classes = 2;
+    spec.seed = 11;
+    Tensor<float> x = Tensor<float>::empty(Shape{9, 3}), y = Tensor<float>::empty(Shape{9, 2});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.9f * float(i));
+    for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] = std::cos(0.4f * float(i));
+    const std::vector<int> labels = {0, 1, 1, 0, 1, 0, 0, 1, 1};
+    for (const std::size_t shards : {1, 3}) {
+        SCOPED_TRACE(shards);
+        for (const bool regression : {false, true}) {
+            ModelSpec s = spec;
+            s.loss = regression ? LossKind::MSE : LossKind::CrossEntropy;
+            Model<float> model(s), before(s);
+            const Tensor<float>& out = before.forward(x);  // (9, 2), the same initial weights
+            OptimizerConfig oc;
+            oc.lr = 0.5;
+            auto opt = make_optimizer<float>(oc, model.parameters());
+            DataParallelStep step(model, *opt, nullptr, shards, ReduceKind::Fixed);
+            if (!regression) {
+                step.step(x, labels);
+                ASSERT_EQ(step.batch_stats().size(), 1u);
+                EXPECT_EQ(step.batch_stats()[0], float(correct_rows(out, labels)));
+                continue;
+            }
+            step.step(x, y);
+            ASSERT_EQ(step.batch_stats().size(), 4u);
+            for (std::size_t t = 0; t < 2; ++t) {
+                double sse = 0, sae = 0;
+                for (std::size_t r = 0; r < 9; ++r) {
+                    const double e = double(out(r, t)) - double(y(r, t));
+                    sse += e * e;
+                    sae += std::fabs(e);
+                }
+                // Float sums of 9 terms against double: a few float roundings (1e-6).
+                EXPECT_NEAR(step.batch_stats()[2 * t], sse, 1e-6 * (1 + sse));
+                EXPECT_NEAR(step.batch_stats()[2 * t + 1], sae, 1e-6 * (1 + sae));
+            }
+        }
+    }
+}
+
+TEST(Regression, EpochTrainingMetricsAreTheRunningOnesOfTheSteps) {
+    // One epoch of one batch: the running loss is that batch's loss, before the update; an
+    // evaluation of the weights after the epoch (what train metrics used to be) differs.
+    TrainConfig c;  // Iris, 105 training rows
+    c.batch_size = 105;
+    c.epochs = 1;
+    PreparedData data = prepare_data(c);
+    Model<float> model = build_model(c, data.train.num_features(), data.num_outputs());
+    Model<float> before = build_model(c, data.train.num_features(), data.num_outputs());
+    const EvalResult initial = before.evaluate(data.train.X, data.train.labels);
+    TrainOutcome out = fit(model, data, c);
+    ASSERT_EQ(out.history.size(), 1u);
+    EXPECT_NEAR(out.history[0].train_loss, initial.loss, 1e-6 * initial.loss);
+    EXPECT_DOUBLE_EQ(out.history[0].train_accuracy, initial.accuracy);
+    EXPECT_NE(out.history[0].train_loss, out.train.loss);
+}
