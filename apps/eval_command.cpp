@@ -77,17 +77,11 @@ Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const
 }
 
 // A regressor's data file: every column a number. The target columns (the model's names, or
-// --label y1,y2 for the same targets under other names) are taken out when present (eval:
-// they must be), then the model's inputs are kept in its order.
+// --label y1,y2 for the same targets under other names) are read for eval, which needs them,
+// and passed over by predict, which does not (an empty or odd target value does not stop a
+// prediction); then the model's inputs are kept in its order.
 Dataset read_for_regressor(const Checkpoint& ck, const std::string& data_path, const DataFlags& f,
-                           bool targets_required) {
-    CsvOptions opts;
-    opts.label_required = false;
-    opts.delimiter = f.delimiter;
-    opts.comment = f.comment;
-    opts.ignore_columns = f.ignore_columns;
-    opts.id_column = f.id_column;
-    Dataset d = read_csv(data_path, opts);
+                           bool for_eval) {
     std::vector<std::string> names = ck.target_names;
     if (!f.label.empty()) {
         DataConfig dc;
@@ -98,20 +92,29 @@ Dataset read_for_regressor(const Checkpoint& ck, const std::string& data_path, c
                                      " columns; the model predicts " +
                                      std::to_string(ck.target_names.size()) + " targets");
     }
-    std::vector<std::string> present;
-    for (const std::string& t : names)
-        if (targets_required ||
-            std::find(d.feature_names.begin(), d.feature_names.end(), t) != d.feature_names.end())
-            present.push_back(t);
-    if (!present.empty()) {
+    CsvOptions opts;
+    opts.label_required = false;
+    opts.delimiter = f.delimiter;
+    opts.comment = f.comment;
+    opts.ignore_columns = f.ignore_columns;
+    opts.id_column = f.id_column;
+    if (!for_eval) opts.ignore_if_present = names;
+    Dataset d = read_csv(data_path, opts);
+    if (for_eval) {
         try {
-            take_target_columns(d, present);
+            take_target_columns(d, names);
         } catch (const std::invalid_argument& e) {
             throw std::runtime_error(e.what());
         }
     }
     select_features(d, ck.feature_names);
     return d;
+}
+
+std::string format_loss(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    return buf;
 }
 
 // Rows with a non-finite value in (N, T): their count, and the first one's index.
@@ -165,6 +168,9 @@ Command add_eval(CLI::App& cmd) {
         const char* arch =
             m.ck.metadata.count("architecture") ? m.ck.metadata.at("architecture").c_str() : "?";
         if (m.ck.task == ModelTask::Regression) {
+            if (!confusion->empty())
+                throw std::runtime_error("--confusion: " + *model +
+                                         " is a regressor; a confusion matrix needs classes");
             m.data = read_for_regressor(m.ck, *data, *flags, true);
             if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
             Tensor<float> targets = m.data.targets.clone();  // (N, T) in the network's units
@@ -174,18 +180,22 @@ Command add_eval(CLI::App& cmd) {
             std::printf("model %s (%s, regression), data %s: %zu examples\n", model->c_str(), arch,
                         data->c_str(), m.data.size());
             if (m.data.size() == 0) return 0;
-            std::cout << "loss " << r.loss << "  " << format_target_metrics(r.metrics.mean)
-                      << (m.ck.target_names.size() > 1 ? " (mean of the targets)" : "") << "\n";
+            std::cout << format_target_metrics(r.metrics.mean)
+                      << (m.ck.target_names.size() > 1 ? " (mean of the targets)" : "")
+                      << (m.ck.target_standardizer.fitted()
+                              ? "  (loss " + format_loss(r.loss) + " on the standardised targets)"
+                              : std::string())
+                      << "\n";
             if (r.metrics.per_target.size() > 1)
                 for (std::size_t t = 0; t < r.metrics.per_target.size(); ++t)
                     std::cout << "  " << m.ck.target_names[t] << ": "
                               << format_target_metrics(r.metrics.per_target[t]) << "\n";
-            if (r.non_finite > 0) {
-                const auto [count, first] =
-                    non_finite_rows(predict_values(m.ck.model, m.data.X, Standardizer()));
+            // Counted in the targets' units: undoing the scaling can overflow too.
+            const auto [count, first] =
+                non_finite_rows(predict_values(m.ck.model, m.data.X, m.ck.target_standardizer));
+            if (count > 0)
                 std::cerr << non_finite_note(count, m.data.size(), first,
                                              weights_finite(m.ck.model));
-            }
             return 0;
         }
         m.data = read_for_model(m.ck, *data, *flags, true);
@@ -248,16 +258,17 @@ Command add_predict(CLI::App& cmd) {
             const bool ids = !rows.ids.empty();
             s << (ids ? csv_field(rows.id_column) : std::string("row"));
             for (const std::string& t : targets) s << "," << csv_field("predicted_" + t);
-            for (const std::string& t : rows.target_names) s << "," << csv_field(t);
             s << "\n";
             for (std::size_t i = 0; i < rows.size(); ++i) {
                 if (ids)
                     s << csv_field(rows.ids[i]);
                 else
                     s << i;
-                for (std::size_t t = 0; t < values.cols(); ++t) s << "," << values(i, t);
-                for (std::size_t t = 0; t < rows.target_names.size(); ++t)
-                    s << "," << rows.targets(i, t);
+                // A value that is not finite is left empty, as a classifier's missing class.
+                for (std::size_t t = 0; t < values.cols(); ++t) {
+                    s << ",";
+                    if (std::isfinite(values(i, t))) s << values(i, t);
+                }
                 s << "\n";
             }
             if (const auto [count, first] = non_finite_rows(values); count > 0)

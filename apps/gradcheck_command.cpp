@@ -29,15 +29,19 @@ Command add_gradcheck(CLI::App& cmd) {
         ->capture_default_str();
     cmd.add_option("--init", f->init, "Weight initialiser, as for train")->capture_default_str();
     cmd.add_option("--inputs", f->inputs, "Input width D of the random batch")
+        ->check(count_check())
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd.add_option("--classes", f->classes, "Classes K")
+        ->check(count_check())
         ->check(CLI::Range(std::size_t(2), std::size_t(1000)))
         ->capture_default_str();
     cmd.add_option("--batch", f->batch, "Rows N of the random batch")
+        ->check(count_check())
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd.add_option("--seed", f->seed, "Seed of the weights, the batch and the labels")
+        ->check(count_check())
         ->capture_default_str();
     cmd.add_option("--tolerance", f->tolerance, "Largest relative error accepted")
         ->capture_default_str();

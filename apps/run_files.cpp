@@ -12,6 +12,16 @@ namespace ffnn::app {
 
 namespace {
 
+// A column name as a CSV field: quoted when it holds a comma, a quote or a space at an end.
+std::string csv_name(const std::string& text) {
+    const bool quote = text.find_first_of(",\"") != std::string::npos ||
+                       (!text.empty() && (text.front() == ' ' || text.back() == ' '));
+    if (!quote) return text;
+    std::string q = "\"";
+    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
 // JSON has no NaN: a metric that does not exist (no validation part) is written as null.
 nlohmann::json number(double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
@@ -19,34 +29,57 @@ nlohmann::json number(double v) {
 
 }  // namespace
 
-std::string metrics_csv(const std::vector<EpochRecord>& history, bool regression) {
-    char buf[512];
-    if (regression) {
-        std::string s =
-            "epoch,lr,train_loss,train_mse,train_rmse,train_mae,train_r2,val_loss,val_mse,"
-            "val_rmse,val_mae,val_r2,seconds\n";
-        for (const EpochRecord& r : history) {
-            const TargetMetrics &t = r.train_metrics, &v = r.val_metrics;
-            std::snprintf(buf, sizeof buf,
-                          "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n",
-                          r.epoch, r.lr, r.train_loss, t.mse, t.rmse, t.mae, t.r2, r.val_loss,
-                          v.mse, v.rmse, v.mae, v.r2, r.seconds);
-            s += buf;
-        }
-        return s;
-    }
-    std::string s = "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
-    for (const EpochRecord& r : history) {
-        std::snprintf(buf, sizeof buf, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.lr,
-                      r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy, r.seconds);
+std::string metrics_csv(const std::vector<EpochRecord>& history,
+                        const std::vector<std::string>& targets) {
+    const bool regression = !targets.empty();
+    // A run without a validation part has no val_ columns (rather than columns of NaN).
+    bool has_val = false;
+    for (const EpochRecord& r : history) has_val = has_val || !std::isnan(r.val_loss);
+    const char* metrics[] = {"_mse", "_rmse", "_mae", "_r2"};
+    std::string s = "epoch,lr";
+    auto header = [&](const char* part) {
+        s += std::string(",") + part + "_loss";
+        if (!regression) s += std::string(",") + part + "_accuracy";
+        if (regression)
+            for (const char* m : metrics) s += std::string(",") + part + m;
+        if (targets.size() > 1)  // and each target's: train_<name>_mse, ...
+            for (const std::string& t : targets)
+                for (const char* m : metrics) s += "," + csv_name(std::string(part) + "_" + t + m);
+    };
+    header("train");
+    if (has_val) header("val");
+    s += ",seconds\n";
+    char buf[64];
+    auto field = [&](double v, const char* format) {
+        std::snprintf(buf, sizeof buf, format, v);
         s += buf;
+    };
+    auto four = [&](const TargetMetrics& m) {
+        for (double v : {m.mse, m.rmse, m.mae, m.r2}) field(v, ",%.9g");
+    };
+    auto part = [&](double loss, double accuracy, const TargetMetrics& m,
+                    const std::vector<TargetMetrics>& per_target) {
+        field(loss, ",%.9g");
+        if (!regression) field(accuracy, ",%.9g");
+        if (regression) four(m);
+        if (targets.size() > 1)
+            for (std::size_t t = 0; t < targets.size(); ++t)
+                four(t < per_target.size() ? per_target[t] : TargetMetrics{});
+    };
+    for (const EpochRecord& r : history) {
+        std::snprintf(buf, sizeof buf, "%zu", r.epoch);
+        s += buf;
+        field(r.lr, ",%.9g");
+        part(r.train_loss, r.train_accuracy, r.train_metrics, r.train_targets);
+        if (has_val) part(r.val_loss, r.val_accuracy, r.val_metrics, r.val_targets);
+        field(r.seconds, ",%.6f\n");
     }
     return s;
 }
 
 void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history,
-                       bool regression) {
-    write_file_atomic(path, metrics_csv(history, regression));
+                       const std::vector<std::string>& targets) {
+    write_file_atomic(path, metrics_csv(history, targets));
 }
 
 namespace {

@@ -9,12 +9,15 @@
 
 namespace ffnn::app {
 
-// One row per epoch: epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds; for
-// regression epoch,lr,train_loss,train_mse,train_rmse,train_mae,train_r2, the same five for
-// val, seconds (the metrics averaged over the targets, in their units).
-std::string metrics_csv(const std::vector<EpochRecord>& history, bool regression = false);
+// One row per epoch: epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds, with
+// no val_ columns when there is no validation part. For regression (targets: the target
+// names) epoch,lr,train_loss,train_mse,train_rmse,train_mae,train_r2, the same five for val,
+// seconds (the means over the targets, in their units), and with several targets each one's
+// four after its part's: train_<name>_mse, ..., val_<name>_r2.
+std::string metrics_csv(const std::vector<EpochRecord>& history,
+                        const std::vector<std::string>& targets = {});
 void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history,
-                       bool regression = false);
+                       const std::vector<std::string>& targets = {});
 
 // The configuration (a valid --config file as it is), the task, the data sizes, the final
 // metrics (train_/val_/test_ loss and accuracy; for regression loss, mse, rmse, mae, r2 and

@@ -326,10 +326,12 @@ Command add_sweep(CLI::App& cmd) {
         ->excludes(hidden);
     cmd.add_option("--seeds", o->seeds,
                    "Seeds per setting (each seed changes the split, the init and the batches)")
+        ->check(count_check())
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd.add_option("--seed-base", o->seed_base,
                    "First seed; the seeds are seed-base .. seed-base + seeds - 1")
+        ->check(count_check())
         ->capture_default_str();
     cmd.add_option("--jobs", o->jobs, "Runs trained at the same time (0: one per core)")
         ->check(CLI::NonNegativeNumber)

@@ -209,11 +209,17 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     cmd.add_option("--gamma", s.gamma, "Decay factor of the step and exponential schedules")
         ->capture_default_str();
     cmd.add_option("--step-size", s.step_size, "Epochs between decays of the step schedule")
+        ->check(count_check())
         ->capture_default_str();
-    cmd.add_option("--batch-size", c.batch_size, "Mini-batch size")->capture_default_str();
-    cmd.add_option("--epochs", c.epochs, "Training epochs")->capture_default_str();
+    cmd.add_option("--batch-size", c.batch_size, "Mini-batch size")
+        ->check(count_check())
+        ->capture_default_str();
+    cmd.add_option("--epochs", c.epochs, "Training epochs")
+        ->check(count_check())
+        ->capture_default_str();
     if (!for_sweep)
         cmd.add_option("--seed", c.seed, "Seed of the split, the initialisation and the shuffling")
+            ->check(count_check())
             ->capture_default_str();
     cmd.add_option("--threads", c.threads, "OpenMP threads (0: every core)")->capture_default_str();
     cmd.add_option("--shards", c.shards,
@@ -221,6 +227,7 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
                    "the sums taken in shard order: the result depends on the shards, never on "
                    "the number of mpirun processes (0: one per " +
                        std::to_string(kRowsPerShard) + " rows of the batch)")
+        ->check(count_check())
         ->capture_default_str();
     add_parsed(cmd, "--reduce",
                "How the ranks of mpirun sum the shard gradients: fixed (a fixed tree, the same "
@@ -252,6 +259,7 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
                });
     cmd.add_option("--patience", es.patience,
                    "Stop after this many epochs without improvement of --monitor (0: never)")
+        ->check(count_check())
         ->capture_default_str();
     cmd.add_option("--min-delta", es.min_delta,
                    "An improvement must beat the best by more than this")
@@ -347,6 +355,9 @@ void stall_in_checkpoint_write(const std::string& path) {
 }
 
 constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+// Every file a run may leave in its directory.
+constexpr const char* kRunFiles[] = {"model.safetensors", "best.safetensors", kCheckpointFile,
+                                     "metrics.csv",       "summary.json",     "confusion.txt"};
 
 std::string checkpoint_path(const std::string& resume) {
     if (std::filesystem::is_directory(resume))
@@ -475,10 +486,12 @@ Command add_train(CLI::App& cmd) {
     cmd.add_option("--log-every", opts->log_every,
                    "Print every N-th epoch (and the first, last and best; 0: every epoch up to "
                    "20 epochs, else about 20 lines)")
+        ->check(count_check())
         ->capture_default_str();
     cmd.add_option("--checkpoint-every", opts->checkpoint_every,
                    "Write the training state to <out>/checkpoint.safetensors every N epochs "
                    "(and after the last; 0: never)")
+        ->check(count_check())
         ->capture_default_str();
     auto* resume = cmd.add_option("--resume", opts->resume,
                                   "Continue the run in this directory from its checkpoint "
@@ -626,6 +639,21 @@ Command add_train(CLI::App& cmd) {
                                : default_run_dir(data.name);
         if (dir.empty()) dir = ".";
         if (lead) std::filesystem::create_directories(dir);
+        // A directory describes one run: a fresh run into a directory an earlier run used
+        // removes that run's files first (a resumed run's files are its own). A model,
+        // checkpoint or best model of the earlier run would otherwise sit beside this run's
+        // summary, and --resume would continue the earlier run.
+        if (lead && !ck) {
+            std::string removed;
+            for (const char* f : kRunFiles) {
+                std::error_code ec;
+                if (std::filesystem::remove(std::filesystem::path(dir) / f, ec))
+                    removed += (removed.empty() ? "" : ", ") + std::string(f);
+            }
+            if (!removed.empty())
+                std::cerr << "ffnn train: removed the files of an earlier run in " << dir << ": "
+                          << removed << "\n";
+        }
         const std::string checkpoint_file = dir + "/" + kCheckpointFile;
         // A run killed while writing its checkpoint left a temporary beside it; resuming, this
         // process is the only writer of the run's files.
@@ -634,10 +662,11 @@ Command add_train(CLI::App& cmd) {
                 std::cout << "removed " << count_of(n, "temporary file", "temporary files")
                           << " of the interrupted checkpoint write\n";
 
-        const std::size_t every = o_run.log_every > 0 ? o_run.log_every
-                                  : o_run.verbose || c.epochs <= kAllEpochLines
-                                      ? 1
-                                      : (c.epochs + kAllEpochLines - 1) / kAllEpochLines;
+        const std::size_t every =
+            o_run.log_every > 0 ? o_run.log_every
+            : o_run.verbose || c.epochs <= kAllEpochLines
+                ? 1
+                : c.epochs / kAllEpochLines + (c.epochs % kAllEpochLines != 0);
         std::size_t last_printed = 0;
         ProgressBar bar;
         FitCallbacks cb;
@@ -653,7 +682,7 @@ Command add_train(CLI::App& cmd) {
                 save_run_checkpoint(
                     checkpoint_file, c, model, data, st, early,
                     {{"created_by", "ffnn train"}, {kRunOptionsKey, run_options_json(o_run)}});
-                write_metrics_csv(dir + "/metrics.csv", st.history, regression);
+                write_metrics_csv(dir + "/metrics.csv", st.history, data.train.target_names);
             }
             bar.clear();
             const bool show = r.epoch == 1 || r.epoch % every == 0 || r.epoch == c.epochs ||
@@ -675,13 +704,13 @@ Command add_train(CLI::App& cmd) {
             print_epoch(early.best(), c.epochs, has_val, regression,
                         c.early_stopping.restores_best() ? "  (best, kept)" : "  (best)");
         if (talk && out.stop_reason == StopReason::EarlyStop) std::cout << out.message << "\n";
-        write_metrics_csv(dir + "/metrics.csv", out.history, regression);
+        write_metrics_csv(dir + "/metrics.csv", out.history, data.train.target_names);
         if (out.diverged) {
             const double wall_so_far =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
             std::cerr << "ffnn train: " << out.message << " Try a smaller --lr (or --clip-norm).\n";
-            // The directory describes this run alone: a model left by an earlier run there
-            // would sit beside a summary that says diverged.
+            // The directory describes this run alone: a model this run saved before (on
+            // resume) would sit beside a summary that says diverged.
             std::error_code ec;
             for (const char* f : {"/model.safetensors", "/best.safetensors"})
                 if (std::filesystem::remove(dir + f, ec))
@@ -698,9 +727,12 @@ Command add_train(CLI::App& cmd) {
             std::printf("%sno test set (--test-split 0): the model is saved untested\n",
                         talk ? "\n" : "");
         else if (regression)
-            std::cout << (talk ? "\n" : "") << "test: loss " << format_fixed(out.test.loss, 4)
-                      << "  " << format_target_metrics(out.test_metrics.mean)
-                      << (data.num_outputs() > 1 ? " (mean of the targets)" : "") << "\n"
+            std::cout << (talk ? "\n" : "")
+                      << "test: " << format_target_metrics(out.test_metrics.mean)
+                      << (data.num_outputs() > 1 ? " (mean of the targets)" : "") << "  (loss "
+                      << format_fixed(out.test.loss, 4)
+                      << (data.target_standardizer.fitted() ? " on the standardised targets)" : ")")
+                      << "\n"
                       << per_target_lines(data.train.target_names, out.test_metrics);
         else
             std::printf("%stest: loss %.4f  accuracy %.4f (%zu of %zu)\n", talk ? "\n" : "",

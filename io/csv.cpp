@@ -262,6 +262,8 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
                                      columns_for_message(header, opt.label_column) + ")");
     }
     for (const std::string& col : opt.ignore_columns) require(col, "ignored");
+    for (const std::string& col : opt.ignore_if_present)
+        if (find(col)) require(col, "ignored");
     if (!opt.id_column.empty()) c.id = require(opt.id_column, "id");
     std::vector<std::size_t> kept;  // header indices that are not excluded
     for (std::size_t i = 0; i < header.size(); ++i)
@@ -457,6 +459,29 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
                                  "have none (add a first line such as x1,x2,...,label)");
     const Columns cols = choose_columns(header, at_header, o);
     const std::size_t d = cols.features.size();
+    // The same when only the label column has a word in it (Iris without its header: "5.1,
+    // 3.5,1.4,0.2,setosa"): feature names that are all numbers, some with a fraction, are
+    // values. Whole numbers alone ("0,1,2,label", as pandas writes an unnamed array) are
+    // names.
+    {
+        std::vector<std::string> names;
+        bool fraction = false;
+        for (std::size_t j : cols.features) {
+            const auto v = parse_float(header[j]);
+            if (!v) {
+                names.clear();
+                break;
+            }
+            fraction = fraction || *v != std::floor(*v);
+            names.push_back(header[j]);
+        }
+        if (!names.empty() && fraction)
+            throw std::runtime_error(
+                at_header +
+                ": the first row looks like data, not a header: its feature columns "
+                "are named by numbers (" +
+                join_names(names) + "); add a first line of column names such as x1,x2,...,label");
+    }
 
     Dataset out;
     std::vector<float> values;

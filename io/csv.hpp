@@ -55,6 +55,8 @@ struct CsvOptions {
     char comment = 0;
     // Columns that are read past: neither features nor the label (each must exist).
     std::vector<std::string> ignore_columns;
+    // The same for columns that may be absent (a regressor's targets, when predicting).
+    std::vector<std::string> ignore_if_present;
     // A column of row identifiers (names, keys): kept in Dataset::ids, not a feature.
     std::string id_column;
     // For prediction with class_names: an empty or unknown label gets kNoLabel instead of an

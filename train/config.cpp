@@ -26,12 +26,12 @@ void DataConfig::validate() const {
     if (regression()) {
         if (csv.empty())
             throw ConfigError("data.task",
-                              "regression needs a CSV file of numeric columns (data); " +
+                              "regression needs a CSV file of numeric columns (--data); " +
                                   to_string(dataset) + " is a classification data set");
         (void)target_columns();
     } else if (label.find(',') != std::string::npos) {
         throw ConfigError("data.label", "several label columns ('" + label +
-                                            "') are regression targets: add task regression");
+                                            "') are regression targets: add --task regression");
     }
 }
 
@@ -72,7 +72,7 @@ Monitor EarlyStoppingConfig::resolved_monitor(bool has_validation) const {
         throw ConfigError("early_stopping.monitor",
                           to_string(monitor) +
                               " needs a validation part, and this run has none (a positive "
-                              "val_split gives one; train_loss needs none)");
+                              "--val-split gives one; train_loss needs none)");
     return monitor;
 }
 
@@ -115,7 +115,7 @@ void TrainConfig::validate() const {
         if (!class_weight.empty() && class_weight != "none")
             throw ConfigError("class_weight",
                               "class weights are for classification; a regression run has no "
-                              "classes (leave class_weight out)");
+                              "classes (leave --class-weight out)");
         if (early_stopping.monitor == Monitor::ValAccuracy)
             throw ConfigError("early_stopping.monitor",
                               "val_accuracy is a classification metric; a regression run "

@@ -87,13 +87,34 @@ class ByteReader {
     std::size_t pos_ = 0;
 };
 
+// An epoch record's numbers (a sweep trains classifiers: the per-target lists of a
+// regression record are not sent).
+void write_record(ByteWriter& w, const EpochRecord& e) {
+    w.put(e.epoch);
+    for (double v : {e.lr, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.seconds})
+        w.put(v);
+    w.put(e.train_metrics);
+    w.put(e.val_metrics);
+}
+
+EpochRecord read_record(ByteReader& in) {
+    EpochRecord e;
+    e.epoch = in.get<std::size_t>();
+    for (double* v :
+         {&e.lr, &e.train_loss, &e.train_accuracy, &e.val_loss, &e.val_accuracy, &e.seconds})
+        *v = in.get<double>();
+    e.train_metrics = in.get<TargetMetrics>();
+    e.val_metrics = in.get<TargetMetrics>();
+    return e;
+}
+
 void write_run(ByteWriter& w, std::size_t index, const SweepRun& r) {
     w.put(index);
     w.put(r.setting);
     w.put(r.seed);
     const TrainOutcome& o = r.outcome;
     w.put(o.history.size());
-    for (const EpochRecord& e : o.history) w.put(e);
+    for (const EpochRecord& e : o.history) write_record(w, e);
     w.put(o.diverged);
     w.put(o.diverged_epoch);
     w.put_string(o.message);
@@ -118,7 +139,7 @@ SweepRun read_run(ByteReader& in, std::size_t& index) {
     r.seed = in.get<std::uint64_t>();
     TrainOutcome& o = r.outcome;
     o.history.resize(in.get<std::size_t>());
-    for (EpochRecord& e : o.history) e = in.get<EpochRecord>();
+    for (EpochRecord& e : o.history) e = read_record(in);
     o.diverged = in.get<bool>();
     o.diverged_epoch = in.get<std::size_t>();
     o.message = in.get_string();

@@ -94,17 +94,19 @@ void check_label_task(const Dataset& all, const std::string& path, const DataCon
             if (example.empty()) example = c;
         }
     }
-    // Nearly one class per example: more than 100 classes, and over a fifth of the rows.
+    // More than 100 classes that are all numbers (a count or a score: 200 values of an
+    // integer target in 5000 rows trained to 4% accuracy as classes), or more than 100 of
+    // any kind and over a fifth as many as rows (nearly one class per example).
     constexpr std::size_t kManyClasses = 100;
     const bool fractions = numeric == K && fractional > 0;
-    const bool one_per_row = K > kManyClasses && K * 5 > N;
-    if (fractions || one_per_row)
+    const bool many = K > kManyClasses && (numeric == K || K * 5 > N);
+    if (fractions || many)
         throw std::runtime_error(
             path + ": " + column + " looks like a continuous target, not classes: " +
             std::to_string(K) + " distinct values in " + std::to_string(N) + " rows" +
             (fractions ? " and non-integer numbers such as " + example : std::string()) +
-            ". Train a regressor on it (task regression), choose the label column of the "
-            "classes (label), or take every value as a class (task classification).");
+            ". Train a regressor on it (--task regression), choose the label column of the "
+            "classes (--label), or take every value as a class (--task classification).");
 }
 
 // Every class must have a training example after the split: a class that lands only in the
@@ -120,7 +122,8 @@ void check_every_class_trains(const Dataset& all, const SplitIndices& s, const s
                 path + ": class '" + all.class_names[k] + "' has " + std::to_string(count[k]) +
                 " example" + (count[k] == 1 ? "" : "s") + " and the split (validation " +
                 format_number(dc.val_split) + ", test " + format_number(dc.test_split) +
-                ") leaves it none for training: give it more examples, or smaller splits");
+                ") leaves it none for training: give it more examples, or smaller --val-split and "
+                "--test-split");
 }
 
 }  // namespace
@@ -391,12 +394,17 @@ TrainOutcome fit(Model<float>& model, const PreparedData& data, const TrainConfi
         RegressionMetrics val_metrics;
         rec.train_loss = running.loss();
         rec.train_accuracy = regression ? std::nan("") : running.accuracy();
-        if (regression) rec.train_metrics = running.regression(train_ss_tot, target_scale).mean;
+        if (regression) {
+            const RegressionMetrics m = running.regression(train_ss_tot, target_scale);
+            rec.train_metrics = m.mean;
+            if (m.per_target.size() > 1) rec.train_targets = m.per_target;
+        }
         if (data.val.size()) {
             EvalResult va = evaluate(data.val, &val_metrics);
             rec.val_loss = va.loss;
             rec.val_accuracy = va.accuracy;
             rec.val_metrics = val_metrics.mean;
+            if (val_metrics.per_target.size() > 1) rec.val_targets = val_metrics.per_target;
         } else {
             const double nan = std::nan("");
             rec.val_metrics = {nan, nan, nan, nan};

@@ -88,8 +88,10 @@ struct EpochRecord {
     // train_*: the running metrics of the epoch's steps; val_*: the epoch's final weights.
     double train_loss = 0, train_accuracy = 0;
     double val_loss = 0, val_accuracy = 0;  // accuracies are NaN in a regression run
-    // Regression: the metrics in the targets' units, averaged over the targets.
+    // Regression: the metrics in the targets' units, averaged over the targets, and each
+    // target's (T; filled when there are several).
     TargetMetrics train_metrics, val_metrics;
+    std::vector<TargetMetrics> train_targets, val_targets;
     double seconds = 0;  // wall time of this epoch's training (not its evaluation)
 };
 

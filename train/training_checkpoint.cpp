@@ -43,6 +43,11 @@ json record_json(const EpochRecord& r, bool regression) {
     if (regression) {
         j["train_metrics"] = metrics_json(r.train_metrics);
         j["val_metrics"] = metrics_json(r.val_metrics);
+        json tt = json::array(), vt = json::array();
+        for (const TargetMetrics& m : r.train_targets) tt.push_back(metrics_json(m));
+        for (const TargetMetrics& m : r.val_targets) vt.push_back(metrics_json(m));
+        j["train_targets"] = tt;
+        j["val_targets"] = vt;
     }
     return j;
 }
@@ -80,6 +85,18 @@ class StateReader {
         return {number(m, "mse", w, true), number(m, "rmse", w, true), number(m, "mae", w, true),
                 number(m, "r2", w, true)};
     }
+    std::vector<TargetMetrics> metrics_list(const json& obj, const std::string& key,
+                                            const std::string& where) const {
+        const json& a = member(obj, key, where);
+        if (!a.is_array()) throw error(where + "." + key, "expected an array");
+        std::vector<TargetMetrics> out;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const std::string w = where + "." + key + "[" + std::to_string(i) + "]";
+            out.push_back({number(a[i], "mse", w, true), number(a[i], "rmse", w, true),
+                           number(a[i], "mae", w, true), number(a[i], "r2", w, true)});
+        }
+        return out;
+    }
     EpochRecord record(const json& r, const std::string& where, bool regression) const {
         EpochRecord e;
         e.epoch = count(r, "epoch", where);
@@ -92,6 +109,8 @@ class StateReader {
         if (regression) {
             e.train_metrics = metrics(r, "train_metrics", where);
             e.val_metrics = metrics(r, "val_metrics", where);
+            e.train_targets = metrics_list(r, "train_targets", where);
+            e.val_targets = metrics_list(r, "val_targets", where);
         }
         return e;
     }

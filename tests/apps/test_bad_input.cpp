@@ -39,7 +39,7 @@ std::string expand(std::string s, const std::string& dir) {
     return s;
 }
 
-// 39 cases: 17 flags (6 of them regression settings), 18 data files, 4 model and prediction
+// 43 cases: 19 flags (6 of them regression settings), 20 data files, 4 model and prediction
 // inputs.
 std::vector<Case> catalogue() {
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
@@ -51,6 +51,12 @@ std::vector<Case> catalogue() {
         wide += std::to_string(r % 2) + "\n";
     }
     const std::string train = "train --epochs 2 --out {dir}/run ";
+    std::string score = "a,y\n";  // 1000 rows of a score 0..199
+    for (int r = 0; r < 1000; ++r)
+        score += std::to_string(r) + "," + std::to_string(r * 7 % 200) + "\n";
+    const std::string nohdr =
+        "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n"
+        "7.0,3.2,4.7,1.4,versicolor\n6.4,3.2,4.5,1.5,versicolor\n";
     std::string reg = "a,b,y\n";  // 30 rows of y = a + b / 10 + 0.25, not integers
     for (int r = 0; r < 30; ++r)
         reg += std::to_string(r % 7) + "," + std::to_string(r) + "," +
@@ -108,13 +114,20 @@ std::vector<Case> catalogue() {
          train + "--ignore-columns a,,b",
          2,
          {"--ignore-columns", "empty column name"}},
+        {"negative epochs", nullptr, "", train + "--epochs -1", 2, {"--epochs", "got '-1'"}},
+        {"negative batch size",
+         nullptr,
+         "",
+         train + "--batch-size -1",
+         2,
+         {"--batch-size", "whole number"}},
         // ---- regression settings: exit 2, the flag named ----
         {"several labels without --task regression",
          nullptr,
          "",
          train + "--data " + iris + " --label sepal_length,petal_width",
          2,
-         {"--label", "regression targets", "task regression"}},
+         {"--label", "regression targets", "--task regression"}},
         {"regression on a named classification data set",
          nullptr,
          "",
@@ -164,7 +177,19 @@ std::vector<Case> catalogue() {
          reg,
          train + "--data {dir}/r.csv",
          1,
-         {"{dir}/r.csv", "looks like a continuous target", "task regression"}},
+         {"{dir}/r.csv", "looks like a continuous target", "--task regression"}},
+        {"an integer score of 200 values taken as classes",
+         "score.csv",
+         score,
+         train + "--data {dir}/score.csv",
+         1,
+         {"{dir}/score.csv", "looks like a continuous target", "200 distinct values"}},
+        {"Iris without its header",
+         "nohdr.csv",
+         nohdr,
+         train + "--data {dir}/nohdr.csv",
+         1,
+         {"{dir}/nohdr.csv:1", "looks like data, not a header", "5.1, 3.5, 1.4, 0.2"}},
         {"missing data file",
          nullptr,
          "",
@@ -287,7 +312,7 @@ std::vector<Case> catalogue() {
 
 TEST_F(BadInput, EveryCaseExitsWithAMessageAndWritesNoModel) {
     const std::vector<Case> cases = catalogue();
-    ASSERT_GE(cases.size(), 39u);
+    ASSERT_GE(cases.size(), 43u);
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const std::string d = dir.string();

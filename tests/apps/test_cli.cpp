@@ -60,9 +60,29 @@ TEST_F(Cli, DivergedRunInAReusedDirectoryLeavesNoStaleModel) {
     ASSERT_TRUE(fs::exists(path("run/model.safetensors")));
     Result r = run("train --lr 100 --out " + path("run"));
     EXPECT_EQ(r.code, 1) << r.output;
-    EXPECT_TRUE(contains(r.output, "removed the model.safetensors of an earlier run")) << r.output;
+    EXPECT_TRUE(contains(r.output, "removed the files of an earlier run")) << r.output;
+    EXPECT_TRUE(contains(r.output, "model.safetensors")) << r.output;
     EXPECT_FALSE(fs::exists(path("run/model.safetensors")));
     EXPECT_TRUE(contains(ffnn_test::read_bytes(path("run/summary.json")), "\"diverged\": true"));
+}
+
+// A fresh run into a directory an earlier run used removes all of that run's files: its best
+// model and checkpoint would otherwise describe another network, and --resume would continue
+// the earlier run.
+TEST_F(Cli, AFreshRunInAReusedDirectoryRemovesTheEarlierRunsFiles) {
+    ASSERT_EQ(run("train --epochs 3 --save-best --checkpoint-every 1 --out " + path("run")).code,
+              0);
+    ASSERT_TRUE(fs::exists(path("run/best.safetensors")));
+    ASSERT_TRUE(fs::exists(path("run/checkpoint.safetensors")));
+    Result r = run("train --epochs 2 --hidden 4 --out " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "removed the files of an earlier run")) << r.output;
+    EXPECT_TRUE(contains(r.output, "best.safetensors, checkpoint.safetensors")) << r.output;
+    EXPECT_FALSE(fs::exists(path("run/best.safetensors")));
+    EXPECT_FALSE(fs::exists(path("run/checkpoint.safetensors")));
+    EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
+    Result resume = run("train --resume " + path("run"));
+    EXPECT_NE(resume.code, 0) << resume.output;
 }
 
 // Without a validation or a test part, no column of NaN and no "0 of 0" accuracy.
@@ -73,6 +93,8 @@ TEST_F(Cli, EmptySplitPartsAreSaidNotPrintedAsNumbers) {
     EXPECT_FALSE(contains(r.output, "val loss")) << r.output;
     EXPECT_FALSE(contains(r.output, "(0 of 0)")) << r.output;
     EXPECT_TRUE(contains(r.output, "no test set")) << r.output;
+    EXPECT_FALSE(contains(ffnn_test::read_bytes(path("run/metrics.csv")), "val_"));
+    EXPECT_FALSE(contains(ffnn_test::read_bytes(path("run/metrics.csv")), "nan"));
 }
 
 // The label column's name is the one the CSV reader found, trimmed: a header "a, b, label"

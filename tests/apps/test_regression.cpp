@@ -63,7 +63,8 @@ TEST_F(Regression, TrainWritesARegressorAndItsMetrics) {
         << r.output;
     EXPECT_TRUE(contains(r.output, "loss mse")) << r.output;
     EXPECT_TRUE(contains(r.output, " rmse ")) << r.output;
-    EXPECT_TRUE(contains(r.output, "test: loss")) << r.output;
+    EXPECT_TRUE(contains(r.output, "test: MSE")) << r.output;
+    EXPECT_TRUE(contains(r.output, "on the standardised targets)")) << r.output;
     EXPECT_FALSE(contains(r.output, "accuracy")) << r.output;
     EXPECT_FALSE(contains(r.output, "confusion")) << r.output;
 
@@ -104,15 +105,17 @@ TEST_F(Regression, EvalReportsTheMetricsOfPredictsValues) {
     ASSERT_EQ(p.code, 0) << p.output;
     const auto rows = csv_rows(ffnn_test::read_bytes(path("p.csv")));
     ASSERT_EQ(rows.size(), 443u);
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"row", "predicted_progression", "progression"}));
-    // R^2 and MAE recomputed here from predict's columns, in double: eval's figures (printed
-    // to 4 and 6 significant digits) must be these.
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"row", "predicted_progression"}));
+    // R^2 and MAE recomputed here from predict's values and the file's targets, in double:
+    // eval's figures (printed to 4 and 6 significant digits) must be these.
+    const auto data = csv_rows(ffnn_test::read_bytes(diabetes));
+    ASSERT_EQ(data.size(), 443u);
     double sum = 0;
-    for (std::size_t i = 1; i < rows.size(); ++i) sum += std::stod(rows[i][2]);
+    for (std::size_t i = 1; i < data.size(); ++i) sum += std::stod(data[i].back());
     const double mean = sum / 442;
     double ss_res = 0, ss_tot = 0, abs_err = 0;
     for (std::size_t i = 1; i < rows.size(); ++i) {
-        const double y = std::stod(rows[i][2]), e = y - std::stod(rows[i][1]);
+        const double y = std::stod(data[i].back()), e = y - std::stod(rows[i][1]);
         ss_res += e * e;
         ss_tot += (y - mean) * (y - mean);
         abs_err += std::fabs(e);
@@ -138,6 +141,27 @@ TEST_F(Regression, EvalReportsTheMetricsOfPredictsValues) {
         run("eval --model " + model + " --data " + path("new.csv") + " --id-column patient");
     EXPECT_EQ(bad.code, 1) << bad.output;
     EXPECT_TRUE(contains(bad.output, "no numeric column 'progression'")) << bad.output;
+    // The target column, when present, is passed over: an empty target does not stop it.
+    write("empty_target.csv",
+          "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6,progression\n"
+          "59,2,32.1,101.0,157,93.2,38.0,4.0,4.8598,87,\n");
+    Result et = run("predict --model " + model + " --data " + path("empty_target.csv"));
+    ASSERT_EQ(et.code, 0) << et.output;
+    EXPECT_EQ(csv_rows(et.output)[1][1], rows[1][1]);
+    // A row whose output overflows gets an empty field and a warning, never "inf".
+    write("huge.csv",
+          "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n"
+          "59,2,3e38,3e38,3e38,3e38,3e38,3e38,3e38,3e38\n");
+    Result h = run("predict --model " + model + " --data " + path("huge.csv"));
+    ASSERT_EQ(h.code, 0) << h.output;
+    EXPECT_TRUE(contains(h.output, "1 of 1 rows gave non-finite outputs")) << h.output;
+    EXPECT_TRUE(contains(h.output, "\n0,\n")) << h.output;
+    EXPECT_FALSE(contains(h.output, ",inf")) << h.output;
+    // A confusion matrix needs classes.
+    Result cm =
+        run("eval --model " + model + " --data " + diabetes + " --confusion " + path("cm.txt"));
+    EXPECT_EQ(cm.code, 1) << cm.output;
+    EXPECT_TRUE(contains(cm.output, "is a regressor")) << cm.output;
     // A column the model does not take is named.
     write("extra.csv",
           "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6,zip\n59,2,32.1,101,157,93.2,38,4,4.8598,"
@@ -178,6 +202,12 @@ TEST_F(Regression, SeveralTargetsGetALineEach) {
     Result p = run("predict --model " + path("run/model.safetensors") + " --data " + diabetes);
     ASSERT_EQ(p.code, 0) << p.output;
     EXPECT_EQ(csv_rows(p.output)[0],
-              (std::vector<std::string>{"row", "predicted_progression", "predicted_bmi",
-                                        "progression", "bmi"}));
+              (std::vector<std::string>{"row", "predicted_progression", "predicted_bmi"}));
+    // metrics.csv: the means, then each target's four, for each part.
+    const auto metrics = csv_rows(ffnn_test::read_bytes(path("run/metrics.csv")));
+    ASSERT_FALSE(metrics.empty());
+    EXPECT_EQ(metrics[0].size(), 2u + 2 * (5 + 8) + 1);
+    EXPECT_EQ(metrics[0][7], "train_progression_mse");
+    EXPECT_EQ(metrics[0][14], "train_bmi_r2");
+    EXPECT_EQ(metrics[0][15], "val_loss");
 }
