@@ -88,9 +88,9 @@ Dataset read_for_regressor(const Checkpoint& ck, const std::string& data_path, c
         dc.label = f.label;
         names = dc.target_columns();
         if (names.size() != ck.target_names.size())
-            throw std::runtime_error("--label names " + std::to_string(names.size()) +
-                                     " columns; the model predicts " +
-                                     std::to_string(ck.target_names.size()) + " targets");
+            throw std::runtime_error(
+                "--label names " + count_of(names.size(), "column", "columns") +
+                "; the model predicts " + count_of(ck.target_names.size(), "target", "targets"));
     }
     CsvOptions opts;
     opts.label_required = false;
@@ -177,8 +177,8 @@ Command add_eval(CLI::App& cmd) {
             if (m.ck.target_standardizer.fitted()) m.ck.target_standardizer.transform(targets);
             const RegressionEval r =
                 evaluate_regression(m.ck.model, m.data.X, targets, m.ck.target_standardizer);
-            std::printf("model %s (%s, regression), data %s: %zu examples\n", model->c_str(), arch,
-                        data->c_str(), m.data.size());
+            std::printf("model %s (%s, regression), data %s: %s\n", model->c_str(), arch,
+                        data->c_str(), count_of(m.data.size(), "example", "examples").c_str());
             if (m.data.size() == 0) return 0;
             std::cout << format_target_metrics(r.metrics.mean)
                       << (m.ck.target_names.size() > 1 ? " (mean of the targets)" : "")
@@ -201,10 +201,8 @@ Command add_eval(CLI::App& cmd) {
         m.data = read_for_model(m.ck, *data, *flags, true);
         if (m.ck.standardizer.fitted()) m.ck.standardizer.transform(m.data.X);
         EvalResult r = m.ck.model.evaluate(m.data.X, m.data.labels);
-        std::printf(
-            "model %s (%s), data %s: %zu examples\n", model->c_str(),
-            m.ck.metadata.count("architecture") ? m.ck.metadata.at("architecture").c_str() : "?",
-            data->c_str(), r.n);
+        std::printf("model %s (%s), data %s: %s\n", model->c_str(), arch, data->c_str(),
+                    count_of(r.n, "example", "examples").c_str());
         std::printf("loss %.4f  accuracy %.4f (%zu of %zu)\n\n", r.loss, r.accuracy, r.correct,
                     r.n);
         ConfusionMatrix cm(m.ck.class_names.size());
@@ -277,7 +275,8 @@ Command add_predict(CLI::App& cmd) {
                 std::cout << s.str();
             } else {
                 write_file_atomic(*out, s.str());
-                std::cerr << "wrote " << rows.size() << " predictions to " << *out << "\n";
+                std::cerr << "wrote " << count_of(rows.size(), "prediction", "predictions")
+                          << " to " << *out << "\n";
             }
             return 0;
         }
@@ -316,7 +315,8 @@ Command add_predict(CLI::App& cmd) {
             std::cout << s.str();
         } else {
             write_file_atomic(*out, s.str());
-            std::cerr << "wrote " << pred.size() << " predictions to " << *out << "\n";
+            std::cerr << "wrote " << count_of(pred.size(), "prediction", "predictions") << " to "
+                      << *out << "\n";
         }
         return 0;
     };

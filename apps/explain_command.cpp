@@ -69,6 +69,11 @@ Command add_explain(CLI::App& cmd) {
     return [config]() -> int {
         TrainConfig& c = *config;
         c.validate();
+        if (c.data.regression())
+            throw ConfigError("data.task",
+                              "ffnn explain traces a classifier's training step (logits, softmax "
+                              "cross-entropy, accuracy); a regressor's step is the same with the "
+                              "mse loss of docs/derivations.md");
         if (c.threads > 0) set_threads(c.threads);
 
         PreparedData data = prepare_data(c);

@@ -51,10 +51,14 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                         "JSON file of flags, for example {\"hidden\": [64, 32], \"lr\": 0.01}; "
                         "flags on the command line win");
     };
-    add("train", "Train a classifier (no flags: the assignment's network on the shipped Iris data)",
+    add("train",
+        "Train a classifier or a regressor (no flags: the assignment's network on the shipped "
+        "Iris data)",
         ffnn::app::add_train);
     add("eval", "Evaluate a saved model on a labelled CSV file", ffnn::app::add_eval);
-    add("predict", "Predict the class and class probabilities of each row of a CSV file",
+    add("predict",
+        "Predict each row of a CSV file: its class and class probabilities, or a regressor's "
+        "values",
         ffnn::app::add_predict);
     add("gradcheck", "Check every gradient of a network against central differences in double",
         ffnn::app::add_gradcheck);

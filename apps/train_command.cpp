@@ -541,7 +541,16 @@ Command add_train(CLI::App& cmd) {
                         if (part->size()) init->standardizer.transform(part->X);
                     data.standardizer = std::move(init->standardizer);
                 }
-                // A regressor's outputs are in its own target units: keep its scaling too.
+                // A regressor's outputs are in its own target units: keep its scaling too, and
+                // a run that would scale them otherwise is an error, not a silent choice.
+                if (data.regression() &&
+                    init->target_standardizer.fitted() != c.data.standardize_targets)
+                    throw ConfigError("config.init_from",
+                                      o_run.init_from + " was trained on " +
+                                          (init->target_standardizer.fitted()
+                                               ? "standardised targets: leave out "
+                                                 "--no-standardize-targets"
+                                               : "raw targets: add --no-standardize-targets"));
                 if (data.regression() && init->target_standardizer.fitted() &&
                     init->target_standardizer.num_features() == data.num_outputs()) {
                     for (Dataset* part : {&data.train, &data.val, &data.test}) {
@@ -568,7 +577,8 @@ Command add_train(CLI::App& cmd) {
         if (talk)
             std::cout << "data: " << data_source << ": " << data.train.size() << " train, "
                       << data.val.size() << " validation, " << data.test.size()
-                      << " test examples; " << data.train.num_features() << " features; "
+                      << " test examples; "
+                      << count_of(data.train.num_features(), "feature", "features") << "; "
                       << label_text
                       << (data.train.delimiter != ','
                               ? "; fields separated by " + delimiter_name(data.train.delimiter)

@@ -137,6 +137,16 @@ std::optional<float> parse_float(std::string_view s) {
     return v;
 }
 
+// Whether a field parse_float refused is a number all the same, one too large for a float
+// (1e39, or beyond double's range): for the message.
+bool beyond_float(std::string_view s) {
+    if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+    double d = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d, std::chars_format::general);
+    return ptr == s.data() + s.size() && !s.empty() &&
+           (ec == std::errc::result_out_of_range || (ec == std::errc() && std::isfinite(d)));
+}
+
 std::optional<std::int64_t> parse_int(std::string_view s) {
     if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
     if (s.empty()) return std::nullopt;
@@ -509,9 +519,11 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
             std::string_view f = fields[cols.features[j]];
             auto v = parse_float(f);
             if (!v)
-                throw std::runtime_error(where + ", column '" + header[cols.features[j]] +
-                                         "': expected a finite number, got '" + std::string(f) +
-                                         "'");
+                throw std::runtime_error(where + ", column '" + header[cols.features[j]] + "': " +
+                                         (beyond_float(f) ? "a number beyond float's range (at "
+                                                            "most 3.4e38 in magnitude), got '"
+                                                          : "expected a finite number, got '") +
+                                         std::string(f) + "'");
             values.push_back(*v);
         }
         if (cols.label) {

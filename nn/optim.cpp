@@ -25,9 +25,13 @@ void OptimizerConfig::validate() const {
         throw ConfigError("optimizer.nesterov",
                           "nesterov needs a positive momentum, got " + format_number(momentum));
     if (kind == OptimizerKind::SGD) {
-        if (beta1 != OptimizerConfig{}.beta1 || beta2 != OptimizerConfig{}.beta2 ||
-            eps != OptimizerConfig{}.eps)
-            throw ConfigError("optimizer.beta1",
+        const OptimizerConfig d{};
+        const char* given = beta1 != d.beta1   ? "beta1"
+                            : beta2 != d.beta2 ? "beta2"
+                            : eps != d.eps     ? "eps"
+                                               : nullptr;
+        if (given)
+            throw ConfigError(std::string("optimizer.") + given,
                               "beta1, beta2 and eps are Adam's; sgd does not use them");
     } else if (momentum != 0 || nesterov) {
         throw ConfigError("optimizer.momentum", "momentum and nesterov are SGD's; " +

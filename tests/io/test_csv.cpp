@@ -186,7 +186,10 @@ TEST(DataCsvErrors, NonNumericOrNonFiniteFeature) {
             continue;
         }
         std::string expected =
-            std::string("data/x.csv:3, column 'petal_width': expected a finite number, got '") +
+            std::string("data/x.csv:3, column 'petal_width': ") +
+            (std::string(bad) == "1e50" ? "a number beyond float's range (at most 3.4e38 in "
+                                          "magnitude), got '"
+                                        : "expected a finite number, got '") +
             bad + "'";
         EXPECT_THROW_CONTAINS(parse_csv(text, "data/x.csv"), std::runtime_error, expected.c_str());
     }
@@ -203,8 +206,13 @@ TEST(DataCsv, UnderflowRoundsOverflowIsAnError) {
     EXPECT_EQ(d.X(1, 1), 2.5e-39f);
     for (const char* big : {"1e39", "-1e39", "1e400"}) {
         const std::string text = std::string("a,label\n") + big + ",x\n";
+        EXPECT_THROW_CONTAINS(parse_csv(text, "t.csv"), std::runtime_error, "beyond float's range",
+                              big);
+    }
+    for (const char* bad : {"inf", "nan", "1e39x", "--1"}) {
+        const std::string text = std::string("a,label\n") + bad + ",x\n";
         EXPECT_THROW_CONTAINS(parse_csv(text, "t.csv"), std::runtime_error,
-                              "expected a finite number");
+                              "expected a finite number", bad);
     }
 }
 
