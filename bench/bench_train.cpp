@@ -7,6 +7,9 @@
 //                                              the time of one step is the figure
 //   explicit/...                               the same steps written as the explicit loop
 //                                              (zero_grad, forward, loss, backward, step)
+//   grid/784-H-H-10/batch:B/threads:T          the scaling grid of issue 12: H = 128, 512,
+//                                              2048 at batch 128, and batch 32 and 1024 at
+//                                              H = 256; T = 1 and 2
 //
 // Each step is model.train_step: zero_grad, forward, softmax cross-entropy, backward and the
 // optimiser update; the explicit rows show that a hand-written loop is as fast. The inputs are a
@@ -14,6 +17,7 @@
 // batch stays in cache.
 #include <benchmark/benchmark.h>
 
+#include <string>
 #include <vector>
 
 #include "ffnn/nn/model.hpp"
@@ -74,6 +78,25 @@ void fashion_mlp_explicit(benchmark::State& state) {
 void iris_mlp_explicit(benchmark::State& state) {
     train_steps(state, 4, {16}, 3, 32, /*explicit_loop=*/true);
 }
+
+// The grid: (H, batch) pairs of 784-H-H-10.
+constexpr std::size_t kGrid[][2] = {{128, 128}, {512, 128}, {2048, 128}, {256, 32}, {256, 1024}};
+
+const int kGridRegistered = [] {
+    for (const auto& [h, batch] : kGrid) {
+        const std::string name = "grid/784-" + std::to_string(h) + "-" + std::to_string(h) +
+                                 "-10/batch:" + std::to_string(batch);
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [h = h, batch = batch](benchmark::State& state) {
+                                         train_steps(state, 784, {h, h}, 10, batch);
+                                     })
+            ->ArgName("threads")
+            ->Arg(1)
+            ->Arg(2)
+            ->UseRealTime();
+    }
+    return 0;
+}();
 
 }  // namespace
 

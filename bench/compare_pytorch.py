@@ -69,13 +69,17 @@ def main():
     cases = [([784, 256, 128, 10], 128, 1.0)]
     if threads == 1:
         cases.append(([4, 16, 3], 32, 0.5))
-    for sizes, batch, seconds in cases:
+    # The scaling grid of bench_train: 784-H-H-10.
+    for h, batch in [(128, 128), (512, 128), (2048, 128), (256, 32), (256, 1024)]:
+        cases.append(([784, h, h, 10], batch, 1.0, "grid/"))
+    for sizes, batch, seconds, *prefix in cases:
         rates = measure(sizes, batch, seconds, reps)
         med = statistics.median(rates)
-        name = "train/" + "-".join(map(str, sizes)) + f"/batch:{batch}"
+        name = (prefix[0] if prefix else "train/") + "-".join(map(str, sizes)) + f"/batch:{batch}"
         print(json.dumps({"name": name, "threads": threads, "samples_per_second": med,
                           "step_us": batch / med * 1e6, "repetitions": rates,
                           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+                          "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
                           "torch": torch.__version__}), flush=True)
 
 

@@ -10,8 +10,12 @@
 #
 # PyTorch is given its best chance: Debian's build does its matrix products in OpenBLAS, and
 # OpenBLAS 0.3.21 may not recognise a recent CPU and fall back to old SSE kernels. So each
-# thread count is run with OpenBLAS's own choice and with its Haswell (AVX2) and SkylakeX
-# (AVX-512) kernels forced through OPENBLAS_CORETYPE, and the fastest is the one compared.
+# thread count is run with OpenBLAS's own choice and with each kernel family this CPU can run
+# forced through OPENBLAS_CORETYPE (Haswell for AVX2, Zen on AMD, SkylakeX with AVX-512), and
+# the fastest is the one compared. OPENBLAS_NUM_THREADS is set with OMP_NUM_THREADS (and
+# torch.set_num_threads): without it OpenBLAS starts a thread per core under PyTorch's own
+# and a 2-thread figure is oversubscribed. OPENBLAS_L2_SIZE is unset (OpenBLAS reads the
+# cache itself).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
@@ -21,10 +25,15 @@ trap 'rm -rf "$out"' EXIT
 
 "$build/bench/bench_train" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_format=json > "$out/ffnn.json"
+cores=(Haswell)
+grep -q AuthenticAMD /proc/cpuinfo && cores+=(Zen)
+grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
 for t in 1 2; do
-  OMP_NUM_THREADS=$t /usr/bin/python3 "$here/compare_pytorch.py" "$t" "$reps" >> "$out/torch.jsonl"
-  for core in Haswell SkylakeX; do
-    OPENBLAS_CORETYPE=$core OMP_NUM_THREADS=$t /usr/bin/python3 "$here/compare_pytorch.py" "$t" "$reps" >> "$out/torch.jsonl"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+    /usr/bin/python3 "$here/compare_pytorch.py" "$t" "$reps" >> "$out/torch.jsonl"
+  for core in "${cores[@]}"; do
+    env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$core OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+      /usr/bin/python3 "$here/compare_pytorch.py" "$t" "$reps" >> "$out/torch.jsonl"
   done
 done
 
