@@ -13,6 +13,7 @@
 // rank has finished training.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -747,6 +748,22 @@ Command add_train(CLI::App& cmd) {
         else
             std::printf("%stest: loss %.4f  accuracy %.4f (%zu of %zu)\n", talk ? "\n" : "",
                         out.test.loss, out.test.accuracy, out.test.correct, out.test.n);
+        // An accuracy no better than always answering the most frequent class: the model has
+        // learned nothing the labels' frequencies do not say (a wrong --label, for example).
+        if (!regression && data.test.size() > 0) {
+            std::vector<std::size_t> count(data.test.num_classes(), 0);
+            for (int y : data.test.labels) ++count[static_cast<std::size_t>(y)];
+            const std::size_t top = static_cast<std::size_t>(
+                std::max_element(count.begin(), count.end()) - count.begin());
+            const double majority = double(count[top]) / double(data.test.size());
+            if (out.test.accuracy <= majority)
+                std::fprintf(stderr,
+                             "ffnn train: warning: test accuracy %.4f is no better than answering "
+                             "the most frequent class, '%s', for every example (%.4f): is --label "
+                             "'%s' the column you meant?\n",
+                             out.test.accuracy, data.test.class_names[top].c_str(), majority,
+                             data.label_column.c_str());
+        }
         // The matrix file is written whatever the verbosity: the run directory is the same.
         bool wrote_confusion = false;
         if (data.test.size() && !regression) {

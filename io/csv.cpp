@@ -298,6 +298,10 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
                     if (d != opt.delimiter && header[0].find(d) != std::string::npos)
                         hint = " (the one column's name holds " + delimiter_name(d) +
                                ": is that the delimiter? --delimiter " + delimiter_name(d) + ")";
+            if (header.size() == 1 && opt.comment == 0 && !header[0].empty() &&
+                (header[0][0] == '#' || header[0][0] == '%'))
+                hint += " (the line starts with '" + std::string(1, header[0][0]) +
+                        "': is it a comment? --comment '" + std::string(1, header[0][0]) + "')";
             throw std::runtime_error(where +
                                      "expected at least 2 columns (features and a label), got " +
                                      std::to_string(kept.size()) + hint);

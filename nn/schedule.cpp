@@ -12,7 +12,10 @@ namespace ffnn {
 
 void ScheduleConfig::validate() const {
     const char* s = "schedule";
-    require_config(step_size > 0, s, "step_size", "a positive number of steps", double(step_size));
+    // step_size counts epochs, and only the step schedule uses it.
+    if (kind == ScheduleKind::Step)
+        require_config(step_size > 0, s, "step_size", "a positive number of epochs",
+                       double(step_size));
     require_config(gamma > 0 && std::isfinite(gamma), s, "gamma", "positive and finite", gamma);
     require_config(min_lr >= 0 && std::isfinite(min_lr), s, "min_lr", "non-negative and finite",
                    min_lr);

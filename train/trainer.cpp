@@ -213,6 +213,19 @@ PreparedData prepare_data(const TrainConfig& config) {
                                    ": its metrics mean little");
     };
     part_warning(out.val, dc.val_split, "validation");
+    // A class with too few examples for every part trains (check_every_class_trains) but goes
+    // untested: say which.
+    if (!out.regression() && out.test.size() > 0) {
+        std::vector<std::size_t> in_test(out.train.num_classes(), 0);
+        for (int y : out.test.labels) ++in_test[static_cast<std::size_t>(y)];
+        std::string missing;
+        for (std::size_t k = 0; k < in_test.size(); ++k)
+            if (in_test[k] == 0)
+                missing += (missing.empty() ? "'" : ", '") + out.train.class_names[k] + "'";
+        if (!missing.empty())
+            out.warnings.push_back("no test example of the classes " + missing +
+                                   ": the test metrics say nothing about them");
+    }
     const bool own_test_set = dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist;
     if (!own_test_set) part_warning(out.test, dc.test_split, "test");
     out.class_weights = class_weights(config.class_weight, out.train);

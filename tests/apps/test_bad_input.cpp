@@ -39,7 +39,7 @@ std::string expand(std::string s, const std::string& dir) {
     return s;
 }
 
-// 45 cases: 21 flags (7 of them regression settings), 20 data files, 4 model and prediction
+// 46 cases: 21 flags (7 of them regression settings), 21 data files, 4 model and prediction
 // inputs.
 std::vector<Case> catalogue() {
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
@@ -184,6 +184,12 @@ std::vector<Case> catalogue() {
          train + "--data {dir}/r.csv --task regression --label price",
          1,
          {"{dir}/r.csv", "no numeric column 'price'", "a, b, y"}},
+        {"a comment line without --comment",
+         "c.csv",
+         "# exported 2026-12-01\na,b,label\n1,2,x\n",
+         train + "--data {dir}/c.csv",
+         1,
+         {"{dir}/c.csv:1", "is it a comment? --comment '#'"}},
         {"a continuous label trained as classes by default",
          "r.csv",
          reg,
@@ -324,7 +330,7 @@ std::vector<Case> catalogue() {
 
 TEST_F(BadInput, EveryCaseExitsWithAMessageAndWritesNoModel) {
     const std::vector<Case> cases = catalogue();
-    ASSERT_GE(cases.size(), 45u);
+    ASSERT_GE(cases.size(), 46u);
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const std::string d = dir.string();

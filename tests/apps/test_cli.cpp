@@ -85,6 +85,27 @@ TEST_F(Cli, AFreshRunInAReusedDirectoryRemovesTheEarlierRunsFiles) {
     EXPECT_NE(resume.code, 0) << resume.output;
 }
 
+// Digits trained on its last pixel as the label (17 "classes", mostly 0) reaches 0.94, the
+// rate of always answering 0: the trainer says so, and names the classes the test part lacks.
+TEST_F(Cli, AnAccuracyNoBetterThanTheMajorityClassIsWarnedAbout) {
+    const std::string digits = std::string(FFNN_SOURCE_DIR) + "/data/digits.csv";
+    Result r = run("train --data " + digits + " --label p63 --epochs 3 --out " + path("run"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "is no better than answering the most frequent class, '0'"))
+        << r.output;
+    EXPECT_TRUE(contains(r.output, "is --label 'p63' the column you meant?")) << r.output;
+    EXPECT_TRUE(contains(r.output, "no test example of the classes")) << r.output;
+    Result ok = run("train --epochs 3 --out " + path("iris"));
+    ASSERT_EQ(ok.code, 0) << ok.output;
+    EXPECT_FALSE(contains(ok.output, "most frequent class")) << ok.output;
+    // --step-size counts epochs of the step schedule only.
+    EXPECT_EQ(run("train --epochs 1 --step-size 0 --out " + path("c")).code, 0);
+    Result step = run("train --epochs 1 --schedule step --step-size 0 --out " + path("s"));
+    EXPECT_EQ(step.code, 2) << step.output;
+    EXPECT_TRUE(contains(step.output, "--step-size: step_size must be a positive number of epochs"))
+        << step.output;
+}
+
 // Without a validation or a test part, no column of NaN and no "0 of 0" accuracy.
 TEST_F(Cli, EmptySplitPartsAreSaidNotPrintedAsNumbers) {
     Result r = run("train --epochs 3 --val-split 0 --test-split 0 --out " + path("run"));
