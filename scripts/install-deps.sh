@@ -27,7 +27,7 @@ for arg in "$@"; do
     --fashion-mnist) wanted+=("${fashion[@]}") ;;
     --dev) wanted+=("${dev[@]}") ;;
     --all) wanted+=("${bench[@]}" "${fashion[@]}" "${dev[@]}") ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (expected --bench, --fashion-mnist, --dev, --all)" >&2; exit 2 ;;
   esac
 done
