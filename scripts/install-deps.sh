@@ -2,7 +2,8 @@
 # Installs, from Debian's packages, whatever ffnn needs that this machine does not have yet.
 #
 #   scripts/install-deps.sh                  build, tests, trainer and report, Open MPI (mpirun)
-#   scripts/install-deps.sh --bench          + OpenBLAS, PyTorch and scikit-learn, for the
+#   scripts/install-deps.sh --bench          + OpenBLAS, PyTorch (Python and libtorch-dev, its
+#                                              C++ frontend) and scikit-learn, for the
 #                                              comparisons
 #   scripts/install-deps.sh --fashion-mnist  + the Fashion-MNIST data set
 #   scripts/install-deps.sh --dev            + clang 14 with libFuzzer and the sanitizer
@@ -15,7 +16,7 @@ set -euo pipefail
 
 base=(g++ cmake make pkg-config libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
       zlib1g-dev gnuplot-nox python3 python3-numpy openmpi-bin libopenmpi-dev)
-bench=(libopenblas-dev python3-torch python3-sklearn)
+bench=(libopenblas-dev python3-torch libtorch-dev python3-sklearn)
 fashion=(dataset-fashion-mnist)
 dev=(clang clang-format clang-tidy libclang-rt-14-dev)
 
