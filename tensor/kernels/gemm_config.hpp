@@ -183,13 +183,16 @@ constexpr std::size_t kParallelWork = std::size_t(1) << 17;
 constexpr std::size_t parallel_work(GemmKernel kernel) {
     return kernel == GemmKernel::Avx512 ? 5 * (std::size_t(1) << 15) : kParallelWork;
 }
-// kSmallWork: below it packing costs more than it saves, and such products (the Iris
-// network's 32x16x4 is 2048) run unpacked (small_avx2 in gemm_avx2.cpp) on the calling thread
-// when op(B) = B and the CPU has AVX2 (the avx2 and avx512 kernels both use it). Measured on
-// one thread, fp32, unpacked vs packed: 0.2 vs 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4
-// vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16, 9 vs 13 at 64^3 (2^18). The unpacked loop
-// re-reads B once per 4 rows of C, so it is kept to products whose B is small enough to stay
-// in L1/L2.
+// Unpacked products (op(B) = B only; small_avx2, small_avx512): C is computed straight from
+// A and B, R rows of C at a time, with no packing. B is read once per R rows of C, so the
+// unpacked path is kept to products whose B stays in cache. use_unpacked is the rule; it
+// depends on the shape, the kernel and the cache sizes only, never on the thread count, so
+// the bits of C do not depend on the thread count either.
+//
+// kSmallWork: below it packing always costs more than it saves (the Iris network's 32x16x4
+// is 2048 multiply-adds), for every kernel that has an unpacked loop. Measured with the
+// 4-row AVX2 loop on the development machine, one thread, fp32, unpacked vs packed: 0.2 vs
+// 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16.
 constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // AVX-512 (small_avx512: 8 rows of C x 2 zmm, 16 accumulators) runs unpacked far longer,
 // for op(A) = A whenever B (K x N) fits in half the L2 (it is read once per 8 rows of C and
@@ -199,14 +202,43 @@ constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
 // (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
 constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
-// Rows of C per call of the unpacked kernel's widest block (threads split C on multiples).
-constexpr std::size_t kUnpackedRows = 8;
+// AVX2 (small_avx2: 6 rows of C x 2 ymm, 12 accumulators) has half the vector width and
+// half the registers, so the packed 6x16 kernel catches up sooner: the unpacked loop wins
+// while B fits in the L1d (any M), or while C has fewer than kUnpackedMaxRowsAvx2 rows (B
+// read from L2 at most 11 times) and B fits in half the L2; op(A) = A^T follows the same
+// rule. Measured on the Xeon model 167 (L1d 48 KiB, L2 2 MiB) with the avx2 kernel forced
+// (FFNN_KERNEL=avx2 bench_matmul, ffnn-avx2 against ffnn-avx2-packed, as an AMD Zen 3 runs
+// it), fp32, medians of 5, GFLOP/s unpacked vs packed on 1 thread (2 threads), load average
+// 1.5 (bench/RESULTS.md, "Unpacked AVX2 products", has the command and every shape):
+//   B in L1:          64^3 117 vs 95 (163 vs 129), 32x64x64 110 vs 82, 128x10x128 68 vs 52
+//                     (93 vs 73), 512x32x256 118 vs 94, 1024x10x128 70 vs 57; A^T 64x64x32
+//                     113 vs 95, 128x10x128 67 vs 57, 784x128x32 109 vs 111 (211 vs 177)
+//   M < 64, B in L2:  32x256x784 109 vs 95 (196 vs 174), 48x256x784 115 vs 112 (227 vs 213),
+//                     32x256x256 105 vs 87; A^T 32x256x784 105 vs 96 (197 vs 174)
+// With every product with B in half the L2 forced unpacked (an earlier build of the same
+// session, 13:23-13:25 UTC), the packed path won the rest: 128^3 107 vs 111, 128x256x784 110
+// vs 113, 256^3 115 vs 118, 512^3 110 vs 119 (198 vs 231), A^T 256x128x128 109 vs 114,
+// 784x256x128 104 vs 122; and M = 64 with B in the L2 won on 1 thread but lost on 2
+// (64x256x784 113 vs 112, 140 vs 126 us per call on 2 threads; 64x256x256 1.07 and 0.92
+// times the packed path), so the row limit is 64. On a Zen 3 (L1d 32 KiB, L2 512 KiB) the
+// same rule takes fewer products unpacked; not measured there.
+constexpr std::size_t kUnpackedMaxRowsAvx2 = 64;
+// Whether gemm runs op(A) (M, K) B (K, N) unpacked with this kernel, on a CPU whose L1d and
+// L2 per core hold l1_bytes and l2_bytes. The portable kernel has no unpacked loop.
 constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
-                            std::size_t K, std::size_t elem_bytes, std::size_t l2_bytes) {
-    const std::size_t work = M * N * K;
-    if (kernel != GemmKernel::Avx512) return work < kSmallWork;
-    if (trans_a) return work < kUnpackedTransAWork;
-    return work < kSmallWork || K * N * elem_bytes <= l2_bytes / 2;
+                            std::size_t K, std::size_t elem_bytes, std::size_t l1_bytes,
+                            std::size_t l2_bytes) {
+    const std::size_t work = M * N * K, b_bytes = K * N * elem_bytes;
+    if (work < kSmallWork) return kernel != GemmKernel::Portable;
+    switch (kernel) {
+        case GemmKernel::Portable:
+            return false;
+        case GemmKernel::Avx2:
+            return b_bytes <= l1_bytes || (M < kUnpackedMaxRowsAvx2 && b_bytes <= l2_bytes / 2);
+        case GemmKernel::Avx512:
+            return trans_a ? work < kUnpackedTransAWork : b_bytes <= l2_bytes / 2;
+    }
+    return false;
 }
 
 // Micro-kernel contract, for one MR x NR tile of C:
@@ -218,8 +250,8 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
 template <class T>
 using MicroKernel = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, T alpha,
                              T beta);
-// Unpacked product for tiny shapes with op(B) = B: C (M, N) = alpha op(A) B + beta C,
-// beta == 0 overwriting C. Used by gemm below kSmallWork.
+// Unpacked product with op(B) = B: C (M, N) = alpha op(A) B + beta C, beta == 0 overwriting C
+// (NaN in C ignored). Used by gemm where use_unpacked says so.
 template <class T>
 using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
