@@ -168,20 +168,25 @@ static_assert(kc_for_l1(48 * 1024, 32, 4) == 256 && kc_for_l1(32 * 1024, 8, 8) =
 // parallel_work(kernel): below it the product runs on one thread. Entering and leaving a
 // parallel region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join,
 // 2 threads), so threading breaks even around 2 * 1.3 us * (multiply-adds per second of one
-// core): the faster the kernel, the more work a product needs before two threads pay.
-//   portable, avx2: 2^17 (kParallelWork). Measured on the AVX2-only development machine
-//     before (fp32): 64^3 = 2^18 went from 10.0 to 6.9 us, (128,10,128) = 1.25 * 2^17 from
-//     18.9 to 13.0 us. On the Xeon with AVX-512 (2026-12-01, every product threaded, medians
-//     of 5, 1 vs 2 threads): avx2 (32,64,64) = 2^17 3.04 vs 2.55 us, X^T dZ (64,64,32) 2.74
-//     vs 2.47; portable 4.48 vs 3.26 at (32,64,64): 2 threads win from 2^17 for both.
-//   avx512: 5 * 2^15 = 163,840. Same session: (32,64,64) = 2^17 took 2.54 us on 1 thread and
-//     2.77 on 2, X^T dZ (64,64,32) = 2^17 1.87 vs 2.37, while (128,10,128) = 5 * 2^15 took
-//     6.54 vs 4.66 and 64^3 = 2^18 4.01 vs 3.69: the break-even lies between 2^17 and
-//     5 * 2^15, and the digits network's products (batch 32, 64 hidden: all <= 2^17) stay on
-//     one thread. fp64 uses the same values (not measured separately).
-constexpr std::size_t kParallelWork = std::size_t(1) << 17;
-constexpr std::size_t parallel_work(GemmKernel kernel) {
-    return kernel == GemmKernel::Avx512 ? 5 * (std::size_t(1) << 15) : kParallelWork;
+// core) in a loop of the same product. In training it costs more: the operands were written
+// by the previous step on one core (the weights by the update, the activations by the layer
+// before), and the second thread first pulls its share into its own L1/L2. So the value is
+// set from training steps, not from bench_matmul's loop, and is the same for every kernel:
+//   5 * 2^15 = 163,840 (kParallelWork). Measured on the Xeon model 167 (2026-12-01, medians of
+//     5, us per training step, 1 vs 2 threads, bench_train train/64-64-10/batch:32, the
+//     digits network whose products are all <= 2^17): with 2^17 as the threshold of avx2 and
+//     portable (threading its (32,64,64) forward and (64,64,32) weight-gradient products),
+//     avx2 10.4 vs 22.9, portable 17.0 vs 27.2; with 5 * 2^15, 10.3 vs 10.4 and 17.0 vs 17.0
+//     (avx512, which had it already: 8.2 vs 8.2). Thresholds of 2^18 and 2^20 changed nothing
+//     for avx2 on 784-256-128-10 at batch 128 (1.33-1.35 ms on 1 thread, 0.84-0.85 on 2) or
+//     784-256-256-10 at batch 32. In bench_matmul's loop, where A and B stay in both cores'
+//     caches, the 2^17 products did gain from threads (avx2 (32,64,64) 2.39 vs 2.02 us), and
+//     for avx512 they lost already there ((32,64,64) 2.54 vs 2.77, X^T dZ (64,64,32) 1.87 vs
+//     2.37); (128,10,128) = 5 * 2^15 gains on every kernel (avx2 4.8 vs 3.5 us, avx512 6.54
+//     vs 4.66 packed). fp64 uses the same value (not measured separately).
+constexpr std::size_t kParallelWork = 5 * (std::size_t(1) << 15);
+constexpr std::size_t parallel_work(GemmKernel) {
+    return kParallelWork;
 }
 // Unpacked products (op(B) = B only; small_avx2, small_avx512): C is computed straight from
 // A and B, R rows of C at a time, with no packing. B is read once per R rows of C, so the
