@@ -610,20 +610,42 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
             cfg.small(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             return;
         }
-        // Rows of C in one contiguous range per thread, as equal as the row count allows.
-        // The unpacked loops compute each row of C with the same operations in the same order
-        // whichever row block (8, 6, 4, 2 or 1 rows) it falls in, so the bits do not depend on
-        // the split. Equal ranges rather than multiples of the row block: 32 rows on 2 threads
-        // as 18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
-        // 2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
+        // One contiguous range of C per thread: of columns when C is wider than tall (B, read
+        // whole by a row range, is then the larger operand: the weights of a layer against a
+        // batch of 32 rows), else of rows. In training the weights come from the update on
+        // the other core's cache half the time, so each thread reading only its columns of B
+        // matters more there than in bench_matmul's loop (Xeon model 167, bench_train, 2
+        // threads, us per step, rows against columns: 784-256-256-10 at batch 32 avx512 438
+        // vs 349 (1 thread 378-385), avx2 534 vs 403; 784-256-128-10 at batch 128 avx512 754
+        // vs 642; bench_matmul's shapes 0.98-1.06 times as fast by columns). The unpacked loops
+        // compute each row of C with the same operations in the same order whichever row block (8,
+        // 6, 4, 2 or 1 rows) it falls in, and each column chunk (2 vectors) the same way wherever
+        // its range starts, as long as ranges start on a chunk; so the bits do not depend on the
+        // split.
+        //  - columns: ranges of whole chunks, the last thread's range ending with the masked
+        //    tail, as the single-thread call has it;
+        //  - rows: equal ranges rather than multiples of the row block: 32 rows on 2 threads as
+        //    18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
+        //    2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
+        const std::size_t cw = unpacked_chunk_bytes(cfg.kernel) / sizeof(T);
+        const std::size_t chunks = ceil_div(N, cw);
+        const bool by_columns = N > M && chunks >= std::size_t(nt);
 #pragma omp parallel num_threads(nt)
         {
             const std::size_t t = std::size_t(omp_get_thread_num());
             const std::size_t n = std::size_t(omp_get_num_threads());
-            const std::size_t m0 = M * t / n, m1 = M * (t + 1) / n;
-            if (m1 > m0)
-                cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B, ldb,
-                          beta, C + m0 * ldc, ldc);
+            if (by_columns) {
+                const std::size_t j0 = std::min(N, chunks * t / n * cw);
+                const std::size_t j1 = std::min(N, chunks * (t + 1) / n * cw);
+                if (j1 > j0)
+                    cfg.small(trans_a, M, j1 - j0, K, alpha, A, lda, B + j0, ldb, beta, C + j0,
+                              ldc);
+            } else {
+                const std::size_t m0 = M * t / n, m1 = M * (t + 1) / n;
+                if (m1 > m0)
+                    cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B,
+                              ldb, beta, C + m0 * ldc, ldc);
+            }
         }
         return;
     }

@@ -228,6 +228,11 @@ constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
 // times the packed path), so the row limit is 64. On a Zen 3 (L1d 32 KiB, L2 512 KiB) the
 // same rule takes fewer products unpacked; not measured there.
 constexpr std::size_t kUnpackedMaxRowsAvx2 = 64;
+// Columns of C per chunk of the unpacked loops, in bytes: 2 ymm (small_avx2) or 2 zmm
+// (small_avx512). A thread's range of columns starts on a chunk (matmul.cpp, gemm).
+constexpr std::size_t unpacked_chunk_bytes(GemmKernel kernel) {
+    return kernel == GemmKernel::Avx512 ? 128 : 64;
+}
 // Whether gemm runs op(A) (M, K) B (K, N) unpacked with this kernel, on a CPU whose L1d and
 // L2 per core hold l1_bytes and l2_bytes. The portable kernel has no unpacked loop.
 constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,

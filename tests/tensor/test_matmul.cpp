@@ -304,8 +304,10 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     // Split by columns, by columns with few rows, by rows (narrow C), and a narrow C computed
     // as C^T (split by the columns of C^T).
     // {1001, 40, 300} is taken unpacked by AVX-512, and by AVX2 when B (47 KiB) fits in the
-    // L1d (48 KiB here), and split by rows (500 + 501, not on a row block of the loop). Each
-    // shape runs on the default paths and on the packed path alone.
+    // L1d (48 KiB here), and split by rows (500 + 501, not on a row block of the loop);
+    // {60, 300, 290}, wider than tall, is taken unpacked by both and split by columns (whole
+    // column chunks, the masked tail in the last range). Each shape runs on the default paths
+    // and on the packed path alone.
     const Case shapes[] = {
         {300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}, {1001, 40, 300}};
     for (bool unpacked : {true, false})
