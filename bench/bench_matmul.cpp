@@ -7,6 +7,9 @@
 // Names read implementation/operation/MxNxK/threads:T, e.g.
 // ffnn-avx512/sgemm/1024x1024x1024/threads:2. ffnn runs once per micro-kernel this CPU
 // supports (ffnn-portable, ffnn-avx2, ffnn-avx512); with FFNN_KERNEL set, only that one.
+// Products with op(B) = B up to 2^27 multiply-adds also run as ffnn-K-packed, with the
+// unpacked path switched off (set_gemm_unpacked_path(false)): the packed path the rule
+// use_unpacked (tensor/kernels/gemm_config.hpp) is measured against.
 // The context printed at the start names the kernel ffnn picks by default, the caches it
 // saw, and the kernel OpenBLAS runs (openblas_get_corename; OPENBLAS_CORETYPE changes it).
 // The operation says the transposes: sgemm is C = A B, sgemm_tn is C = A^T B (the weight
@@ -15,7 +18,9 @@
 //
 // Shapes: squares 64 .. 2048 (the naive loop up to 1024 only, one iteration per run at 512
 // and above), the MNIST network's forward products (batch 128: 784 -> 256 -> 128 -> 10), its
-// backward products, the Iris network's 32x16x4, and fp64 squares 256 and 1024.
+// backward products, the Iris network's 32x16x4, small training shapes (batch 32, the
+// digits network), shapes around the unpacked rule's boundaries, and fp64 squares 256 and
+// 1024.
 //
 // Typical use (medians of 5 runs):
 //   bench_matmul --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -87,8 +92,8 @@ void blas_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
 
 // One product C (M, N) = op(A) op(B), timed in a loop.
 template <class T>
-void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, Trans ta, Trans tb,
-              std::size_t M, std::size_t N, std::size_t K, int threads) {
+void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, bool packed, Trans ta,
+              Trans tb, std::size_t M, std::size_t N, std::size_t K, int threads) {
     ffnn::Rng rng(1);
     const ffnn::Shape a_shape = ta == Trans::No ? ffnn::Shape{M, K} : ffnn::Shape{K, M};
     const ffnn::Shape b_shape = tb == Trans::No ? ffnn::Shape{K, N} : ffnn::Shape{N, K};
@@ -98,6 +103,7 @@ void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, Trans ta, T
     const std::size_t lda = a_shape[1], ldb = b_shape[1];
     set_all_threads(threads);
     if (impl == Impl::Ffnn) ffnn::set_gemm_kernel(kernel);
+    ffnn::set_gemm_unpacked_path(!packed);
     for (auto _ : state) {
         switch (impl) {
             case Impl::Naive:
@@ -117,6 +123,7 @@ void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, Trans ta, T
         benchmark::DoNotOptimize(C.data());
         benchmark::ClobberMemory();
     }
+    ffnn::set_gemm_unpacked_path(true);
     state.counters["GFLOP/s"] = benchmark::Counter(
         2.0 * double(M) * double(N) * double(K) * double(state.iterations()) * 1e-9,
         benchmark::Counter::kIsRate);
@@ -124,17 +131,18 @@ void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, Trans ta, T
 
 template <class T>
 void add_gemm(Impl impl, GemmKernel kernel, Trans ta, Trans tb, std::size_t M, std::size_t N,
-              std::size_t K, int threads) {
+              std::size_t K, int threads, bool packed = false) {
     std::string op = sizeof(T) == 4 ? "sgemm" : "dgemm";
     if (ta == Trans::Yes || tb == Trans::Yes)
         op += std::string("_") + (ta == Trans::Yes ? "t" : "n") + (tb == Trans::Yes ? "t" : "n");
     std::string impl_label = impl_name(impl);
     if (impl == Impl::Ffnn) impl_label += std::string("-") + ffnn::gemm_kernel_name(kernel);
+    if (packed) impl_label += "-packed";
     const std::string name = impl_label + "/" + op + "/" + std::to_string(M) + "x" +
                              std::to_string(N) + "x" + std::to_string(K) +
                              "/threads:" + std::to_string(threads);
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-        run_gemm<T>(state, impl, kernel, ta, tb, M, N, K, threads);
+        run_gemm<T>(state, impl, kernel, packed, ta, tb, M, N, K, threads);
     });
     b->UseRealTime()->Unit(benchmark::kMicrosecond);
     // The naive loop at 512^3 and above takes 0.1 s to several seconds per product.
@@ -155,8 +163,12 @@ template <class T>
 void add_shape(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, bool naive) {
     if (naive) add_gemm<T>(Impl::Naive, GemmKernel::Portable, ta, tb, M, N, K, 1);
     for (int threads : {1, 2}) {
-        for (GemmKernel kernel : bench_kernels())
+        for (GemmKernel kernel : bench_kernels()) {
             add_gemm<T>(Impl::Ffnn, kernel, ta, tb, M, N, K, threads);
+            if (kernel != GemmKernel::Portable && tb == Trans::No &&
+                M * N * K <= (std::size_t(1) << 27))
+                add_gemm<T>(Impl::Ffnn, kernel, ta, tb, M, N, K, threads, /*packed=*/true);
+        }
 #if defined(FFNN_HAVE_OPENBLAS)
         add_gemm<T>(Impl::OpenBlas, GemmKernel::Portable, ta, tb, M, N, K, threads);
 #endif
@@ -274,6 +286,25 @@ int register_all() {
     add_shape<float>(Trans::No, Trans::No, 32, 64, 64, false);
     add_shape<float>(Trans::Yes, Trans::No, 64, 64, 32, false);
     add_shape<float>(Trans::No, Trans::Yes, 32, 64, 10, false);
+    // The digits output layer (64 -> 10, batch 32): forward (32, 10, 64) and its weight
+    // gradient (64, 10, 32); and the weight gradients of the MNIST network's second and
+    // output layers at batch 128, (256, 128, 128) and (128, 10, 128), A transposed.
+    add_shape<float>(Trans::No, Trans::No, 32, 10, 64, false);
+    add_shape<float>(Trans::Yes, Trans::No, 64, 10, 32, false);
+    add_shape<float>(Trans::Yes, Trans::No, 256, 128, 128, false);
+    add_shape<float>(Trans::Yes, Trans::No, 128, 10, 128, false);
+    // Around the boundaries of the unpacked rule (use_unpacked in gemm_config.hpp): few rows
+    // with B in the L2, many rows with B in the L1d, and the A^T products of the same kinds.
+    for (std::size_t m : {48, 64, 96}) {
+        add_shape<float>(Trans::No, Trans::No, m, 256, 784, false);
+        add_shape<float>(Trans::No, Trans::No, m, 256, 256, false);
+    }
+    add_shape<float>(Trans::No, Trans::No, 96, 96, 96, false);
+    add_shape<float>(Trans::No, Trans::No, 1024, 10, 128, false);
+    add_shape<float>(Trans::No, Trans::No, 512, 32, 256, false);
+    add_shape<float>(Trans::Yes, Trans::No, 128, 128, 32, false);
+    add_shape<float>(Trans::Yes, Trans::No, 784, 128, 32, false);
+    add_shape<float>(Trans::Yes, Trans::No, 32, 256, 784, false);
     for (std::size_t n : {256, 1024}) add_shape<double>(Trans::No, Trans::No, n, n, n, false);
     return 0;
 }

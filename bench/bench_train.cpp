@@ -3,6 +3,8 @@
 //
 //   train/784-256-128-10/batch:128/threads:T   the Fashion-MNIST network, SGD momentum 0.9,
 //                                              fp32, T = 1 and 2 OpenMP threads
+//   train/64-64-10/batch:32                    the digits network, T = 1 and 2: small
+//   train/784-256-256-10/batch:32              products, where threads may not pay
 //   train/4-16-3/batch:32                      the assignment's Iris network, one thread:
 //                                              the time of one step is the figure
 //   explicit/...                               the same steps written as the explicit loop
@@ -69,6 +71,15 @@ void train_steps(benchmark::State& state, std::size_t d, std::vector<std::size_t
 void fashion_mlp(benchmark::State& state) {
     train_steps(state, 784, {256, 128}, 10, 128);
 }
+// Small networks where threads may not pay: the digits network (64 -> 64 -> 10) at batch
+// 32, as `ffnn train --dataset digits --hidden 64 --batch-size 32` trains it, and
+// 784-256-256-10 at batch 32.
+void digits_mlp(benchmark::State& state) {
+    train_steps(state, 64, {64}, 10, 32);
+}
+void mnist_256x2_batch32(benchmark::State& state) {
+    train_steps(state, 784, {256, 256}, 10, 32);
+}
 void iris_mlp(benchmark::State& state) {
     train_steps(state, 4, {16}, 3, 32);
 }
@@ -107,6 +118,20 @@ BENCHMARK(fashion_mlp)
     ->Arg(2)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(digits_mlp)
+    ->Name("train/64-64-10/batch:32")
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(mnist_256x2_batch32)
+    ->Name("train/784-256-256-10/batch:32")
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(iris_mlp)
     ->Name("train/4-16-3/batch:32")
     ->ArgName("threads")

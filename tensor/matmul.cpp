@@ -58,7 +58,7 @@
 // computed by one thread, with the same K blocking and the same operations in the same order
 // for any thread count, so 1 and N threads give bit-identical results (for a given kernel: the
 // partition follows its MR x NR grid). Products below the kernel's parallel_work run on the
-// calling thread without entering an OpenMP region, and products below kSmallWork skip
+// calling thread without entering an OpenMP region, and the products use_unpacked picks skip
 // packing altogether.
 //
 // Pack buffers are thread_local and only grow, so repeated calls (a training loop) do not
@@ -154,8 +154,8 @@ struct KernelConfig {
     std::size_t MR, NR, KC, MC, NC;
     std::size_t parallel_work;  // multiply-adds from which a product is threaded
     MicroKernel<T> ukernel;
-    SmallKernel<T> small;  // unpacked path for op(B) = B (use_unpacked); null: none
-    std::size_t l2_bytes;  // the OS's L2 size per core, for use_unpacked
+    SmallKernel<T> small;            // unpacked path for op(B) = B (use_unpacked); null: none
+    std::size_t l1_bytes, l2_bytes;  // the OS's L1d and L2 sizes per core, for use_unpacked
 };
 
 template <GemmKernel K, class T>
@@ -172,6 +172,7 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small) {
     c.parallel_work = parallel_work(K);
     c.ukernel = ukernel;
     c.small = small;
+    c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
     return c;
 }
@@ -601,25 +602,50 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
     // loop even at the Iris backward shape 32x16x3 (0.4 vs 2.8 us).
     if (cfg.small != nullptr && tb == Trans::No &&
         g_unpacked_path.load(std::memory_order_relaxed) &&
-        use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l2_bytes)) {
+        use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l1_bytes,
+                     cfg.l2_bytes)) {
         const bool trans_a = ta == Trans::Yes;
         const int nt = M * N * K < cfg.parallel_work ? 1 : omp_get_max_threads();
         if (nt <= 1) {
             cfg.small(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             return;
         }
-        // Rows of C in one contiguous range per thread, each a multiple of kUnpackedRows: a
-        // row of C is computed by one thread with the same operations whatever the split.
-        const std::size_t blocks = ceil_div(M, kUnpackedRows);
+        // One contiguous range of C per thread: of columns when C is wider than tall (B, read
+        // whole by a row range, is then the larger operand: the weights of a layer against a
+        // batch of 32 rows), else of rows. In training the weights come from the update on
+        // the other core's cache half the time, so each thread reading only its columns of B
+        // matters more there than in bench_matmul's loop (Xeon model 167, bench_train, 2
+        // threads, us per step, rows against columns: 784-256-256-10 at batch 32 avx512 438
+        // vs 349 (1 thread 378-385), avx2 534 vs 403; 784-256-128-10 at batch 128 avx512 754
+        // vs 642; bench_matmul's shapes 0.98-1.06 times as fast by columns). The unpacked loops
+        // compute each row of C with the same operations in the same order whichever row block (8,
+        // 6, 4, 2 or 1 rows) it falls in, and each column chunk (2 vectors) the same way wherever
+        // its range starts, as long as ranges start on a chunk; so the bits do not depend on the
+        // split.
+        //  - columns: ranges of whole chunks, the last thread's range ending with the masked
+        //    tail, as the single-thread call has it;
+        //  - rows: equal ranges rather than multiples of the row block: 32 rows on 2 threads as
+        //    18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
+        //    2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
+        const std::size_t cw = unpacked_chunk_bytes(cfg.kernel) / sizeof(T);
+        const std::size_t chunks = ceil_div(N, cw);
+        const bool by_columns = N > M && chunks >= std::size_t(nt);
 #pragma omp parallel num_threads(nt)
         {
             const std::size_t t = std::size_t(omp_get_thread_num());
             const std::size_t n = std::size_t(omp_get_num_threads());
-            const std::size_t m0 = std::min(M, blocks * t / n * kUnpackedRows);
-            const std::size_t m1 = std::min(M, blocks * (t + 1) / n * kUnpackedRows);
-            if (m1 > m0)
-                cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B, ldb,
-                          beta, C + m0 * ldc, ldc);
+            if (by_columns) {
+                const std::size_t j0 = std::min(N, chunks * t / n * cw);
+                const std::size_t j1 = std::min(N, chunks * (t + 1) / n * cw);
+                if (j1 > j0)
+                    cfg.small(trans_a, M, j1 - j0, K, alpha, A, lda, B + j0, ldb, beta, C + j0,
+                              ldc);
+            } else {
+                const std::size_t m0 = M * t / n, m1 = M * (t + 1) / n;
+                if (m1 > m0)
+                    cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B,
+                              ldb, beta, C + m0 * ldc, ldc);
+            }
         }
         return;
     }

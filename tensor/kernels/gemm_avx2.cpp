@@ -6,8 +6,8 @@
 // (4 cycles) times the two FMA ports with a few to spare, and 12 + 2 + 1 = 15 of the 16 ymm
 // registers are live (the BLIS Haswell kernels use the same shape).
 //
-// small_avx2 is the unpacked path for tiny products (see matmul.cpp), used by the avx2 and
-// the avx512 configurations.
+// small_avx2 is the avx2 configuration's unpacked path for small products (6 rows x 2 ymm,
+// masked edges; use_unpacked in gemm_config.hpp says which products take it).
 //
 // This file is compiled with -mavx2 -mfma (tensor/CMakeLists.txt) whatever the project's
 // flags, and only called through the function pointers matmul.cpp selects after checking the
@@ -134,81 +134,117 @@ inline void kernel_6x2v(std::size_t kc, const T* __restrict a, const T* __restri
     write_row(c + 5 * ldc, c50, c51);
 }
 
-// Tiny products without packing, op(B) = B (not transposed): R rows of C at a time, in
-// chunks of 2W columns held in 2R accumulators (R = 4: 8 independent FMA chains, enough to
-// hide the FMA latency even when K is 4), one broadcast of op(A)(i, p) per row and step p.
-// Columns past the last full vector use masked loads and stores, which neither read nor
-// write past the end of a row.
-template <class T, std::size_t R>
-inline void small_rows(bool trans_a, std::size_t i0, std::size_t N, std::size_t K, T alpha,
-                       const T* __restrict A, std::size_t lda, const T* __restrict B,
-                       std::size_t ldb, T beta, T* __restrict C, std::size_t ldc) {
+// Products without packing, op(B) = B (not transposed): C (M, N) = alpha op(A) B + beta C,
+// R rows of C at a time. Each row chunk of C is 1 or 2 ymm wide; a chunk that ends past the
+// last full vector of a row masks its last vector (vmaskmov loads and stores neither read nor
+// write the masked-off lanes, and a masked-off lane of a load reads 0). Per step p, the chunk
+// of B's row p is loaded once and each of the R values op(A)(i, p) broadcast into R (or 2R)
+// FMAs.
+//
+// Why R = 6 with 2 vectors (the AVX2 counterpart of small_avx512's 8 x 2 zmm): 12 accumulators
+// + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers, and 12 independent FMA chains
+// cover the FMA latency (4 cycles) times the two FMA ports. Per step the loop issues 12 FMAs
+// against 2 B loads and 6 broadcasts (loads too): 6 cycles of FMA ports against 4 of load
+// ports, so the FMAs stay the bottleneck (the 4-row loop this replaced issued 8 FMAs against
+// 6 loads). The whole of B is read once per 6 rows of C, so the driver keeps this path to
+// products whose B stays in cache (use_unpacked in gemm_config.hpp).
+// Rows [0, R) of the block at a and c, columns [0, NV * W) of the chunk at B and c; the last
+// vector masked by m when Masked (all of it otherwise).
+template <class T, std::size_t R, std::size_t NV, bool Masked>
+inline void small_chunk(const T* __restrict a, std::size_t sa_i, std::size_t sa_p, std::size_t K,
+                        T alpha, const T* __restrict B, std::size_t ldb, T beta, T* __restrict c,
+                        std::size_t ldc, __m256i m) {
     using S = Vec<T>;
     using V = typename S::V;
+    constexpr std::size_t W = S::kWidth;
+    static_assert(NV == 1 || NV == 2, "one or two vectors per row");
+    auto load_last = [&](const T* p) { return Masked ? S::maskload(p, m) : S::loadu(p); };
+    V acc0[R], acc1[R];
+#pragma GCC unroll 6
+    for (std::size_t r = 0; r < R; ++r) acc0[r] = acc1[r] = S::zero();
+    for (std::size_t p = 0; p < K; ++p) {
+        const T* b = B + p * ldb;
+        const V b0 = NV == 2 ? S::loadu(b) : load_last(b);
+        const V b1 = NV == 2 ? load_last(b + W) : S::zero();
+#pragma GCC unroll 6
+        for (std::size_t r = 0; r < R; ++r) {
+            const V ar = S::broadcast(a + r * sa_i + p * sa_p);
+            acc0[r] = S::fma(ar, b0, acc0[r]);
+            if constexpr (NV == 2) acc1[r] = S::fma(ar, b1, acc1[r]);
+        }
+    }
+    const V va = S::set1(alpha), vb = S::set1(beta);
+    // beta == 0 overwrites: the old C (possibly NaN) is never read.
+    auto put = [&](T* dst, V acc, bool masked) {
+        if (masked) {
+            const V out =
+                beta == T(0) ? S::mul(va, acc) : S::fma(vb, S::maskload(dst, m), S::mul(va, acc));
+            S::maskstore(dst, m, out);
+        } else {
+            S::storeu(dst,
+                      beta == T(0) ? S::mul(va, acc) : S::fma(vb, S::loadu(dst), S::mul(va, acc)));
+        }
+    };
+#pragma GCC unroll 6
+    for (std::size_t r = 0; r < R; ++r) {
+        T* row = c + r * ldc;
+        if constexpr (NV == 2) {
+            put(row, acc0[r], false);
+            put(row + W, acc1[r], Masked);
+        } else {
+            put(row, acc0[r], Masked);
+        }
+    }
+}
+
+// Rows [i0, i0 + R) of C, every column: chunks of 2 vectors, then the rest (< 2W columns) as
+// one chunk of 1 or 2 vectors whose last one is masked when it is not full.
+template <class T, std::size_t R>
+inline void small_rows(bool trans_a, std::size_t i0, std::size_t N, std::size_t K, T alpha,
+                       const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+                       std::size_t ldc) {
+    using S = Vec<T>;
     constexpr std::size_t W = S::kWidth;
     const std::size_t sa_i = trans_a ? 1 : lda, sa_p = trans_a ? lda : 1;  // A(i, p) strides
     const T* a = A + i0 * sa_i;
     T* c = C + i0 * ldc;
-    const V va = S::set1(alpha), vb = S::set1(beta);
-    auto store = [&](T* dst, V acc) {
-        if (beta == T(0))  // overwrite: the old C (possibly NaN) is never read
-            S::storeu(dst, S::mul(va, acc));
-        else
-            S::storeu(dst, S::fma(vb, S::loadu(dst), S::mul(va, acc)));
-    };
+    const __m256i none = _mm256_setzero_si256();  // unused mask of the unmasked chunks
     std::size_t j = 0;
-    for (; j + 2 * W <= N; j += 2 * W) {
-        V acc0[R], acc1[R];
-        for (std::size_t r = 0; r < R; ++r) acc0[r] = acc1[r] = S::zero();
-        for (std::size_t p = 0; p < K; ++p) {
-            const V b0 = S::loadu(B + p * ldb + j), b1 = S::loadu(B + p * ldb + j + W);
-            for (std::size_t r = 0; r < R; ++r) {
-                const V ar = S::set1(a[r * sa_i + p * sa_p]);
-                acc0[r] = S::fma(ar, b0, acc0[r]);
-                acc1[r] = S::fma(ar, b1, acc1[r]);
-            }
-        }
-        for (std::size_t r = 0; r < R; ++r) {
-            store(c + r * ldc + j, acc0[r]);
-            store(c + r * ldc + j + W, acc1[r]);
-        }
-    }
-    for (; j + W <= N; j += W) {
-        V acc[R];
-        for (std::size_t r = 0; r < R; ++r) acc[r] = S::zero();
-        for (std::size_t p = 0; p < K; ++p) {
-            const V b0 = S::loadu(B + p * ldb + j);
-            for (std::size_t r = 0; r < R; ++r)
-                acc[r] = S::fma(S::set1(a[r * sa_i + p * sa_p]), b0, acc[r]);
-        }
-        for (std::size_t r = 0; r < R; ++r) store(c + r * ldc + j, acc[r]);
-    }
-    if (j < N) {  // the last N - j < W columns: masked loads and stores
-        const __m256i m = S::mask(N - j);
-        V acc[R];
-        for (std::size_t r = 0; r < R; ++r) acc[r] = S::zero();
-        for (std::size_t p = 0; p < K; ++p) {
-            const V b0 = S::maskload(B + p * ldb + j, m);
-            for (std::size_t r = 0; r < R; ++r)
-                acc[r] = S::fma(S::set1(a[r * sa_i + p * sa_p]), b0, acc[r]);
-        }
-        for (std::size_t r = 0; r < R; ++r) {
-            T* dst = c + r * ldc + j;
-            const V out = beta == T(0) ? S::mul(va, acc[r])
-                                       : S::fma(vb, S::maskload(dst, m), S::mul(va, acc[r]));
-            S::maskstore(dst, m, out);
-        }
-    }
+    for (; j + 2 * W <= N; j += 2 * W)
+        small_chunk<T, R, 2, false>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc, none);
+    const std::size_t left = N - j;  // < 2W
+    if (left > W)
+        small_chunk<T, R, 2, true>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                   S::mask(left - W));
+    else if (left == W)
+        small_chunk<T, R, 1, false>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc, none);
+    else if (left > 0)
+        small_chunk<T, R, 1, true>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                   S::mask(left));
 }
 
 template <class T>
 inline void small_2v(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
                      std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
-    constexpr std::size_t R = 4;
+    constexpr std::size_t R = 6;
     std::size_t i = 0;
     for (; i + R <= M; i += R)
         small_rows<T, R>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    for (; i < M; ++i) small_rows<T, 1>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // The last M - i < 6 rows as one block, so that B is read once more, not two or three
+    // times (it may come from L2). Each row of C gets the same operations in the same order
+    // whatever block it falls in.
+    switch (M - i) {
+        case 5:
+            return small_rows<T, 5>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        case 4:
+            return small_rows<T, 4>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        case 3:
+            return small_rows<T, 3>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        case 2:
+            return small_rows<T, 2>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        case 1:
+            return small_rows<T, 1>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
 }
 
 }  // namespace

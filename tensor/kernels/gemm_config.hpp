@@ -168,28 +168,36 @@ static_assert(kc_for_l1(48 * 1024, 32, 4) == 256 && kc_for_l1(32 * 1024, 8, 8) =
 // parallel_work(kernel): below it the product runs on one thread. Entering and leaving a
 // parallel region costs ~1.3 us on the quiet machine (bench_matmul overhead/omp_fork_join,
 // 2 threads), so threading breaks even around 2 * 1.3 us * (multiply-adds per second of one
-// core): the faster the kernel, the more work a product needs before two threads pay.
-//   portable, avx2: 2^17 (kParallelWork). Measured on the AVX2-only development machine
-//     before (fp32): 64^3 = 2^18 went from 10.0 to 6.9 us, (128,10,128) = 1.25 * 2^17 from
-//     18.9 to 13.0 us. On the Xeon with AVX-512 (2026-12-01, every product threaded, medians
-//     of 5, 1 vs 2 threads): avx2 (32,64,64) = 2^17 3.04 vs 2.55 us, X^T dZ (64,64,32) 2.74
-//     vs 2.47; portable 4.48 vs 3.26 at (32,64,64): 2 threads win from 2^17 for both.
-//   avx512: 5 * 2^15 = 163,840. Same session: (32,64,64) = 2^17 took 2.54 us on 1 thread and
-//     2.77 on 2, X^T dZ (64,64,32) = 2^17 1.87 vs 2.37, while (128,10,128) = 5 * 2^15 took
-//     6.54 vs 4.66 and 64^3 = 2^18 4.01 vs 3.69: the break-even lies between 2^17 and
-//     5 * 2^15, and the digits network's products (batch 32, 64 hidden: all <= 2^17) stay on
-//     one thread. fp64 uses the same values (not measured separately).
-constexpr std::size_t kParallelWork = std::size_t(1) << 17;
-constexpr std::size_t parallel_work(GemmKernel kernel) {
-    return kernel == GemmKernel::Avx512 ? 5 * (std::size_t(1) << 15) : kParallelWork;
+// core) in a loop of the same product. In training it costs more: the operands were written
+// by the previous step on one core (the weights by the update, the activations by the layer
+// before), and the second thread first pulls its share into its own L1/L2. So the value is
+// set from training steps, not from bench_matmul's loop, and is the same for every kernel:
+//   5 * 2^15 = 163,840 (kParallelWork). Measured on the Xeon model 167 (2026-12-01, medians of
+//     5, us per training step, 1 vs 2 threads, bench_train train/64-64-10/batch:32, the
+//     digits network whose products are all <= 2^17): with 2^17 as the threshold of avx2 and
+//     portable (threading its (32,64,64) forward and (64,64,32) weight-gradient products),
+//     avx2 10.4 vs 22.9, portable 17.0 vs 27.2; with 5 * 2^15, 10.3 vs 10.4 and 17.0 vs 17.0
+//     (avx512, which had it already: 8.2 vs 8.2). Thresholds of 2^18 and 2^20 changed nothing
+//     for avx2 on 784-256-128-10 at batch 128 (1.33-1.35 ms on 1 thread, 0.84-0.85 on 2) or
+//     784-256-256-10 at batch 32. In bench_matmul's loop, where A and B stay in both cores'
+//     caches, the 2^17 products did gain from threads (avx2 (32,64,64) 2.39 vs 2.02 us), and
+//     for avx512 they lost already there ((32,64,64) 2.54 vs 2.77, X^T dZ (64,64,32) 1.87 vs
+//     2.37); (128,10,128) = 5 * 2^15 gains on every kernel (avx2 4.8 vs 3.5 us, avx512 6.54
+//     vs 4.66 packed). fp64 uses the same value (not measured separately).
+constexpr std::size_t kParallelWork = 5 * (std::size_t(1) << 15);
+constexpr std::size_t parallel_work(GemmKernel) {
+    return kParallelWork;
 }
-// kSmallWork: below it packing costs more than it saves, and such products (the Iris
-// network's 32x16x4 is 2048) run unpacked (small_avx2 in gemm_avx2.cpp) on the calling thread
-// when op(B) = B and the CPU has AVX2 (the avx2 and avx512 kernels both use it). Measured on
-// one thread, fp32, unpacked vs packed: 0.2 vs 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4
-// vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16, 9 vs 13 at 64^3 (2^18). The unpacked loop
-// re-reads B once per 4 rows of C, so it is kept to products whose B is small enough to stay
-// in L1/L2.
+// Unpacked products (op(B) = B only; small_avx2, small_avx512): C is computed straight from
+// A and B, R rows of C at a time, with no packing. B is read once per R rows of C, so the
+// unpacked path is kept to products whose B stays in cache. use_unpacked is the rule; it
+// depends on the shape, the kernel and the cache sizes only, never on the thread count, so
+// the bits of C do not depend on the thread count either.
+//
+// kSmallWork: below it packing always costs more than it saves (the Iris network's 32x16x4
+// is 2048 multiply-adds), for every kernel that has an unpacked loop. Measured with the
+// 4-row AVX2 loop on the development machine, one thread, fp32, unpacked vs packed: 0.2 vs
+// 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16.
 constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // AVX-512 (small_avx512: 8 rows of C x 2 zmm, 16 accumulators) runs unpacked far longer,
 // for op(A) = A whenever B (K x N) fits in half the L2 (it is read once per 8 rows of C and
@@ -199,14 +207,48 @@ constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
 // (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
 constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
-// Rows of C per call of the unpacked kernel's widest block (threads split C on multiples).
-constexpr std::size_t kUnpackedRows = 8;
+// AVX2 (small_avx2: 6 rows of C x 2 ymm, 12 accumulators) has half the vector width and
+// half the registers, so the packed 6x16 kernel catches up sooner: the unpacked loop wins
+// while B fits in the L1d (any M), or while C has fewer than kUnpackedMaxRowsAvx2 rows (B
+// read from L2 at most 11 times) and B fits in half the L2; op(A) = A^T follows the same
+// rule. Measured on the Xeon model 167 (L1d 48 KiB, L2 2 MiB) with the avx2 kernel forced
+// (FFNN_KERNEL=avx2 bench_matmul, ffnn-avx2 against ffnn-avx2-packed, as an AMD Zen 3 runs
+// it), fp32, medians of 5, GFLOP/s unpacked vs packed on 1 thread (2 threads), load average
+// 1.5 (bench/RESULTS.md, "Unpacked AVX2 products", has the command and every shape):
+//   B in L1:          64^3 117 vs 95 (163 vs 129), 32x64x64 110 vs 82, 128x10x128 68 vs 52
+//                     (93 vs 73), 512x32x256 118 vs 94, 1024x10x128 70 vs 57; A^T 64x64x32
+//                     113 vs 95, 128x10x128 67 vs 57, 784x128x32 109 vs 111 (211 vs 177)
+//   M < 64, B in L2:  32x256x784 109 vs 95 (196 vs 174), 48x256x784 115 vs 112 (227 vs 213),
+//                     32x256x256 105 vs 87; A^T 32x256x784 105 vs 96 (197 vs 174)
+// With every product with B in half the L2 forced unpacked (an earlier build of the same
+// session, 13:23-13:25 UTC), the packed path won the rest: 128^3 107 vs 111, 128x256x784 110
+// vs 113, 256^3 115 vs 118, 512^3 110 vs 119 (198 vs 231), A^T 256x128x128 109 vs 114,
+// 784x256x128 104 vs 122; and M = 64 with B in the L2 won on 1 thread but lost on 2
+// (64x256x784 113 vs 112, 140 vs 126 us per call on 2 threads; 64x256x256 1.07 and 0.92
+// times the packed path), so the row limit is 64. On a Zen 3 (L1d 32 KiB, L2 512 KiB) the
+// same rule takes fewer products unpacked; not measured there.
+constexpr std::size_t kUnpackedMaxRowsAvx2 = 64;
+// Columns of C per chunk of the unpacked loops, in bytes: 2 ymm (small_avx2) or 2 zmm
+// (small_avx512). A thread's range of columns starts on a chunk (matmul.cpp, gemm).
+constexpr std::size_t unpacked_chunk_bytes(GemmKernel kernel) {
+    return kernel == GemmKernel::Avx512 ? 128 : 64;
+}
+// Whether gemm runs op(A) (M, K) B (K, N) unpacked with this kernel, on a CPU whose L1d and
+// L2 per core hold l1_bytes and l2_bytes. The portable kernel has no unpacked loop.
 constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
-                            std::size_t K, std::size_t elem_bytes, std::size_t l2_bytes) {
-    const std::size_t work = M * N * K;
-    if (kernel != GemmKernel::Avx512) return work < kSmallWork;
-    if (trans_a) return work < kUnpackedTransAWork;
-    return work < kSmallWork || K * N * elem_bytes <= l2_bytes / 2;
+                            std::size_t K, std::size_t elem_bytes, std::size_t l1_bytes,
+                            std::size_t l2_bytes) {
+    const std::size_t work = M * N * K, b_bytes = K * N * elem_bytes;
+    if (work < kSmallWork) return kernel != GemmKernel::Portable;
+    switch (kernel) {
+        case GemmKernel::Portable:
+            return false;
+        case GemmKernel::Avx2:
+            return b_bytes <= l1_bytes || (M < kUnpackedMaxRowsAvx2 && b_bytes <= l2_bytes / 2);
+        case GemmKernel::Avx512:
+            return trans_a ? work < kUnpackedTransAWork : b_bytes <= l2_bytes / 2;
+    }
+    return false;
 }
 
 // Micro-kernel contract, for one MR x NR tile of C:
@@ -218,8 +260,8 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
 template <class T>
 using MicroKernel = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, T alpha,
                              T beta);
-// Unpacked product for tiny shapes with op(B) = B: C (M, N) = alpha op(A) B + beta C,
-// beta == 0 overwriting C. Used by gemm below kSmallWork.
+// Unpacked product with op(B) = B: C (M, N) = alpha op(A) B + beta C, beta == 0 overwriting C
+// (NaN in C ignored). Used by gemm where use_unpacked says so.
 template <class T>
 using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,

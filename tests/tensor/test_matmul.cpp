@@ -303,8 +303,11 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     const int saved = max_threads();
     // Split by columns, by columns with few rows, by rows (narrow C), and a narrow C computed
     // as C^T (split by the columns of C^T).
-    // {1001, 40, 300} is taken unpacked by AVX-512 and split by rows of 8. Each shape runs on
-    // the default paths and on the packed path alone.
+    // {1001, 40, 300} is taken unpacked by AVX-512, and by AVX2 when B (47 KiB) fits in the
+    // L1d (48 KiB here), and split by rows (500 + 501, not on a row block of the loop);
+    // {60, 300, 290}, wider than tall, is taken unpacked by both and split by columns (whole
+    // column chunks, the masked tail in the last range). Each shape runs on the default paths
+    // and on the packed path alone.
     const Case shapes[] = {
         {300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}, {1001, 40, 300}};
     for (bool unpacked : {true, false})
@@ -336,11 +339,12 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     set_threads(saved);
 }
 
-// The unpacked loop's own edges (AVX-512 takes products unpacked up to B in half the L2, so
-// these reach it with every row-block size 8, 4, 2, 1 and widths around 1 and 2 vectors):
-// M = 1 .. 19 rows, N across the vector widths, K from 1 up, with and without op(A)^T, beta
-// 0 over NaN and a general beta, strides wider than the rows. And a tall product split by
-// rows between 2 threads (the threaded unpacked path) against the reference.
+// The unpacked loops' own edges (AVX-512 takes products unpacked up to B in half the L2, AVX2
+// while B fits in L1 or C has fewer than 64 rows, so these reach both with every row block,
+// 8, 4, 2, 1 for AVX-512 and 6, 5, 4, 3, 2, 1 for AVX2, and widths around 1 and 2 vectors): M = 1
+// .. 19 rows, N across the vector widths, K from 1 up, with and without op(A)^T, beta 0 over NaN
+// and a general beta, strides wider than the rows. And a tall product split by rows between 2
+// threads (the threaded unpacked path) against the reference.
 TYPED_TEST(GemmTest, UnpackedPathEdges) {
     using T = typename TypeParam::Type;
     Rng rng(61);
@@ -356,6 +360,82 @@ TYPED_TEST(GemmTest, UnpackedPathEdges) {
             check_gemm<T>(ta, Trans::No, c, T(0.75), T(-1.5), 0, false, rng);
             check_gemm<T>(ta, Trans::No, c, T(-1), T(1), 5, false, rng);  // strided
         }
+}
+
+// Awkward small shapes, M, N, K each from 1 to 37 (the primes, and both sides of the row
+// blocks 6 and 8 and of the vector widths 4, 8 and 16): all below kSmallWork, so they run the
+// unpacked loop of every kernel that has one (the packed path for portable). Three contracts
+// each: beta = 0 over a C full of NaN (overwritten, never read), beta = 1 with alpha != 1 and
+// row strides wider than the rows (the padding of C must stay untouched), and a general
+// alpha and beta.
+TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
+    using T = typename TypeParam::Type;
+    Rng rng(67);
+    const std::size_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 19, 23, 29, 31, 37};
+    const std::size_t ns[] = {1,  2,  3,  4,  5,  7,  8,  9,  11, 13, 15,
+                              16, 17, 19, 23, 24, 25, 29, 31, 32, 33, 37};
+    const std::size_t ks[] = {1, 2, 3, 5, 8, 13, 37};
+    for (Trans ta : kTrans)
+        for (std::size_t m : ms)
+            for (std::size_t n : ns)
+                for (std::size_t k : ks) {
+                    const Case c{m, n, k};
+                    ASSERT_LT(m * n * k, gemm_detail::kSmallWork);
+                    check_gemm<T>(ta, Trans::No, c, T(1), T(0), 1, true, rng);
+                    check_gemm<T>(ta, Trans::No, c, T(-0.5), T(1), 3, false, rng);
+                    check_gemm<T>(ta, Trans::No, c, T(1.75), T(-1.5), 0, false, rng);
+                }
+}
+
+// Products above kSmallWork that the rule (use_unpacked) sends down the unpacked path of
+// AVX2, AVX-512 or both: B within the L1d and many rows, few rows and B in the L2, with an
+// edge in every direction; against the reference, on the default paths and with the
+// unpacked path switched off (the same cases through the packed path).
+TYPED_TEST(GemmTest, UnpackedRuleRegions) {
+    using T = typename TypeParam::Type;
+    Rng rng(71);
+    const Case cases[] = {{509, 23, 61}, {61, 131, 167}, {37, 257, 131}, {97, 97, 97}};
+    for (bool unpacked : {true, false}) {
+        set_gemm_unpacked_path(unpacked);
+        for (Trans ta : kTrans)
+            for (const Case& c : cases) {
+                ASSERT_GE(c.M * c.N * c.K, gemm_detail::kSmallWork);
+                check_gemm<T>(ta, Trans::No, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(ta, Trans::No, c, T(0.5), T(1), 2, false, rng);
+            }
+    }
+    set_gemm_unpacked_path(true);
+}
+
+// The rule itself on the measured shapes (gemm_config.hpp lists the figures), with the
+// caches of the Xeon model 167 (L1d 48 KiB, L2 2 MiB) and of a Zen 3 (32 KiB, 512 KiB).
+TEST(GemmUnpackedRule, ChoosesTheMeasuredFasterPath) {
+    using gemm_detail::use_unpacked;
+    constexpr std::size_t l1 = 48 * 1024, l2 = 2048 * 1024, f = sizeof(float);
+    constexpr GemmKernel avx2 = GemmKernel::Avx2, avx512 = GemmKernel::Avx512;
+    // avx2: B in L1, or fewer than 64 rows and B in half the L2.
+    EXPECT_TRUE(use_unpacked(avx2, false, 32, 16, 4, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, false, 64, 64, 64, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, false, 128, 10, 128, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, true, 128, 10, 128, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, true, 64, 64, 32, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, false, 32, 256, 784, f, l1, l2));
+    EXPECT_TRUE(use_unpacked(avx2, false, 63, 256, 256, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, false, 64, 256, 256, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, false, 96, 256, 784, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, false, 128, 128, 128, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, false, 128, 256, 784, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, true, 784, 256, 128, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx2, false, 32, 1024, 1024, f, l1, l2));  // B 4 MiB
+    // With a Zen 3's caches, (32, 256, 784) (B 784 KiB) no longer fits half its L2.
+    EXPECT_FALSE(use_unpacked(avx2, false, 32, 256, 784, f, 32 * 1024, 512 * 1024));
+    EXPECT_TRUE(use_unpacked(avx2, false, 32, 256, 256, f, 32 * 1024, 512 * 1024));
+    // avx512 unchanged: B in half the L2; A^T below 2^21 multiply-adds.
+    EXPECT_TRUE(use_unpacked(avx512, false, 512, 512, 512, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx512, false, 1024, 1024, 1024, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx512, true, 784, 256, 128, f, l1, l2));
+    // The portable kernel has no unpacked loop.
+    EXPECT_FALSE(use_unpacked(GemmKernel::Portable, false, 32, 16, 4, f, l1, l2));
 }
 
 // Pack buffers only grow: once a shape has been seen, calling gemm again with it (a training
