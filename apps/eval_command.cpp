@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"
@@ -59,6 +60,26 @@ CLI::Option* add_data_option(CLI::App& cmd, std::string& data, const char* help)
             "FILE or -");
 }
 
+// The columns to pass over: the flags', or else those the model was trained without (its
+// metadata ignore_columns and id_column, each when the file has it).
+void model_columns(const Checkpoint& ck, const DataFlags& f, CsvOptions& opts) {
+    opts.ignore_columns = f.ignore_columns;
+    opts.id_column = f.id_column;
+    const auto& meta = ck.metadata;
+    if (f.ignore_columns.empty())
+        if (auto it = meta.find("ignore_columns"); it != meta.end()) {
+            const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+            if (j.is_array())
+                for (const auto& c : j)
+                    if (c.is_string()) opts.ignore_if_present.push_back(c.get<std::string>());
+        }
+    if (f.id_column.empty())
+        if (auto it = meta.find("id_column"); it != meta.end() && !it->second.empty()) {
+            opts.id_column = it->second;
+            opts.id_column_optional = true;
+        }
+}
+
 // The data file read with the model's own feature columns and class names. For prediction
 // (labels not required) an empty or unknown label is ignored, not an error.
 Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const DataFlags& f,
@@ -70,8 +91,7 @@ Dataset read_for_model(const Checkpoint& ck, const std::string& data_path, const
     opts.feature_names = ck.feature_names;
     opts.delimiter = f.delimiter;
     opts.comment = f.comment;
-    opts.ignore_columns = f.ignore_columns;
-    opts.id_column = f.id_column;
+    model_columns(ck, f, opts);
     opts.ignore_unknown_labels = !label_required;
     return read_csv(data_path, opts);
 }
@@ -96,9 +116,9 @@ Dataset read_for_regressor(const Checkpoint& ck, const std::string& data_path, c
     opts.label_required = false;
     opts.delimiter = f.delimiter;
     opts.comment = f.comment;
-    opts.ignore_columns = f.ignore_columns;
-    opts.id_column = f.id_column;
-    if (!for_eval) opts.ignore_if_present = names;
+    model_columns(ck, f, opts);
+    if (!for_eval)
+        opts.ignore_if_present.insert(opts.ignore_if_present.end(), names.begin(), names.end());
     Dataset d = read_csv(data_path, opts);
     if (for_eval) {
         try {

@@ -654,7 +654,13 @@ Command add_train(CLI::App& cmd) {
         // removes that run's files first (a resumed run's files are its own). A model,
         // checkpoint or best model of the earlier run would otherwise sit beside this run's
         // summary, and --resume would continue the earlier run.
-        if (lead && !ck) {
+        // Only a directory that shows an earlier run (its summary, model or checkpoint): a
+        // user's own metrics.csv in a directory ffnn never wrote to is left alone.
+        const std::filesystem::path d(dir);
+        const bool earlier_run = std::filesystem::exists(d / "summary.json") ||
+                                 std::filesystem::exists(d / "model.safetensors") ||
+                                 std::filesystem::exists(d / kCheckpointFile);
+        if (lead && !ck && earlier_run) {
             std::string removed;
             for (const char* f : kRunFiles) {
                 std::error_code ec;
@@ -770,9 +776,8 @@ Command add_train(CLI::App& cmd) {
             ConfusionMatrix cm(data.test.num_classes());
             cm.add(data.test.labels, model.predict(data.test.X));
             if (cm.num_classes() <= ConfusionMatrix::kMaxPrintedClasses) {
+                // (an earlier run's confusion.txt was removed when this run began)
                 if (talk) std::cout << "\n" << cm.format(data.test.class_names);
-                std::error_code ec;  // an earlier run's matrix would not describe this one
-                std::filesystem::remove(dir + "/confusion.txt", ec);
             } else {
                 write_file_atomic(dir + "/confusion.txt", cm.format(data.test.class_names));
                 wrote_confusion = true;
@@ -782,8 +787,13 @@ Command add_train(CLI::App& cmd) {
                               << dir << "/confusion.txt\n";
             }
         }
-        const std::map<std::string, std::string> meta{
+        std::map<std::string, std::string> meta{
             {"created_by", "ffnn train"}, {"data", data_source}, {"seed", std::to_string(c.seed)}};
+        // The columns that were neither features nor targets: eval and predict pass over them
+        // (when the file has them) without the flags being given again.
+        if (!c.data.ignore_columns.empty())
+            meta["ignore_columns"] = nlohmann::json(c.data.ignore_columns).dump();
+        if (!c.data.id_column.empty()) meta["id_column"] = c.data.id_column;
         save_checkpoint(dir + "/model.safetensors", model, data.standardizer, data.outputs(),
                         data.train.feature_names, data.label_column, meta);
         std::string saved = "model.safetensors,metrics.csv,summary.json";

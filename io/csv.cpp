@@ -274,7 +274,8 @@ Columns choose_columns(const std::vector<std::string>& header, const std::string
     for (const std::string& col : opt.ignore_columns) require(col, "ignored");
     for (const std::string& col : opt.ignore_if_present)
         if (find(col)) require(col, "ignored");
-    if (!opt.id_column.empty()) c.id = require(opt.id_column, "id");
+    if (!opt.id_column.empty() && (!opt.id_column_optional || find(opt.id_column)))
+        c.id = require(opt.id_column, "id");
     std::vector<std::size_t> kept;  // header indices that are not excluded
     for (std::size_t i = 0; i < header.size(); ++i)
         if (!excluded[i]) kept.push_back(i);

@@ -59,6 +59,8 @@ struct CsvOptions {
     std::vector<std::string> ignore_if_present;
     // A column of row identifiers (names, keys): kept in Dataset::ids, not a feature.
     std::string id_column;
+    // true: the id column may be absent (a saved model's, when predicting on another file).
+    bool id_column_optional = false;
     // For prediction with class_names: an empty or unknown label gets kNoLabel instead of an
     // error (Dataset::ignored_labels counts them); labels are not needed to predict.
     bool ignore_unknown_labels = false;

@@ -92,12 +92,16 @@ void select_features(Dataset& data, const std::vector<std::string>& names) {
     }
     if (cols.size() != data.num_features()) {
         std::string extra;
+        std::size_t n_extra = 0;
         for (const std::string& f : data.feature_names)
-            if (std::find(names.begin(), names.end(), f) == names.end())
+            if (std::find(names.begin(), names.end(), f) == names.end()) {
                 extra += (extra.empty() ? "'" : ", '") + f + "'";
-        throw std::runtime_error(data.source + ": the columns " + extra +
-                                 " are not inputs of the model (leave them out with "
-                                 "--ignore-columns)");
+                ++n_extra;
+            }
+        throw std::runtime_error(data.source + (n_extra == 1 ? ": the column " : ": the columns ") +
+                                 extra + (n_extra == 1 ? " is not an input" : " are not inputs") +
+                                 " of the model (leave " + (n_extra == 1 ? "it" : "them") +
+                                 " out with --ignore-columns)");
     }
     const std::size_t n = data.size();
     Tensor<float> X = Tensor<float>::empty(Shape{n, cols.size()});

@@ -6,6 +6,7 @@
 #include "ffnn/nn/optim.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "ffnn/nn/config_error.hpp"
@@ -15,11 +16,24 @@ namespace ffnn {
 
 // ---- Optimizer ----
 
+namespace {
+
+// The optimisers compute in float: a setting must be a normal float (from 1.2e-38 to 3.4e38
+// in magnitude), or 0 where 0 is allowed. An lr of 1e39 became inf, and 1e-46 became 0 and
+// trained nothing.
+bool float_normal(double v) {
+    return std::fabs(v) >= std::numeric_limits<float>::min() &&
+           std::fabs(v) <= std::numeric_limits<float>::max();
+}
+
+}  // namespace
+
 void OptimizerConfig::validate() const {
     const char* o = "optimizer";
-    require_config(std::isfinite(lr) && lr > 0, o, "lr", "positive and finite", lr);
-    require_config(std::isfinite(weight_decay) && weight_decay >= 0, o, "weight_decay",
-                   "non-negative and finite", weight_decay);
+    require_config(float_normal(lr) && lr > 0, o, "lr",
+                   "positive and within float's range (1.2e-38 to 3.4e38)", lr);
+    require_config(weight_decay == 0 || (float_normal(weight_decay) && weight_decay > 0), o,
+                   "weight_decay", "0, or positive and within float's range", weight_decay);
     require_config(momentum >= 0 && momentum < 1, o, "momentum", "in [0, 1)", momentum);
     if (nesterov && !(momentum > 0))
         throw ConfigError("optimizer.nesterov",
@@ -40,9 +54,10 @@ void OptimizerConfig::validate() const {
     }
     require_config(beta1 >= 0 && beta1 < 1, o, "beta1", "in [0, 1)", beta1);
     require_config(beta2 >= 0 && beta2 < 1, o, "beta2", "in [0, 1)", beta2);
-    require_config(std::isfinite(eps) && eps > 0, o, "eps", "positive and finite", eps);
-    require_config(std::isfinite(clip_norm) && clip_norm >= 0, o, "clip_norm",
-                   "non-negative and finite (0: no clipping)", clip_norm);
+    require_config(float_normal(eps) && eps > 0, o, "eps",
+                   "positive and within float's range (1.2e-38 to 3.4e38)", eps);
+    require_config(clip_norm == 0 || (float_normal(clip_norm) && clip_norm > 0), o, "clip_norm",
+                   "0 (no clipping), or positive and within float's range", clip_norm);
 }
 
 // ---- Optimizer ----

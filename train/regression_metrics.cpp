@@ -56,12 +56,28 @@ RegressionEval evaluate_regression(Model<float>& model, const Tensor<float>& X,
         out.non_finite += finite ? 0 : 1;
     }
     out.loss = sum / static_cast<double>(N * T);
-    Tensor<float> truth = targets.clone();
+    // The metrics in the network's units, then scaled: y - p = scale (t - o) per target, so
+    // MSE scales by scale^2, RMSE and MAE by scale, and R^2 not at all. Undoing the scaling on
+    // the values instead would add the mean back in float and round every error to the
+    // resolution of the targets' magnitude (a target of 1e6 + small noise gave R^2 1.0).
+    out.metrics = regression_metrics(predicted, targets);
     if (target_standardizer.fitted()) {
-        target_standardizer.inverse_transform(predicted);
-        target_standardizer.inverse_transform(truth);
+        for (std::size_t t = 0; t < T; ++t) {
+            const double s = target_standardizer.scale()(t);
+            TargetMetrics& m = out.metrics.per_target[t];
+            m.mse *= s * s;
+            m.rmse *= s;
+            m.mae *= s;
+        }
+        TargetMetrics mean;
+        for (const TargetMetrics& m : out.metrics.per_target) {
+            mean.mse += m.mse / static_cast<double>(T);
+            mean.rmse += m.rmse / static_cast<double>(T);
+            mean.mae += m.mae / static_cast<double>(T);
+            mean.r2 += m.r2 / static_cast<double>(T);
+        }
+        out.metrics.mean = mean;
     }
-    out.metrics = regression_metrics(predicted, truth);
     return out;
 }
 

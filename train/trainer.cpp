@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -100,6 +101,13 @@ void check_label_task(const Dataset& all, const std::string& path, const DataCon
     constexpr std::size_t kManyClasses = 100;
     const bool fractions = numeric == K && fractional > 0;
     const bool many = K > kManyClasses && (numeric == K || K * 5 > N);
+    if (many && numeric != K)  // names, nearly one per row: an identifier or free text
+        throw std::runtime_error(
+            path + ": " + column + " has " + std::to_string(K) + " distinct values in " +
+            std::to_string(N) +
+            " rows, nearly one class per example: is it an identifier or free text? Choose the "
+            "label column of the classes (--label), leave this one out (--id-column or "
+            "--ignore-columns), or take every value as a class (--task classification).");
     if (fractions || many)
         throw std::runtime_error(
             path + ": " + column + " looks like a continuous target, not classes: " +
@@ -107,6 +115,47 @@ void check_label_task(const Dataset& all, const std::string& path, const DataCon
             (fractions ? " and non-integer numbers such as " + example : std::string()) +
             ". Train a regressor on it (--task regression), choose the label column of the "
             "classes (--label), or take every value as a class (--task classification).");
+}
+
+// Data are read as float, whose 24-bit significand resolves |mean| 2^-23 around a column's
+// mean: a column whose spread is a few such steps (1e6 + noise of sd 0.01, where float steps
+// by 0.0625) has lost its values when it was read. Below kFewSteps steps per sd a target is
+// refused (its metrics would be those of the rounded values: R^2 1.0 for a model that knows
+// nothing) and a feature warned about; below kSomeSteps both are warned about (the rounding
+// then adds a noise of (step / sd)^2 / 12 of the variance, up to 2e-5).
+void check_float_resolution(const Tensor<float>& X, const std::vector<std::string>& names,
+                            const std::string& path, const char* what, bool refuse,
+                            std::vector<std::string>& warnings) {
+    constexpr double kFewSteps = 4, kSomeSteps = 64, kStep = 1.1920928955078125e-07;  // 2^-23
+    const std::size_t N = X.rank() == 2 ? X.rows() : 0;
+    if (N < 2) return;
+    for (std::size_t j = 0; j < X.cols(); ++j) {
+        double sum = 0, ss = 0;
+        for (std::size_t i = 0; i < N; ++i) sum += X(i, j);
+        const double mean = sum / static_cast<double>(N);
+        for (std::size_t i = 0; i < N; ++i) ss += (X(i, j) - mean) * (X(i, j) - mean);
+        const double sd = std::sqrt(ss / static_cast<double>(N)), step = std::fabs(mean) * kStep;
+        auto g = [](double v) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.3g", v);
+            return std::string(buf);
+        };
+        if (sd == 0 && refuse)
+            throw std::runtime_error(
+                path + ": the " + what + " column '" + names[j] + "' is constant as read (" +
+                g(mean) + "): constant in the file, or varying by less than float's step there (" +
+                g(std::fabs(mean) * kStep) + "); a regressor has nothing to learn from it");
+        if (sd == 0 || step == 0 || sd >= kSomeSteps * step) continue;
+        const std::string msg = std::string(what) + " column '" + names[j] + "' varies by " +
+                                g(sd) + " (sd) around " + g(mean) +
+                                ", where float, the precision data are read in, steps by " +
+                                g(step) + ": subtract an offset (or change its units) in the file";
+        if (refuse && sd < kFewSteps * step)
+            throw std::runtime_error(path + ": the " + msg + "; its values are lost");
+        warnings.push_back(
+            "the " + msg +
+            (sd < kFewSteps * step ? ": its values are mostly lost" : ": it loses precision"));
+    }
 }
 
 // Every class must have a training example after the split: a class that lands only in the
@@ -158,6 +207,8 @@ PreparedData prepare_data(const TrainConfig& config) {
         } catch (const std::invalid_argument& e) {
             throw std::runtime_error(e.what());
         }
+        check_float_resolution(all.targets, all.target_names, path, "target", true, out.warnings);
+        check_float_resolution(all.X, all.feature_names, path, "feature", false, out.warnings);
         // One class for all: a random split with the stratified split's sizes.
         const std::vector<int> one_class(all.size(), 0);
         SplitIndices s = stratified_split(one_class, dc.val_split, dc.test_split, config.seed);
@@ -188,6 +239,7 @@ PreparedData prepare_data(const TrainConfig& config) {
         opts.id_column = dc.id_column;
         Dataset all = read_csv(path, opts);
         check_label_task(all, path, dc);
+        check_float_resolution(all.X, all.feature_names, path, "feature", false, out.warnings);
         SplitIndices s = stratified_split(all.labels, dc.val_split, dc.test_split, config.seed);
         check_every_class_trains(all, s, path, dc);
         if (s.train.empty())
@@ -219,10 +271,16 @@ PreparedData prepare_data(const TrainConfig& config) {
         std::vector<std::size_t> in_test(out.train.num_classes(), 0);
         for (int y : out.test.labels) ++in_test[static_cast<std::size_t>(y)];
         std::string missing;
+        std::size_t n_missing = 0;
         for (std::size_t k = 0; k < in_test.size(); ++k)
-            if (in_test[k] == 0)
+            if (in_test[k] == 0) {
                 missing += (missing.empty() ? "'" : ", '") + out.train.class_names[k] + "'";
-        if (!missing.empty())
+                ++n_missing;
+            }
+        if (n_missing == 1)
+            out.warnings.push_back("no test example of the class " + missing +
+                                   ": the test metrics say nothing about it");
+        else if (n_missing > 1)
             out.warnings.push_back("no test example of the classes " + missing +
                                    ": the test metrics say nothing about them");
     }

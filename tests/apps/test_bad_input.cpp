@@ -39,7 +39,7 @@ std::string expand(std::string s, const std::string& dir) {
     return s;
 }
 
-// 46 cases: 21 flags (7 of them regression settings), 21 data files, 4 model and prediction
+// 49 cases: 22 flags (7 of them regression settings), 23 data files, 4 model and prediction
 // inputs.
 std::vector<Case> catalogue() {
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
@@ -57,6 +57,12 @@ std::vector<Case> catalogue() {
     const std::string nohdr =
         "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n"
         "7.0,3.2,4.7,1.4,versicolor\n6.4,3.2,4.5,1.5,versicolor\n";
+    std::string fine = "a,y\n";      // y = 1e6 + a / 1000: float steps by 0.0625 there
+    std::string names = "a,name\n";  // 150 rows, 150 names
+    for (int r = 0; r < 150; ++r) {
+        fine += std::to_string(r % 10) + ",1000000.00" + std::to_string(r % 10) + "\n";
+        names += std::to_string(r) + ",n" + std::to_string(r) + "\n";
+    }
     std::string reg = "a,b,y\n";  // 30 rows of y = a + b / 10 + 0.25, not integers
     for (int r = 0; r < 30; ++r)
         reg += std::to_string(r % 7) + "," + std::to_string(r) + "," +
@@ -65,7 +71,8 @@ std::vector<Case> catalogue() {
         // ---- flags: exit 2, the flag named, nothing read ----
         {"zero epochs", nullptr, "", train + "--epochs 0", 2, {"--epochs", "at least 1, got 0"}},
         {"zero batch", nullptr, "", train + "--batch-size 0", 2, {"--batch-size", "positive"}},
-        {"negative lr", nullptr, "", train + "--lr -1", 2, {"--lr", "positive and finite"}},
+        {"negative lr", nullptr, "", train + "--lr -1", 2, {"--lr", "positive and within float"}},
+        {"an lr beyond float", nullptr, "", train + "--lr 1e39", 2, {"--lr", "float's range"}},
         {"splits leave no training data",
          nullptr,
          "",
@@ -184,6 +191,18 @@ std::vector<Case> catalogue() {
          train + "--data {dir}/r.csv --task regression --label price",
          1,
          {"{dir}/r.csv", "no numeric column 'price'", "a, b, y"}},
+        {"a target below float's resolution",
+         "fine.csv",
+         fine,
+         train + "--data {dir}/fine.csv --task regression",
+         1,
+         {"{dir}/fine.csv", "target column 'y' is constant as read", "float's step"}},
+        {"names, one per row, as the label",
+         "names.csv",
+         names,
+         train + "--data {dir}/names.csv",
+         1,
+         {"{dir}/names.csv", "nearly one class per example", "--id-column"}},
         {"a comment line without --comment",
          "c.csv",
          "# exported 2026-12-01\na,b,label\n1,2,x\n",
@@ -330,7 +349,7 @@ std::vector<Case> catalogue() {
 
 TEST_F(BadInput, EveryCaseExitsWithAMessageAndWritesNoModel) {
     const std::vector<Case> cases = catalogue();
-    ASSERT_GE(cases.size(), 46u);
+    ASSERT_GE(cases.size(), 49u);
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const std::string d = dir.string();

@@ -83,6 +83,14 @@ TEST_F(Cli, AFreshRunInAReusedDirectoryRemovesTheEarlierRunsFiles) {
     EXPECT_TRUE(fs::exists(path("run/model.safetensors")));
     Result resume = run("train --resume " + path("run"));
     EXPECT_NE(resume.code, 0) << resume.output;
+    // A directory with no sign of an earlier run (no summary, model or checkpoint) is not
+    // cleared: its confusion.txt is a user's own.
+    fs::create_directories(path("mine"));
+    write("mine/confusion.txt", "my own\n");
+    Result r2 = run("train --epochs 1 --out " + path("mine"));
+    ASSERT_EQ(r2.code, 0) << r2.output;
+    EXPECT_FALSE(contains(r2.output, "removed the files")) << r2.output;
+    EXPECT_EQ(ffnn_test::read_bytes(path("mine/confusion.txt")), "my own\n");
 }
 
 // Digits trained on its last pixel as the label (17 "classes", mostly 0) reaches 0.94, the
@@ -295,12 +303,20 @@ TEST_F(Cli, CsvDialectsTrainAndPredict) {
                          "note: 2 of 3 rows have an empty label or one the model does "
                          "not know"))
         << p.output;
-    // Without --ignore-columns the extra column is named, with the way out.
-    Result q = run("predict --model " + path("run/model.safetensors") + " --id-column id --data " +
-                   path("new.csv"));
-    EXPECT_EQ(q.code, 1) << q.output;
-    EXPECT_TRUE(contains(q.output, "new.csv:1: unexpected column 'note'")) << q.output;
-    EXPECT_TRUE(contains(q.output, "--ignore-columns note")) << q.output;
+    // The model was trained without note and id: it passes over them without the flags.
+    Result q =
+        run("predict --model " + path("run/model.safetensors") + " --data " + path("new.csv"));
+    EXPECT_EQ(q.code, 0) << q.output;
+    EXPECT_TRUE(contains(q.output, "\na,setosa,setosa,")) << q.output;
+    // A column it does not know is named, with the way out.
+    write("newer.csv",
+          "id;petal_width;petal_length;sepal_width;sepal_length;note;colour;label\n"
+          "a;0.2;1.4;3.5;5.1;x;red;setosa\n");
+    Result u =
+        run("predict --model " + path("run/model.safetensors") + " --data " + path("newer.csv"));
+    EXPECT_EQ(u.code, 1) << u.output;
+    EXPECT_TRUE(contains(u.output, "newer.csv:1: unexpected column 'colour'")) << u.output;
+    EXPECT_TRUE(contains(u.output, "--ignore-columns colour")) << u.output;
     // A bad delimiter is a usage error, found before any data is read.
     Result r = run("train --data " + path("semi.csv") + " --delimiter ';;'");
     EXPECT_EQ(r.code, 2) << r.output;
@@ -347,7 +363,7 @@ TEST_F(Cli, BadFlagsExitWithUsageErrors) {
     // A value out of its range: the library names the field, the CLI names the flag.
     Result lr = run("train --lr -1 --out " + path("run"));
     EXPECT_EQ(lr.code, 2);
-    EXPECT_TRUE(contains(lr.output, "--lr: lr must be positive and finite, got -1")) << lr.output;
+    EXPECT_TRUE(contains(lr.output, "--lr: lr must be positive and within float")) << lr.output;
     Result mom = run("train --optimizer adam --momentum 0.9 --out " + path("run"));
     EXPECT_EQ(mom.code, 2);
     EXPECT_TRUE(contains(mom.output, "--momentum: momentum and nesterov are SGD's")) << mom.output;

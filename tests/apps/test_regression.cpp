@@ -168,7 +168,8 @@ TEST_F(Regression, EvalReportsTheMetricsOfPredictsValues) {
           "87,12345\n");
     Result extra = run("predict --model " + model + " --data " + path("extra.csv"));
     EXPECT_EQ(extra.code, 1) << extra.output;
-    EXPECT_TRUE(contains(extra.output, "'zip' are not inputs of the model")) << extra.output;
+    EXPECT_TRUE(contains(extra.output, "the column 'zip' is not an input of the model"))
+        << extra.output;
 }
 
 TEST_F(Regression, AResumedRunIsTheUninterruptedOne) {
@@ -188,6 +189,35 @@ TEST_F(Regression, AResumedRunIsTheUninterruptedOne) {
     const auto b = nlohmann::json::parse(ffnn_test::read_bytes(path("part/summary.json")));
     EXPECT_EQ(a["test_mse"], b["test_mse"]);
     EXPECT_EQ(a["test_targets"], b["test_targets"]);
+}
+
+// The model remembers the columns it was trained without: eval and predict on the training
+// file itself need no --id-column or --ignore-columns again.
+TEST_F(Regression, EvalOnTheTrainingFileNeedsNoColumnFlagsAgain) {
+    std::string text = "patient,age,sex,bmi,bp,s1,s2,s3,s4,s5,s6,note,progression\n";
+    const std::string csv = ffnn_test::read_bytes(diabetes);
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    for (int r = 0; std::getline(in, line) && r < 200; ++r) {
+        const std::size_t last = line.rfind(',');
+        text += "p" + std::to_string(r) + "," + line.substr(0, last) + ",n" + std::to_string(r) +
+                line.substr(last) + "\n";
+    }
+    write("ids.csv", text);
+    ASSERT_EQ(run(train_args + "--quiet --id-column patient --ignore-columns note --data " +
+                  path("ids.csv") + " --out " + path("run"))
+                  .code,
+              0);
+    Result e = run("eval --model " + path("run/model.safetensors") + " --data " + path("ids.csv"));
+    EXPECT_EQ(e.code, 0) << e.output;
+    EXPECT_TRUE(contains(e.output, "200 examples")) << e.output;
+    Result p =
+        run("predict --model " + path("run/model.safetensors") + " --data " + path("ids.csv"));
+    ASSERT_EQ(p.code, 0) << p.output;
+    EXPECT_EQ(csv_rows(p.output)[0],
+              (std::vector<std::string>{"patient", "predicted_progression"}));
+    EXPECT_EQ(csv_rows(p.output)[1][0], "p0");
 }
 
 TEST_F(Regression, SeveralTargetsGetALineEach) {

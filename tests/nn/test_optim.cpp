@@ -182,7 +182,9 @@ TEST(Optimizer, ConfigErrorsNameTheField) {
     OptimizerConfig c;
     EXPECT_EQ(field_of(c), "(valid)");
     c.lr = -1;
-    EXPECT_EQ(field_of(c), "optimizer.lr: lr must be positive and finite, got -1");
+    EXPECT_EQ(field_of(c),
+              "optimizer.lr: lr must be positive and within float's range (1.2e-38 to 3.4e38), "
+              "got -1");
     c = {};
     c.lr = 0;  // a configured rate of 0 is an error; a schedule may reach 0 through set_lr
     EXPECT_EQ(field_of(c).substr(0, 12), "optimizer.lr");
