@@ -272,6 +272,13 @@ void add_train_flags(CLI::App& cmd, TrainConfig& c, bool for_sweep) {
     // so that --optimizer adam alone is valid and --optimizer adam --momentum 0.9 is an error.
     cmd.parse_complete_callback([&cmd, &o]() {
         if (o.kind != OptimizerKind::SGD && cmd.count("--momentum") == 0) o.momentum = 0.0;
+        // Adam's settings given to sgd, even at their default values, are a mistake to say.
+        if (o.kind == OptimizerKind::SGD)
+            for (const char* flag : {"--beta1", "--beta2", "--eps"})
+                if (cmd.count(flag) > 0)
+                    throw CLI::ValidationError(flag,
+                                               "an Adam setting; sgd does not use it (add "
+                                               "--optimizer adam or adamw)");
     });
 }
 

@@ -39,7 +39,7 @@ std::string expand(std::string s, const std::string& dir) {
     return s;
 }
 
-// 49 cases: 22 flags (7 of them regression settings), 23 data files, 4 model and prediction
+// 50 cases: 23 flags (7 of them regression settings), 23 data files, 4 model and prediction
 // inputs.
 std::vector<Case> catalogue() {
     const std::string iris = std::string(FFNN_SOURCE_DIR) + "/data/iris.csv";
@@ -133,7 +133,13 @@ std::vector<Case> catalogue() {
          "",
          train + "--optimizer sgd --beta2 0.99",
          2,
-         {"--beta2", "sgd does not use them"}},
+         {"--beta2", "sgd does not use it"}},
+        {"an Adam setting for sgd at its default value",
+         nullptr,
+         "",
+         train + "--beta1 0.9",
+         2,
+         {"--beta1", "sgd does not use it"}},
         // ---- regression settings: exit 2, the flag named ----
         {"several labels without --task regression",
          nullptr,
@@ -349,7 +355,7 @@ std::vector<Case> catalogue() {
 
 TEST_F(BadInput, EveryCaseExitsWithAMessageAndWritesNoModel) {
     const std::vector<Case> cases = catalogue();
-    ASSERT_GE(cases.size(), 49u);
+    ASSERT_GE(cases.size(), 50u);
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const std::string d = dir.string();
