@@ -133,8 +133,8 @@ void blis_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
                double* C, std::size_t ldc) {
     bli_dgemm(ta == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE,
               tb == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE, dim_t(M), dim_t(N), dim_t(K),
-              &alpha, const_cast<double*>(A), inc_t(lda), 1, const_cast<double*>(B), inc_t(ldb),
-              1, &beta, C, inc_t(ldc), 1);
+              &alpha, const_cast<double*>(A), inc_t(lda), 1, const_cast<double*>(B), inc_t(ldb), 1,
+              &beta, C, inc_t(ldc), 1);
 }
 
 // One-time check of BLIS against ffnn (default kernel) on (M, N, K) = (131, 67, 300) for
@@ -161,8 +161,8 @@ std::string check_blis() {
         ffnn::Tensor<float> B = ffnn::uniform<float>(b_shape, -1.0f, 1.0f, rng);
         std::vector<float> c_ffnn(M * N), c_blis(M * N, std::numeric_limits<float>::quiet_NaN());
         const std::size_t lda = a_shape[1], ldb = b_shape[1];
-        ffnn::gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f,
-                          c_ffnn.data(), N);
+        ffnn::gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, c_ffnn.data(),
+                          N);
         blis_gemm(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, c_blis.data(), N);
         for (std::size_t i = 0; i < M; ++i)
             for (std::size_t j = 0; j < N; ++j) {
@@ -183,7 +183,8 @@ std::string check_blis() {
                   "sgemm nn/tn/nt 131x67x300 vs ffnn: max |diff| / sum|a b| %.2e, bound 2 gamma_K "
                   "%.2e",
                   worst, bound);
-    if (worst > bound) throw std::runtime_error(std::string("bench_matmul: BLIS check failed: ") + text);
+    if (worst > bound)
+        throw std::runtime_error(std::string("bench_matmul: BLIS check failed: ") + text);
     return text;
 }
 #endif
@@ -439,9 +440,10 @@ void add_context() {
     // libblis exports cblas_* too: the OpenBLAS rows are OpenBLAS's only if cblas_sgemm comes
     // from the library that defines openblas_get_corename (the link order decides).
     Dl_info cblas_lib{}, openblas_lib{};
-    const bool found = dladdr(reinterpret_cast<void*>(&cblas_sgemm), &cblas_lib) != 0 &&
-                       dladdr(reinterpret_cast<void*>(&openblas_get_corename), &openblas_lib) != 0 &&
-                       cblas_lib.dli_fname != nullptr && openblas_lib.dli_fname != nullptr;
+    const bool found =
+        dladdr(reinterpret_cast<void*>(&cblas_sgemm), &cblas_lib) != 0 &&
+        dladdr(reinterpret_cast<void*>(&openblas_get_corename), &openblas_lib) != 0 &&
+        cblas_lib.dli_fname != nullptr && openblas_lib.dli_fname != nullptr;
     if (!found || std::string(cblas_lib.dli_fname) != openblas_lib.dli_fname)
         throw std::runtime_error(std::string("bench_matmul: cblas_sgemm comes from ") +
                                  (found ? cblas_lib.dli_fname : "?") + ", not from OpenBLAS (" +
