@@ -219,7 +219,8 @@ w(f"### (a) sgemm, GFLOP/s: {cpu_label}, same session")
 w("")
 w(f"Medians of {reps}. ffnn = its default kernel ({kernel}); OpenBLAS = the best of its own choice "
   f"and {', '.join(cores)} forced (the winner in brackets); ratio = ffnn / the better of "
-  "OpenBLAS and BLIS. sgemm_tn is C = A^T B, sgemm_nt is C = A B^T.")
+  "OpenBLAS and BLIS. Each thread count is its own process, OPENBLAS_NUM_THREADS set to it, "
+  "OPENBLAS_L2_SIZE unset. sgemm_tn is C = A^T B, sgemm_nt is C = A B^T.")
 w("")
 w("| op | M x N x K | threads | ffnn | OpenBLAS | BLIS | ratio |")
 w("| --- | --- | --- | --- | --- | --- | --- |")
@@ -250,6 +251,8 @@ for t, p in ((1, peak1), (2, peak2)):
             line += f", OpenBLAS {100 * o / p:.0f} %"
         if b:
             line += f", BLIS {100 * b / p:.0f} %"
+        if ffnn[key] > p:
+            line += " (above 100 %: the peak run was disturbed, the machine was not idle)"
         w(line)
 w("")
 
