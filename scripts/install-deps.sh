@@ -12,9 +12,11 @@
 #
 # Idempotent: a package that is already installed is left alone, and when nothing is missing
 # the script touches nothing (no apt-get update). Works as root, or through sudo otherwise.
-# With --bench, the system BLAS (libblas.so.3, the alternative PyTorch and NumPy load) is
-# kept on OpenBLAS: libblis-openmp-dev registers BLIS for it too, at a lower priority, and a
-# manual choice could let it win; bench_matmul calls BLIS directly, never as libblas.
+# With --bench (or --all), the system BLAS (libblas.so.3 and liblapack.so.3, the
+# alternatives PyTorch and NumPy load) is kept on OpenBLAS, set back with
+# `update-alternatives --set` when it points elsewhere, even if nothing is missing:
+# libblis-openmp-dev registers BLIS for libblas.so.3 too, at a lower priority, and a manual
+# choice could let it win; bench_matmul calls BLIS directly, never as libblas.
 set -euo pipefail
 
 base=(g++ cmake make pkg-config libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
@@ -31,7 +33,7 @@ for arg in "$@"; do
     --fashion-mnist) wanted+=("${fashion[@]}") ;;
     --dev) wanted+=("${dev[@]}") ;;
     --all) wanted+=("${bench[@]}" "${fashion[@]}" "${dev[@]}"); keep_openblas=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (expected --bench, --fashion-mnist, --dev, --all)" >&2; exit 2 ;;
   esac
 done
