@@ -1,5 +1,6 @@
 // Matrix product benchmarks: the naive triple loop, ffnn's blocked gemm with each of its
-// micro-kernels and (when OpenBLAS is found) cblas_sgemm / cblas_dgemm on the same shapes,
+// micro-kernels, (when OpenBLAS is found) cblas_sgemm / cblas_dgemm and (when BLIS is
+// found) bli_sgemm / bli_dgemm on the same shapes,
 // plus the FMA peak of the machine for each instruction set, all reporting a "GFLOP/s"
 // counter (2 M N K flops per product; wall-clock time, since the products use several
 // threads).
@@ -11,10 +12,18 @@
 // unpacked path switched off (set_gemm_unpacked_path(false)): the packed path the rule
 // use_unpacked (tensor/kernels/gemm_config.hpp) is measured against.
 // The context printed at the start names the kernel ffnn picks by default, the caches it
-// saw, and the kernel OpenBLAS runs (openblas_get_corename; OPENBLAS_CORETYPE changes it).
+// saw, and the kernel OpenBLAS runs (openblas_get_corename; OPENBLAS_CORETYPE changes it),
+// and the BLIS configuration (bli_arch_string; BLIS_ARCH_TYPE changes it).
+// BLIS is called through its typed API with row and column strides (bli_sgemm), never
+// through its cblas_* (libblis exports those too; bench/CMakeLists.txt links it after
+// OpenBLAS so that cblas_* is OpenBLAS's, and the context names the library it came from).
+// Before the benchmarks run, BLIS's product is checked once against ffnn's (check_blis):
+// a mismatch beyond the bound stops the program.
 // The operation says the transposes: sgemm is C = A B, sgemm_tn is C = A^T B (the weight
 // gradient X^T dZ of a dense layer), sgemm_nt is C = A B^T (the input gradient dZ W^T).
-// The thread count is applied to both ffnn (OpenMP) and OpenBLAS before each run.
+// The thread count is applied to ffnn (OpenMP), OpenBLAS and BLIS before each run.
+// Rows that pair up have the same name after the implementation: ffnn-avx2/sgemm/64x64x64/
+// threads:1, openblas/sgemm/64x64x64/threads:1, blis/sgemm/64x64x64/threads:1.
 //
 // Shapes: squares 64 .. 2048 (the naive loop up to 1024 only, one iteration per run at 512
 // and above), the MNIST network's forward products (batch 128: 784 -> 256 -> 128 -> 10), its
@@ -30,7 +39,9 @@
 #include <omp.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,6 +51,16 @@
 
 #if defined(FFNN_HAVE_OPENBLAS)
 #include <cblas.h>
+#include <dlfcn.h>
+#endif
+
+#if defined(FFNN_HAVE_BLIS)
+#include <blis.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
 #endif
 
 #include "ffnn/tensor/cpu.hpp"
@@ -52,7 +73,7 @@ namespace {
 using ffnn::GemmKernel;
 using ffnn::Trans;
 
-enum class Impl { Naive, Ffnn, OpenBlas };
+enum class Impl { Naive, Ffnn, OpenBlas, Blis };
 
 const char* impl_name(Impl impl) {
     switch (impl) {
@@ -62,6 +83,8 @@ const char* impl_name(Impl impl) {
             return "ffnn";
         case Impl::OpenBlas:
             return "openblas";
+        case Impl::Blis:
+            return "blis";
     }
     return "?";
 }
@@ -70,6 +93,9 @@ void set_all_threads(int threads) {
     ffnn::set_threads(threads);
 #if defined(FFNN_HAVE_OPENBLAS)
     openblas_set_num_threads(threads);
+#endif
+#if defined(FFNN_HAVE_BLIS)
+    bli_thread_set_num_threads(threads);
 #endif
 }
 
@@ -87,6 +113,79 @@ void blas_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
     cblas_dgemm(CblasRowMajor, ta == Trans::No ? CblasNoTrans : CblasTrans,
                 tb == Trans::No ? CblasNoTrans : CblasTrans, int(M), int(N), int(K), alpha, A,
                 int(lda), B, int(ldb), beta, C, int(ldc));
+}
+#endif
+
+#if defined(FFNN_HAVE_BLIS)
+// BLIS's typed API: m, n, k are the sizes of op(A) (m, k) and op(B) (k, n); the strides
+// describe the matrix as stored, row-major here (row stride ld, column stride 1), so A^T is
+// the stored (K, M) matrix with BLIS_TRANSPOSE. alpha and beta are passed by pointer.
+void blis_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, float alpha,
+               const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
+               float* C, std::size_t ldc) {
+    bli_sgemm(ta == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE,
+              tb == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE, dim_t(M), dim_t(N), dim_t(K),
+              &alpha, const_cast<float*>(A), inc_t(lda), 1, const_cast<float*>(B), inc_t(ldb), 1,
+              &beta, C, inc_t(ldc), 1);
+}
+void blis_gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, double alpha,
+               const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
+               double* C, std::size_t ldc) {
+    bli_dgemm(ta == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE,
+              tb == Trans::No ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE, dim_t(M), dim_t(N), dim_t(K),
+              &alpha, const_cast<double*>(A), inc_t(lda), 1, const_cast<double*>(B), inc_t(ldb), 1,
+              &beta, C, inc_t(ldc), 1);
+}
+
+// One-time check of BLIS against ffnn (default kernel) on (M, N, K) = (131, 67, 300) for
+// each transpose case the benchmarks use (sizes off every MR/NR multiple of either library,
+// K past no KC but long enough for rounding to show). Each element of either product is
+// an fp32 sum of K products, so |computed - exact| <= gamma_K sum_k |a_ik b_kj|, gamma_K =
+// K u / (1 - K u), u = 2^-24 (Higham, Accuracy and Stability of Numerical Algorithms, 2nd
+// ed., eq. 3.5; an FMA only removes roundings). The two products then differ by at most
+// 2 gamma_K sum_k |a_ik b_kj|: the check divides each difference by that element's
+// sum_k |a_ik b_kj| and bounds the largest ratio by 2 gamma_K (3.6e-5 at K = 300). Returns
+// the largest ratio and the bound as text for the context, or throws when it is exceeded.
+std::string check_blis() {
+    constexpr std::size_t M = 131, N = 67, K = 300;
+    const double u = std::ldexp(1.0, -24);
+    const double bound = 2 * (K * u) / (1 - K * u);
+    double worst = 0;
+    ffnn::Rng rng(3);
+    set_all_threads(2);
+    for (auto [ta, tb] : {std::pair{Trans::No, Trans::No}, std::pair{Trans::Yes, Trans::No},
+                          std::pair{Trans::No, Trans::Yes}}) {
+        const ffnn::Shape a_shape = ta == Trans::No ? ffnn::Shape{M, K} : ffnn::Shape{K, M};
+        const ffnn::Shape b_shape = tb == Trans::No ? ffnn::Shape{K, N} : ffnn::Shape{N, K};
+        ffnn::Tensor<float> A = ffnn::uniform<float>(a_shape, -1.0f, 1.0f, rng);
+        ffnn::Tensor<float> B = ffnn::uniform<float>(b_shape, -1.0f, 1.0f, rng);
+        std::vector<float> c_ffnn(M * N), c_blis(M * N, std::numeric_limits<float>::quiet_NaN());
+        const std::size_t lda = a_shape[1], ldb = b_shape[1];
+        ffnn::gemm<float>(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, c_ffnn.data(),
+                          N);
+        blis_gemm(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, c_blis.data(), N);
+        for (std::size_t i = 0; i < M; ++i)
+            for (std::size_t j = 0; j < N; ++j) {
+                double mag = 0;  // sum_k |op(A)_ik op(B)_kj|, in double
+                for (std::size_t k = 0; k < K; ++k) {
+                    const float a = ta == Trans::No ? A.data()[i * lda + k] : A.data()[k * lda + i];
+                    const float b = tb == Trans::No ? B.data()[k * ldb + j] : B.data()[j * ldb + k];
+                    mag += std::fabs(double(a) * double(b));
+                }
+                const double diff = std::fabs(double(c_blis[i * N + j]) - c_ffnn[i * N + j]);
+                // NaN (an element BLIS did not write) compares false: count it as a failure.
+                const double ratio = diff <= bound * mag ? diff / mag : bound * 2;
+                worst = std::max(worst, ratio);
+            }
+    }
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "sgemm nn/tn/nt 131x67x300 vs ffnn: max |diff| / sum|a b| %.2e, bound 2 gamma_K "
+                  "%.2e",
+                  worst, bound);
+    if (worst > bound)
+        throw std::runtime_error(std::string("bench_matmul: BLIS check failed: ") + text);
+    return text;
 }
 #endif
 
@@ -117,6 +216,11 @@ void run_gemm(benchmark::State& state, Impl impl, GemmKernel kernel, bool packed
             case Impl::OpenBlas:
 #if defined(FFNN_HAVE_OPENBLAS)
                 blas_gemm(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), C.data(), N);
+#endif
+                break;
+            case Impl::Blis:
+#if defined(FFNN_HAVE_BLIS)
+                blis_gemm(ta, tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), C.data(), N);
 #endif
                 break;
         }
@@ -157,7 +261,7 @@ std::vector<GemmKernel> bench_kernels() {
     return ffnn::supported_gemm_kernels();
 }
 
-// The fast implementations (ffnn with each kernel, and OpenBLAS when present) on 1 and 2
+// The fast implementations (ffnn with each kernel, OpenBLAS and BLIS when present) on 1 and 2
 // threads, and the naive loop (single-threaded) when asked.
 template <class T>
 void add_shape(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, bool naive) {
@@ -171,6 +275,9 @@ void add_shape(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, 
         }
 #if defined(FFNN_HAVE_OPENBLAS)
         add_gemm<T>(Impl::OpenBlas, GemmKernel::Portable, ta, tb, M, N, K, threads);
+#endif
+#if defined(FFNN_HAVE_BLIS)
+        add_gemm<T>(Impl::Blis, GemmKernel::Portable, ta, tb, M, N, K, threads);
 #endif
     }
 }
@@ -309,7 +416,8 @@ int register_all() {
     return 0;
 }
 
-// What ran: the default kernel, the caches it was blocked for, OpenBLAS's kernel.
+// What ran: the default kernel, the caches it was blocked for, OpenBLAS's kernel and the
+// library its cblas_sgemm came from, BLIS's version, configuration and the check's result.
 void add_context() {
     const ffnn::CpuInfo& cpu = ffnn::cpu_info();
     benchmark::AddCustomContext("ffnn_default_kernel", ffnn::gemm_kernel_name());
@@ -329,6 +437,24 @@ void add_context() {
 #if defined(FFNN_HAVE_OPENBLAS)
     benchmark::AddCustomContext("openblas_core", openblas_get_corename());
     benchmark::AddCustomContext("openblas_config", openblas_get_config());
+    // libblis exports cblas_* too: the OpenBLAS rows are OpenBLAS's only if cblas_sgemm comes
+    // from the library that defines openblas_get_corename (the link order decides).
+    Dl_info cblas_lib{}, openblas_lib{};
+    const bool found =
+        dladdr(reinterpret_cast<void*>(&cblas_sgemm), &cblas_lib) != 0 &&
+        dladdr(reinterpret_cast<void*>(&openblas_get_corename), &openblas_lib) != 0 &&
+        cblas_lib.dli_fname != nullptr && openblas_lib.dli_fname != nullptr;
+    if (!found || std::string(cblas_lib.dli_fname) != openblas_lib.dli_fname)
+        throw std::runtime_error(std::string("bench_matmul: cblas_sgemm comes from ") +
+                                 (found ? cblas_lib.dli_fname : "?") + ", not from OpenBLAS (" +
+                                 (found ? openblas_lib.dli_fname : "?") +
+                                 "): link libopenblas before libblis");
+    benchmark::AddCustomContext("openblas_cblas_from", cblas_lib.dli_fname);
+#endif
+#if defined(FFNN_HAVE_BLIS)
+    benchmark::AddCustomContext("blis_version", bli_info_get_version_str());
+    benchmark::AddCustomContext("blis_arch", bli_arch_string(bli_arch_query_id()));
+    benchmark::AddCustomContext("blis_check", check_blis());
 #endif
 }
 
@@ -337,7 +463,12 @@ void add_context() {
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    add_context();
+    try {
+        add_context();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
     register_all();
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -72,7 +72,8 @@ done
 import json, sys
 ffnn = {}
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b.get("aggregate_name") != "median":
+    # With repetitions, the medians; with one (REPETITIONS = 1) there are no aggregates.
+    if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
         continue
     name = b["run_name"].replace("/real_time", "")
     threads = int(name.split("threads:")[1]) if "threads:" in name else 1

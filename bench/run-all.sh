@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# Every comparison of issue 12 in one session, written into bench/RESULTS.md.
+#
+#   bench/run-all.sh [--quick] [--results FILE] [BUILD_DIR]
+#
+#   BUILD_DIR        default build/release (configured with `cmake --preset release` when it
+#                    is that directory and has no CMakeCache.txt yet)
+#   --quick          1 repetition and short minimum times: checks the script, measures nothing
+#   --results FILE   the file to update, default bench/RESULTS.md
+#
+# Builds bench_matmul, bench_train, profile_step and ffnn, then runs, one after the other:
+#   (a) bench_matmul, every sgemm shape (sgemm, sgemm_tn, sgemm_nt), 1 and 2 threads: ffnn
+#       with its default kernel, OpenBLAS with OPENBLAS_CORETYPE unset and with each core type
+#       this CPU can run forced (Haswell; Zen on AMD; SkylakeX with AVX-512), the best kept per
+#       row, and BLIS; plus the FMA peak (peak/fma256, peak/fma512). Each thread count is its
+#       own process, with OPENBLAS_NUM_THREADS set to it and OPENBLAS_L2_SIZE unset.
+#   (b) bench/compare_train.sh BUILD_DIR REPS (ffnn, PyTorch, and libtorch when built).
+#   (c) Fashion-MNIST, 784-256-128-10, 10 epochs (the command of scripts/fashion-mnist.sh),
+#       REPS runs: training and wall seconds, against the FLOP-bound time at the peak.
+#   (d) profile_step 256,128 128 T for T = 1, 2, REPS runs, median per phase.
+# Medians of REPS = 5 repetitions (1 with --quick). Every build and every run holds
+# /tmp/ffnn-build.lock (the machine is shared), one run at a time, so the lock is released
+# between runs and a run never overlaps another engineer's build.
+#
+# The output replaces only the block between `<!-- run-all: begin -->` and
+# `<!-- run-all: end -->` in the results file (inserted under the title the first time); the
+# hand-written sections below are left as they are. Needs `scripts/install-deps.sh --bench
+# --fashion-mnist`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+quick=0
+results=$here/RESULTS.md
+build=
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --results) results=$2; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -*) echo "run-all.sh: unknown option '$1'" >&2; exit 2 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+build=$(realpath -m "${build:-$root/build/release}")
+if [[ $quick -eq 1 ]]; then
+  reps=1 min_time=0.01 steps=60
+else
+  reps=5 min_time=0.2 steps=400
+fi
+lock=(flock /tmp/ffnn-build.lock)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+say() { echo "run-all: $(date -u +%H:%M:%S) $*" >&2; }
+
+# --- build ------------------------------------------------------------------------------------
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  if [[ "$build" == "$root/build/release" ]]; then
+    (cd "$root" && "${lock[@]}" cmake --preset release > /dev/null)
+  else
+    "${lock[@]}" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
+  fi
+fi
+say "building in $build"
+"${lock[@]}" cmake --build "$build" -j2 --target bench_matmul bench_train profile_step ffnn > /dev/null
+matmul=$build/bench/bench_matmul
+
+# --- the machine --------------------------------------------------------------------------------
+date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')
+lscpu > "$out/lscpu.txt"
+lscpu -C=NAME,ONE-SIZE > "$out/caches.txt" 2>/dev/null || true
+torch_version=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo "not installed")
+# The context (default kernel, OpenBLAS core, BLIS arch and check), from the shortest benchmark.
+"${lock[@]}" "$matmul" --benchmark_filter='^overhead/' --benchmark_min_time=0.01 \
+  --benchmark_format=json > "$out/context.json"
+kernel=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["context"]["ffnn_default_kernel"])' "$out/context.json")
+cores=(Haswell)
+grep -q AuthenticAMD /proc/cpuinfo && cores+=(Zen)
+grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
+uptime > "$out/load-start.txt"
+
+# --- (a) sgemm -----------------------------------------------------------------------------------
+bench_args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
+            --benchmark_min_time="$min_time" --benchmark_format=json)
+for t in 1 2; do
+  say "(a) bench_matmul, $t thread(s): ffnn-$kernel, OpenBLAS (own choice), BLIS, peak"
+  "${lock[@]}" env -u OPENBLAS_L2_SIZE -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS="$t" \
+    FFNN_KERNEL="$kernel" "$matmul" "${bench_args[@]}" \
+    --benchmark_filter="^((ffnn-$kernel|openblas|blis)/sgemm[a-z_]*/[0-9x]+/threads:$t|peak/fma[0-9]+/threads:$t)/" \
+    > "$out/matmul-$t-auto.json"
+  for core in "${cores[@]}"; do
+    say "(a) bench_matmul, $t thread(s): OpenBLAS forced to $core"
+    "${lock[@]}" env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="$core" OPENBLAS_NUM_THREADS="$t" \
+      "$matmul" "${bench_args[@]}" --benchmark_filter="^openblas/sgemm[a-z_]*/[0-9x]+/threads:$t/" \
+      > "$out/matmul-$t-$core.json"
+  done
+done
+
+# --- (b) training throughput ---------------------------------------------------------------------
+say "(b) bench/compare_train.sh $build $reps"
+"${lock[@]}" "$here/compare_train.sh" "$build" "$reps" > "$out/train.txt" 2> "$out/train.err" || {
+  cat "$out/train.err" >&2; exit 1; }
+
+# --- (c) Fashion-MNIST ---------------------------------------------------------------------------
+for r in $(seq "$reps"); do
+  say "(c) Fashion-MNIST 10 epochs, run $r of $reps"
+  "${lock[@]}" "$build/apps/ffnn" train --dataset fashion-mnist --hidden 256,128 --epochs 10 \
+    --batch-size 128 --lr 0.05 --momentum 0.9 --schedule cosine --out "$out/fashion-$r" > /dev/null
+done
+
+# --- (d) profile_step ----------------------------------------------------------------------------
+for t in 1 2; do
+  for r in $(seq "$reps"); do
+    say "(d) profile_step 256,128 128 $t, run $r of $reps"
+    "${lock[@]}" "$build/bench/profile_step" 256,128 128 "$t" "$steps" > "$out/profile-$t-$r.txt"
+  done
+done
+uptime > "$out/load-end.txt"
+
+# --- the block -----------------------------------------------------------------------------------
+say "writing $results"
+/usr/bin/python3 - "$out" "$results" "$quick" "$reps" "$min_time" "$date_utc" "$torch_version" \
+  "$kernel" "${cores[*]}" <<'PY'
+import glob, json, os, re, statistics, sys
+
+out, results, quick, reps, min_time, date_utc, torch_version, kernel, cores = sys.argv[1:]
+quick = quick == "1"
+cores = cores.split()
+
+# The machine, from lscpu.
+lscpu = {}
+for line in open(f"{out}/lscpu.txt"):
+    if ":" in line:
+        k, v = line.split(":", 1)
+        lscpu[k.strip()] = v.strip()
+flags = set(lscpu.get("Flags", "").split())
+isa = ", ".join(f for f in ("avx2", "fma", "avx512f") if f in flags) or "none of avx2, fma, avx512f"
+one = {}
+for line in open(f"{out}/caches.txt").read().splitlines()[1:]:
+    parts = line.split()
+    if len(parts) >= 2:
+        one[parts[0]] = parts[1]
+cache = f"L1d {one.get('L1d', '?')} and L2 {one.get('L2', '?')} per core, L3 {one.get('L3', '?')}"
+model = lscpu.get("Model name", "?")
+cpu_label = f"{model}, lscpu model {lscpu.get('Model', '?')}"
+ctx = json.load(open(f"{out}/context.json"))["context"]
+openblas_config = ctx.get("openblas_config", "not built")
+openblas_version = openblas_config.split()[1] if openblas_config.startswith("OpenBLAS") else "?"
+load_start = open(f"{out}/load-start.txt").read().split("load average:")[-1].strip()
+load_end = open(f"{out}/load-end.txt").read().split("load average:")[-1].strip()
+
+
+def medians(path):
+    """{run name: median GFLOP/s} from one bench_matmul JSON file."""
+    rows = {}
+    for b in json.load(open(path))["benchmarks"]:
+        if reps != "1" and b.get("aggregate_name") != "median":
+            continue
+        name = b["run_name"].replace("/real_time", "")
+        rows[name] = b["GFLOP/s"]
+    return rows
+
+
+# (a) rows: shape key (op, MxNxK, threads) -> rates.
+ffnn, blis, peak, openblas = {}, {}, {}, {}  # openblas: key -> {core type: rate}
+order = []
+for t in (1, 2):
+    for setting in ["auto"] + cores:
+        for name, rate in medians(f"{out}/matmul-{t}-{setting}.json").items():
+            parts = name.split("/")
+            if parts[0] == "peak":
+                peak[(parts[1], int(parts[2].split(":")[1]))] = rate
+                continue
+            impl, op, shape, threads = parts[0], parts[1], parts[2], int(parts[3].split(":")[1])
+            key = (op, shape, threads)
+            if impl.startswith("ffnn"):
+                ffnn[key] = rate
+                order.append(key)
+            elif impl == "blis":
+                blis[key] = rate
+            elif impl == "openblas":
+                openblas.setdefault(key, {})[setting] = rate
+peak_name = "fma512" if kernel == "avx512" else "fma256"
+peak1, peak2 = peak.get((peak_name, 1)), peak.get((peak_name, 2))
+peak_text = ", ".join(f"{n} {peak[(n, t)]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}"
+                      for n in ("fma256", "fma512") for t in (1, 2) if (n, t) in peak)
+
+L = []
+w = L.append
+w("<!-- run-all: begin (generated by bench/run-all.sh; edits inside this block are overwritten) -->")
+title = f"## Every comparison in one session: {cpu_label} ({date_utc})"
+if quick:
+    title += ", QUICK CHECK"
+w(title)
+w("")
+if quick:
+    w("**Quick check of the script (`--quick`: 1 repetition, minimum time "
+      f"{min_time} s, {reps} Fashion-MNIST run): not measurements; do not quote.**")
+    w("")
+w(f"Generated by `bench/run-all.sh` on {date_utc}, all tables from this one session, one run at a "
+  f"time under the build lock; load average {load_start} at the start, {load_end} at the end.")
+w("")
+w(f"- CPU: {model}, family {lscpu.get('CPU family', '?')} model {lscpu.get('Model', '?')} "
+  f"stepping {lscpu.get('Stepping', '?')}, {lscpu.get('CPU(s)', '?')} CPUs "
+  f"({lscpu.get('Core(s) per socket', '?')} cores per socket, {lscpu.get('Thread(s) per core', '?')} "
+  f"thread per core){', under ' + lscpu['Hypervisor vendor'] if 'Hypervisor vendor' in lscpu else ''}")
+w(f"- ISA: {isa}; caches {cache}")
+w(f"- Measured FMA peak (bench_matmul peak/*, registers only): {peak_text}")
+w(f"- ffnn: default kernel {ctx.get('ffnn_default_kernel')}, blocking {ctx.get('ffnn_fp32_blocking')}")
+w(f"- OpenBLAS {openblas_version}: core type {ctx.get('openblas_core', '?')} by its own choice; "
+  f"forced too: {', '.join(cores)}")
+w(f"- BLIS {ctx.get('blis_version', 'not built')}, arch {ctx.get('blis_arch', '-')}; "
+  f"check: {ctx.get('blis_check', '-')}")
+w(f"- PyTorch {torch_version}")
+w("")
+
+# (a)
+w(f"### (a) sgemm, GFLOP/s: {cpu_label}, same session")
+w("")
+w(f"Medians of {reps}. ffnn = its default kernel ({kernel}); OpenBLAS = the best of its own choice "
+  f"and {', '.join(cores)} forced (the winner in brackets); ratio = ffnn / the better of "
+  "OpenBLAS and BLIS. Each thread count is its own process, OPENBLAS_NUM_THREADS set to it, "
+  "OPENBLAS_L2_SIZE unset. sgemm_tn is C = A^T B, sgemm_nt is C = A B^T.")
+w("")
+w("| op | M x N x K | threads | ffnn | OpenBLAS | BLIS | ratio |")
+w("| --- | --- | --- | --- | --- | --- | --- |")
+seen = set()
+for key in order:
+    if key in seen:
+        continue
+    seen.add(key)
+    f = ffnn[key]
+    ob = openblas.get(key, {})
+    best_core = max(ob, key=ob.get) if ob else None
+    o = ob[best_core] if ob else None
+    b = blis.get(key)
+    peer = max([v for v in (o, b) if v], default=None)
+    ocell = f"{o:.1f} ({best_core})" if o else "-"
+    bcell = f"{b:.1f}" if b else "-"
+    w(f"| {key[0]} | {key[1]} | {key[2]} | {f:.1f} | {ocell} | {bcell} | "
+      f"{f / peer:.2f} |" if peer else f"| {key[0]} | {key[1]} | {key[2]} | {f:.1f} | - | - | - |")
+w("")
+for t, p in ((1, peak1), (2, peak2)):
+    key = ("sgemm", "2048x2048x2048", t)
+    if p and key in ffnn:
+        ob = openblas.get(key, {})
+        o = max(ob.values()) if ob else None
+        b = blis.get(key)
+        line = f"- 2048^3 on {t} thread{'s' if t > 1 else ''}: ffnn {100 * ffnn[key] / p:.0f} % of the {peak_name} peak ({p:.1f})"
+        if o:
+            line += f", OpenBLAS {100 * o / p:.0f} %"
+        if b:
+            line += f", BLIS {100 * b / p:.0f} %"
+        if ffnn[key] > p:
+            line += " (above 100 %: the peak run was disturbed, the machine was not idle)"
+        w(line)
+w("")
+
+# (b)
+w(f"### (b) Training throughput, `bench/compare_train.sh`: {cpu_label}, same session")
+w("")
+w(f"Medians of {reps} (samples/s; ratio = ffnn / the peer in its best OpenBLAS core type):")
+w("")
+w("```")
+w(open(f"{out}/train.txt").read().rstrip())
+w("```")
+w("")
+
+# (c)
+runs = [json.load(open(p)) for p in sorted(glob.glob(f"{out}/fashion-*/summary.json"))]
+train_s = statistics.median(r["train_seconds"] for r in runs)
+wall_s = statistics.median(r["wall_seconds"] for r in runs)
+acc = statistics.median(r["test_accuracy"] for r in runs)
+threads = runs[0].get("threads", "?")
+sizes = [784, 256, 128, 10]
+# Per example: forward 2 sum(d h), the weight gradients the same, the input gradients of every
+# layer but the first.
+flop = sum(2 * a * b for a, b in zip(sizes, sizes[1:])) * 2 + sum(2 * a * b for a, b in list(zip(sizes, sizes[1:]))[1:])
+peak_run = peak.get((peak_name, int(threads))) if str(threads).isdigit() else peak2
+w(f"### (c) Fashion-MNIST end to end: {cpu_label}, same session")
+w("")
+w(f"`ffnn train --dataset fashion-mnist --hidden 256,128 --epochs 10 --batch-size 128 --lr 0.05 "
+  f"--momentum 0.9 --schedule cosine` (scripts/fashion-mnist.sh's command), {threads} threads, "
+  f"median of {len(runs)} run{'s' if len(runs) > 1 else ''}:")
+w("")
+w("| training s | wall s | wall - training s | FLOP-bound s at the peak | training / FLOP-bound | test accuracy |")
+w("| --- | --- | --- | --- | --- | --- |")
+if peak_run:
+    bound = 54000 * 10 * flop / (peak_run * 1e9)
+    w(f"| {train_s:.2f} | {wall_s:.2f} | {wall_s - train_s:.2f} | {bound:.2f} | {train_s / bound:.2f} | {100 * acc:.2f} % |")
+else:
+    w(f"| {train_s:.2f} | {wall_s:.2f} | {wall_s - train_s:.2f} | - | - | {100 * acc:.2f} % |")
+w("")
+w(f"FLOP-bound time = 54,000 examples x 10 epochs x {flop / 1e6:.3f} MFLOP per example (forward "
+  "2 sum(d h), weight gradients the same, input gradients of the second and third layers) / "
+  f"the {peak_name} peak on {threads} threads ({peak_run:.1f} GFLOP/s)." if peak_run else "")
+w("")
+
+# (d)
+w(f"### (d) Where a training step goes, `profile_step 256,128 128 T`: {cpu_label}, same session")
+w("")
+for t in (1, 2):
+    tables = []
+    for p in sorted(glob.glob(f"{out}/profile-{t}-*.txt")):
+        rows = []
+        for line in open(p).read().splitlines()[2:]:
+            name, rest = line[:42].strip(), line[42:].split()
+            us = float(rest[0])
+            rate = float(rest[2]) if len(rest) > 2 and not rest[2].startswith("(") else None
+            rows.append((name, us, rate))
+        tables.append(rows)
+    w(f"784-256-128-10, batch 128, {t} thread{'s' if t > 1 else ''}: per phase, the median over "
+      f"{len(tables)} run{'s' if len(tables) > 1 else ''} of profile_step's median us/step "
+      "(each run its own median over its steps); the step is the sum of the phase medians.")
+    w("")
+    w("| phase | us/step | share | GFLOP/s |")
+    w("| --- | --- | --- | --- |")
+    names = [r[0] for r in tables[0]]
+    med = [statistics.median(tab[i][1] for tab in tables) for i in range(len(names))]
+    total = sum(med[:-1])
+    for i, name in enumerate(names):
+        flops = tables[0][i][2] * tables[0][i][1] * 1e3 if tables[0][i][2] else None
+        rate = f"{flops / (med[i] * 1e3):.1f}" if flops else ""
+        if i == len(names) - 1:
+            # The last line is the step: the sum of the phase medians and its samples/s.
+            rate = f"{flops / (total * 1e3):.1f}" if flops else ""
+            w(f"| {name} | {total:.1f} | 100.0 % | {rate} ({128 / total * 1e6:,.0f} samples/s) |")
+        else:
+            share = 100 * med[i] / sum(med[:-1])
+            w(f"| {name} | {med[i]:.1f} | {share:.1f} % | {rate} |")
+    w("")
+w("<!-- run-all: end -->")
+block = "\n".join(L) + "\n"
+
+text = open(results).read() if os.path.exists(results) else "# Benchmark results\n"
+begin = text.find("<!-- run-all: begin")
+end = text.find("<!-- run-all: end -->")
+if begin >= 0 and end > begin:
+    text = text[:begin] + block + text[end + len("<!-- run-all: end -->\n"):]
+else:
+    # First run: under the title line, ahead of the hand-written sections.
+    first, _, rest = text.partition("\n")
+    text = first + "\n\n" + block + ("\n" + rest.lstrip("\n") if rest.strip() else "")
+open(results, "w").write(text)
+print(block)
+PY
