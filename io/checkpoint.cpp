@@ -211,9 +211,8 @@ void require_format(const std::string& path, const Metadata& meta, const char* e
         hint =
             ": this is a training checkpoint; resume it with ffnn train --resume, or use the "
             "model.safetensors of its run";
-    else if (std::string(expected) == kTrainingFormat && format == kFormat)
-        hint = ": this is a model file, not a training checkpoint (--init-from starts from one)";
-    else if (std::string(expected) == kTrainingFormat && format == kRegressorFormat)
+    else if (std::string(expected) == kTrainingFormat &&
+             (format == kFormat || format == kRegressorFormat))
         hint = ": this is a model file, not a training checkpoint (--init-from starts from one)";
     throw std::runtime_error(path + ": not an ffnn " +
                              (std::string(expected) == kFormat ? "model" : "training checkpoint") +
