@@ -25,17 +25,6 @@ namespace ffnn::app {
 
 namespace {
 
-// A field of the predictions file, quoted (RFC 4180) when it holds a comma, a quote or a
-// space at its ends, so that read_csv reads back what was written.
-std::string csv_field(const std::string& text) {
-    const bool quote = text.find_first_of(",\";\t") != std::string::npos ||
-                       (!text.empty() && (text.front() == ' ' || text.back() == ' '));
-    if (!quote) return text;
-    std::string q = "\"";
-    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 // The flags eval and predict share besides --model and --data.
 struct DataFlags {
     std::string label;

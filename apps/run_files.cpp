@@ -6,21 +6,12 @@
 
 #include "communicator.hpp"
 #include "ffnn/io/atomic_file.hpp"
+#include "ffnn/io/csv.hpp"
 #include "ffnn/version.hpp"
 
 namespace ffnn::app {
 
 namespace {
-
-// A column name as a CSV field: quoted when it holds a comma, a quote or a space at an end.
-std::string csv_name(const std::string& text) {
-    const bool quote = text.find_first_of(",\"") != std::string::npos ||
-                       (!text.empty() && (text.front() == ' ' || text.back() == ' '));
-    if (!quote) return text;
-    std::string q = "\"";
-    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
 
 // JSON has no NaN: a metric that does not exist (no validation part) is written as null.
 nlohmann::json number(double v) {
@@ -44,7 +35,7 @@ std::string metrics_csv(const std::vector<EpochRecord>& history,
             for (const char* m : metrics) s += std::string(",") + part + m;
         if (targets.size() > 1)  // and each target's: train_<name>_mse, ...
             for (const std::string& t : targets)
-                for (const char* m : metrics) s += "," + csv_name(std::string(part) + "_" + t + m);
+                for (const char* m : metrics) s += "," + csv_field(std::string(part) + "_" + t + m);
     };
     header("train");
     if (has_val) header("val");

@@ -558,6 +558,15 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
     return out;
 }
 
+std::string csv_field(std::string_view text) {
+    const bool quote = text.find_first_of(",\";\t") != std::string_view::npos ||
+                       (!text.empty() && (text.front() == ' ' || text.back() == ' '));
+    if (!quote) return std::string(text);
+    std::string q = "\"";
+    for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
 char parse_delimiter(std::string_view text) {
     if (text == "auto") return 0;
     if (text == "tab" || text == "\\t") return '\t';

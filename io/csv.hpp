@@ -76,6 +76,11 @@ std::string comment_text(char comment);      // "none" or the character
 // The delimiter in a message, as the shell takes it after --delimiter: "tab", "';'".
 std::string delimiter_name(char delimiter);
 
+// A field as written to a CSV file: quoted (RFC 4180, doubled quotes inside) when it holds a
+// comma, a quote, a semicolon or a tab (either may be taken for the delimiter when the file
+// is read back) or a space at its ends, so that read_csv reads back what was written.
+std::string csv_field(std::string_view text);
+
 // Reads a CSV file into a Dataset (source = path). The path "-" reads standard input (named
 // "stdin" in messages).
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});

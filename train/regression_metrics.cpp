@@ -69,16 +69,21 @@ RegressionEval evaluate_regression(Model<float>& model, const Tensor<float>& X,
             m.rmse *= s;
             m.mae *= s;
         }
-        TargetMetrics mean;
-        for (const TargetMetrics& m : out.metrics.per_target) {
-            mean.mse += m.mse / static_cast<double>(T);
-            mean.rmse += m.rmse / static_cast<double>(T);
-            mean.mae += m.mae / static_cast<double>(T);
-            mean.r2 += m.r2 / static_cast<double>(T);
-        }
-        out.metrics.mean = mean;
+        out.metrics.mean = mean_of(out.metrics.per_target);
     }
     return out;
+}
+
+TargetMetrics mean_of(const std::vector<TargetMetrics>& per_target) {
+    TargetMetrics mean;
+    const double T = static_cast<double>(per_target.size());
+    for (const TargetMetrics& m : per_target) {
+        mean.mse += m.mse / T;
+        mean.rmse += m.rmse / T;
+        mean.mae += m.mae / T;
+        mean.r2 += m.r2 / T;
+    }
+    return mean;
 }
 
 RegressionMetrics regression_metrics(const Tensor<float>& predicted, const Tensor<float>& truth) {
@@ -106,11 +111,8 @@ RegressionMetrics regression_metrics(const Tensor<float>& predicted, const Tenso
         m.rmse = std::sqrt(m.mse);
         m.mae = abs_err / static_cast<double>(N);
         m.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
-        out.mean.mse += m.mse / static_cast<double>(T);
-        out.mean.rmse += m.rmse / static_cast<double>(T);
-        out.mean.mae += m.mae / static_cast<double>(T);
-        out.mean.r2 += m.r2 / static_cast<double>(T);
     }
+    out.mean = mean_of(out.per_target);
     return out;
 }
 

@@ -29,6 +29,10 @@ struct RegressionMetrics {
     std::size_t n = 0;                      // rows
 };
 
+// The average of each metric over the targets, summed in target order (scikit-learn's
+// uniform_average; RMSE is the mean of the targets' RMSEs).
+TargetMetrics mean_of(const std::vector<TargetMetrics>& per_target);
+
 // predicted, truth (N, T) with N >= 1. Throws std::invalid_argument naming the shapes.
 RegressionMetrics regression_metrics(const Tensor<float>& predicted, const Tensor<float>& truth);
 

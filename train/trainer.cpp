@@ -54,11 +54,8 @@ class RunningMetrics {
             tm.mae = s * sae / n;
             tm.r2 = ss_tot[t] > 0 ? 1 - sse / ss_tot[t] : (sse == 0 ? 1.0 : 0.0);
             m.per_target.push_back(tm);
-            m.mean.mse += tm.mse / double(T);
-            m.mean.rmse += tm.rmse / double(T);
-            m.mean.mae += tm.mae / double(T);
-            m.mean.r2 += tm.r2 / double(T);
         }
+        m.mean = mean_of(m.per_target);
         return m;
     }
 
