@@ -1,12 +1,14 @@
 // profile_step: where the time of one training step goes, operation by operation.
 //
-//   build/release/bench/profile_step [HIDDEN] [BATCH] [THREADS] [STEPS]
-//     default 256,128  128  (every core)  400: the Fashion-MNIST network 784-256-128-10
+//   build/release/bench/profile_step [HIDDEN] [BATCH] [THREADS] [STEPS] [fused|separate]
+//     default 256,128  128  (every core)  400  fused: the Fashion-MNIST network 784-256-128-10
 //
 // The step of Model::train_step taken apart: zero_grad, then each module's forward (layer i:
 // the product X W, the bias and the activation; the loss: softmax cross-entropy and its
 // gradient), each module's backward in reverse order (layer i: dZ through the activation,
-// dW = X^T dZ, db, and dX = dZ W^T except for the first layer), and the SGD update. Each
+// dW = X^T dZ, db, and dX = dZ W^T except for the first layer), and the SGD update: fused
+// into the backward as Model::backward_and_step does it (the last phase is then zero_grad
+// and the step's bookkeeping alone), or separate, a pass after the backward. Each
 // phase is timed with steady_clock around the call, over STEPS steps after 50 warm-up steps;
 // the table gives each phase's median microseconds per step, its share of the summed
 // medians, and for the products the rate in GFLOP/s (2 M N K flops per product). The clock
@@ -49,6 +51,13 @@ int main(int argc, char** argv) {
     const std::size_t batch = argc > 2 ? std::stoul(argv[2]) : 128;
     if (argc > 3) ffnn::set_threads(std::atoi(argv[3]));
     const std::size_t steps = argc > 4 ? std::stoul(argv[4]) : 400;
+    const std::string mode = argc > 5 ? argv[5] : "fused";
+    if (mode != "fused" && mode != "separate") {
+        std::fprintf(stderr, "profile_step: the fifth argument is fused or separate, got '%s'\n",
+                     mode.c_str());
+        return 2;
+    }
+    const bool fused = mode == "fused";
     constexpr std::size_t D = 784, K = 10, kWarmup = 50, kPool = 8;
 
     ffnn::ModelSpec spec;
@@ -74,7 +83,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < M; ++i) names.push_back("forward  module " + std::to_string(i));
     names.push_back("loss (softmax cross-entropy + gradient)");
     for (std::size_t i = M; i-- > 0;) names.push_back("backward module " + std::to_string(i));
-    names.push_back("zero_grad + sgd step");
+    names.push_back(fused ? "zero_grad + fused step's bookkeeping" : "zero_grad + sgd step");
     std::vector<std::vector<double>> us(names.size());
 
     model.module(0).set_input_grad(false);  // as Model::backward does in training
@@ -101,22 +110,40 @@ int main(int argc, char** argv) {
         }
         model.loss().forward(*h, ys[s % kPool]);
         lap();
+        const auto t_begin = Clock::now();
+        if (fused) {  // Model::backward_and_step's calls, module by module
+            sgd.begin_fused_step();
+            for (std::size_t i = 0; i < M; ++i)
+                if (!model.module(i).set_fused_update(&sgd)) {
+                    std::fprintf(stderr, "profile_step: module %zu cannot fuse the update\n", i);
+                    return 1;
+                }
+        }
+        const double begin_us =
+            std::chrono::duration<double, std::micro>(Clock::now() - t_begin).count();
+        t = Clock::now();
         const ffnn::Tensor<float>* g = &model.loss().backward();
         for (std::size_t i = M; i-- > 0;) {
             g = &model.module(i).backward(*g);
             lap();
         }
-        sgd.step();
+        if (fused) {
+            for (std::size_t i = 0; i < M; ++i) model.module(i).set_fused_update(nullptr);
+            sgd.end_fused_step();
+        } else {
+            sgd.step();
+        }
         const auto now = Clock::now();
         if (s >= kWarmup)
-            us[p].push_back(zero_us + std::chrono::duration<double, std::micro>(now - t).count());
+            us[p].push_back(zero_us + begin_us +
+                            std::chrono::duration<double, std::micro>(now - t).count());
     }
 
     // Layer widths for the flop counts: module i is FullyConnected i (the spec's modules).
     const std::vector<std::size_t> sizes = model.layer_sizes();  // D, H..., K
-    std::printf("profile_step: %s, batch %zu, %d thread%s, median of %zu steps\n",
+    std::printf("profile_step: %s, batch %zu, %d thread%s, median of %zu steps, %s update\n",
                 model.summary().c_str(), batch, ffnn::max_threads(),
-                ffnn::max_threads() == 1 ? "" : "s", steps);
+                ffnn::max_threads() == 1 ? "" : "s", steps, mode.c_str());
     std::vector<double> med;
     double total = 0;
     for (const auto& v : us) total += med.emplace_back(median(v));

@@ -55,6 +55,20 @@ class FullyConnected final : public Module<T> {
     // result is the same as zero_grad then backward; until that backward, dW and db still
     // hold the old gradients. zero_grad() cancels it.
     void defer_zero_grad() override { overwrite_grad_ = true; }
+    // The update fused into backward: dx = dz W^T is computed first, from the old W; then the
+    // dW product hands each block of dW to the updater as gemm finishes it (GemmBlockDone),
+    // or, for a W too large for the blocks to stay in cache, all of W right after the
+    // product; db whole after it. Needs the deferred zeroing (a gradient that accumulates onto an
+    // earlier backward's is not final after one): without it, set_fused_update refuses
+    // (returns false) and backward throws std::logic_error if an updater is set anyway.
+    bool set_fused_update(ParamUpdater<T>* updater) override {
+        if (updater != nullptr && !overwrite_grad_) {
+            updater_ = nullptr;
+            return false;
+        }
+        updater_ = updater;
+        return true;
+    }
     void release() override { x_ = null_view<T>(); }
     std::string name() const override;
 
@@ -92,6 +106,10 @@ class FullyConnected final : public Module<T> {
     Tensor<T> dx_;  // input gradient of the last backward, (N, D)
     bool overwrite_grad_ = false;  // set by defer_zero_grad: next backward writes dW, db
     bool input_grad_ = true;       // false: backward skips dx = dz W^T and returns an empty tensor
+    ParamUpdater<T>* updater_ = nullptr;  // set_fused_update: backward updates W and b
+    // With an updater: W updated block by block in the dW product (true), or whole right
+    // after it (false, when the blocks would not stay in cache; see the .cpp).
+    bool update_w_by_blocks() const;
 };
 
 // A layer D -> H with its activation, for Model::sequential or Model::add:

@@ -165,8 +165,7 @@ template <class T>
 T Model<T>::train_step(const Tensor<T>& x, std::span<const int> labels, Optimizer<T>& optimizer) {
     zero_grad();
     const T value = loss_->forward(forward(x), labels);
-    backward(loss_->backward());
-    optimizer.step();
+    backward_and_step(loss_->backward(), optimizer);
     return value;
 }
 
@@ -174,9 +173,38 @@ template <class T>
 T Model<T>::train_step(const Tensor<T>& x, const Tensor<T>& target, Optimizer<T>& optimizer) {
     zero_grad();
     const T value = loss_->forward(forward(x), target);
-    backward(loss_->backward());
-    optimizer.step();
+    backward_and_step(loss_->backward(), optimizer);
     return value;
+}
+
+template <class T>
+void Model<T>::backward_and_step(const Tensor<T>& dlogits, Optimizer<T>& optimizer) {
+    // The fused step needs the optimiser to own exactly this model's parameters: a block the
+    // modules hand over must be one of its tensors, and every one of its tensors must be
+    // handed over.
+    const std::vector<Param<T>>& mine = parameter_list();
+    const std::vector<Param<T>>& its = optimizer.params();
+    bool fuse = fused_step_ && optimizer.fusable() && mine.size() == its.size();
+    for (std::size_t i = 0; fuse && i < mine.size(); ++i)
+        fuse = mine[i].value == its[i].value && mine[i].grad == its[i].grad;
+    for (std::size_t i = 0; fuse && i < modules_.size(); ++i)
+        fuse = modules_[i]->set_fused_update(&optimizer);
+    last_step_fused_ = fuse;
+    if (!fuse) {
+        for (auto& m : modules_) m->set_fused_update(nullptr);
+        backward(dlogits);
+        optimizer.step();
+        return;
+    }
+    optimizer.begin_fused_step();
+    try {
+        backward(dlogits);
+    } catch (...) {
+        for (auto& m : modules_) m->set_fused_update(nullptr);
+        throw;
+    }
+    for (auto& m : modules_) m->set_fused_update(nullptr);
+    optimizer.end_fused_step();
 }
 
 template <class T>

@@ -18,10 +18,13 @@
 //   float loss = model.loss().forward(model.forward(x), labels);
 //   model.backward(model.loss().backward());
 //   optimizer.step();
-// and train_step(x, labels, optimizer) is exactly these four calls. They are the fast path:
-// zero_grad lets each FullyConnected write its gradients in the next backward instead of
-// zeroing them first, and backward skips the first layer's input gradient, which training
-// never uses (backward(dlogits, true) computes it: gradient checks and saliency need it).
+// and train_step(x, labels, optimizer) is the same with the last two calls fused
+// (backward_and_step). They are the fast path: zero_grad lets each FullyConnected write its
+// gradients in the next backward instead of zeroing them first, backward skips the first
+// layer's input gradient, which training never uses (backward(dlogits, true) computes it:
+// gradient checks and saliency need it), and backward_and_step updates each block of a weight
+// as soon as its gradient is written, while the block is still in cache, instead of in a
+// separate pass over every parameter, its gradient and its optimiser state afterwards.
 //
 // Steady state: forward, backward, the loss and the optimiser step reuse member workspaces,
 // so a training step allocates nothing once the first one has run with the same batch size.
@@ -109,8 +112,20 @@ class Model {
     static constexpr int kNoPrediction = -1;
     std::vector<int> predict(const Tensor<T>& x);
 
-    // zero_grad, forward, loss, backward, optimizer.step(): the explicit loop above, in one
-    // call. Returns the loss (computed before the step).
+    // backward(dlogits) then optimizer.step(), with the step fused into the backward when it
+    // can be (see the top of the file): the optimiser is fusable (no clipping), its parameter
+    // list is this model's (parameter_list(), same tensors in the same order), every module
+    // accepts set_fused_update, zero_grad came before and set_fused_step(false) was not called.
+    // Otherwise the two calls in turn. The same bits either way.
+    void backward_and_step(const Tensor<T>& dlogits, Optimizer<T>& optimizer);
+    // Whether backward_and_step may fuse (default true): false, for benchmarks and tests of
+    // the separate step.
+    void set_fused_step(bool enabled) { fused_step_ = enabled; }
+    // Whether the last backward_and_step (or train_step) ran fused.
+    bool last_step_fused() const { return last_step_fused_; }
+
+    // zero_grad, forward, loss, backward_and_step: the explicit loop above, in one call.
+    // Returns the loss (computed before the step).
     T train_step(const Tensor<T>& x, std::span<const int> labels, Optimizer<T>& optimizer);
     T train_step(const Tensor<T>& x, const Tensor<T>& target, Optimizer<T>& optimizer);
 
@@ -158,6 +173,8 @@ class Model {
     std::unique_ptr<Loss<T>> loss_;
     std::vector<Param<T>> params_;  // qualified names; rebuilt when modules change
     bool params_dirty_ = true;
+    bool fused_step_ = true;               // set_fused_step
+    bool last_step_fused_ = false;         // last_step_fused
     std::unique_ptr<SoftMax<T>> softmax_;  // for predict_proba
     Tensor<T> proba_;                      // output of predict_proba, (N, K)
 };

@@ -55,6 +55,24 @@ Tensor<T> null_view() {
     return empty.view();
 }
 
+// What updates a parameter from its gradient, block by block, during a backward pass (the
+// optimiser, in Model::backward_and_step): update_block(value, r0, r1, c0, c1) takes rows
+// [r0, r1) and columns [c0, c1) of the parameter whose value tensor is `value`, seen as a
+// (size / cols, cols) matrix with cols its last dimension. Its gradient there must be final.
+// Calls come from several threads at once (gemm reports blocks from its parallel region) and
+// are safe for disjoint blocks.
+template <class T>
+class ParamUpdater {
+  public:
+    virtual void update_block(const Tensor<T>& value, std::size_t r0, std::size_t r1,
+                              std::size_t c0, std::size_t c1) = 0;
+    // The whole parameter, on every thread (not from inside a parallel region).
+    virtual void update_all(const Tensor<T>& value) = 0;
+
+  protected:
+    ~ParamUpdater() = default;
+};
+
 template <class T>
 class Module {
   public:
@@ -82,6 +100,15 @@ class Module {
     // instead of adding to them (FullyConnected) defers the zeroing to it, saving a pass over
     // the gradients; until that backward they hold stale values. The default zeroes now.
     virtual void defer_zero_grad() { zero_grad(); }
+    // The optimiser's update fused into backward: with an updater set, the next backward after a
+    // (deferred) zero_grad hands every element of every parameter to it, each block as soon as
+    // its gradient is final, and no longer reads a parameter once it has handed it over.
+    // nullptr turns it off. A module that cannot do this returns false (the default; Model
+    // then steps the optimiser after the backward as before); a module without parameters
+    // has nothing to hand over and returns true.
+    virtual bool set_fused_update(ParamUpdater<T>* updater) {
+        return updater == nullptr || parameters().empty();
+    }
     // Drops the views of the last input, so that the module that produced it can reuse its
     // storage in place when the batch size changes. Model calls it before each forward.
     virtual void release() {}

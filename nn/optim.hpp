@@ -23,8 +23,16 @@
 // up to 2^24 steps. State tensors are allocated by the constructor (zero) for every parameter
 // that already has its shape; a parameter that is still empty (a lazy layer) gets its state
 // at the first step that sees it with a shape.
+//
+// Fused step. The update is elementwise, so it can also run block by block during the
+// backward pass, each block of a weight updated as soon as gemm has written its gradient and
+// while that block is still in the cache of the core that wrote it (Model::backward_and_step:
+// begin_fused_step, the modules' update_block calls, end_fused_step). Every element goes
+// through the same operations as in step(), so both give the same bits. Not with clip_norm,
+// which needs every gradient before the first update.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,7 +67,7 @@ inline std::string to_string(OptimizerKind kind) {
 }
 
 template <class T>
-class Optimizer {
+class Optimizer : public ParamUpdater<T> {
   public:
     // Validates config (OptimizerConfig::validate).
     Optimizer(std::vector<Param<T>> params, const OptimizerConfig& config);
@@ -88,16 +96,35 @@ class Optimizer {
     virtual std::vector<NamedTensor<T>> state();
     std::string name() const { return to_string(config_.kind); }
 
+    // The fused step (see the top of this file). fusable(): whether this configuration allows
+    // it. begin_fused_step() before the backward pass counts the step and prepares its
+    // scalars; update_block (ParamUpdater) updates one block of a parameter in the list
+    // (blocks of other tensors are ignored); end_fused_step() after the backward throws
+    // std::logic_error unless the blocks covered as many elements as the parameters have.
+    bool fusable() const { return config_.clip_norm == 0; }
+    void begin_fused_step();
+    void update_block(const Tensor<T>& value, std::size_t r0, std::size_t r1, std::size_t c0,
+                      std::size_t c1) override;
+    void update_all(const Tensor<T>& value) override;
+    void end_fused_step();
+
   protected:
-    // The update rule itself, on gradients already clipped.
-    virtual void update() = 0;
+    // Once per step, before any update: sizes the state buffers, counts the step and computes
+    // the step's scalars.
+    virtual void prepare() = 0;
+    // The rule on elements [j0, j1) of parameter i, on gradients already clipped: serial and
+    // elementwise, so that any split of a parameter into spans gives the same bits.
+    virtual void update_span(std::size_t i, std::size_t j0, std::size_t j1) = 0;
+    // Parameter i whole, one span per thread above kParallelThreshold elements.
+    void update_param(std::size_t i);
     // Makes buffer `buf` match the shape of parameter `p` (zeroed when (re)allocated).
     static void ensure_like(Tensor<T>& buf, const Tensor<T>& p);
 
     std::vector<Param<T>> params_;
     OptimizerConfig config_;
     double last_grad_norm_ = 0.0;
-    Tensor<T> step_;  // (1): steps taken
+    Tensor<T> step_;                              // (1): steps taken
+    std::atomic<std::size_t> fused_elements_{0};  // elements updated since begin_fused_step
 };
 
 template <class T>
@@ -111,7 +138,8 @@ class SGD final : public Optimizer<T> {
     double momentum() const { return this->config_.momentum; }
 
   private:
-    void update() override;
+    void prepare() override;
+    void update_span(std::size_t i, std::size_t j0, std::size_t j1) override;
     std::vector<Tensor<T>> velocity_;  // one per parameter, same shape; empty without momentum
 };
 
@@ -126,9 +154,12 @@ class Adam final : public Optimizer<T> {
     std::vector<NamedTensor<T>> state() override;
 
   private:
-    void update() override;
+    void prepare() override;
+    void update_span(std::size_t i, std::size_t j0, std::size_t j1) override;
     std::vector<Tensor<T>> m_;  // first moment per parameter ("exp_avg")
     std::vector<Tensor<T>> v_;  // second moment per parameter ("exp_avg_sq")
+    // This step's scalars (prepare): p -= step_size m / (sqrt(v) / c2 + eps).
+    T step_size_ = 0, c2_ = 1;
 };
 
 template <class T>

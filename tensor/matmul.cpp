@@ -216,9 +216,23 @@ struct GemmArgs {
     std::size_t ldb;
     T beta;
     T* C;
-    std::size_t ldc;      // row stride of C
-    std::size_t csc = 1;  // column stride of C: 1, or ldc of the caller when computing C^T
+    std::size_t ldc;            // row stride of C
+    std::size_t csc = 1;        // column stride of C: 1, or ldc of the caller when computing C^T
+    GemmBlockDone done{};       // called on each block of C once final (may be empty)
+    bool c_transposed = false;  // C here is the caller's C^T (transposed below)
 };
+
+// Reports rows [r0, r1) and columns [c0, c1) of the C being computed as final, in the
+// caller's coordinates.
+template <class T>
+void report_done(const GemmArgs<T>& g, std::size_t r0, std::size_t r1, std::size_t c0,
+                 std::size_t c1) {
+    if (!g.done) return;
+    if (g.c_transposed)
+        g.done(c0, c1, r0, r1);
+    else
+        g.done(r0, r1, c0, c1);
+}
 
 // Row strides must cover the rows they step over: a stored A row has K (or M, transposed)
 // elements, a stored B row N (or K), a C row N. Cheap enough to stay on in release builds.
@@ -410,12 +424,15 @@ void gemm_slice(const GemmArgs<T>& g, const KernelConfig<T>& cfg, const Slice& s
             const std::size_t kc = std::min(kc_step, g.K - pc);
             // Every PC step after the first accumulates onto the partial sums in C.
             const T beta = pc == 0 ? g.beta : T(1);
+            const bool last_pc = pc + kc >= g.K;  // the C block is final after this step
             pack_b<T, NR>(g, jc, nc, pc, kc, bp);
             for (std::size_t ic = s.row_begin; ic < s.row_end; ic += mc_step) {  // IC
                 const std::size_t mc = std::min(mc_step, s.row_end - ic);
                 pack_a<T, MR>(g, ic, mc, pc, kc, ap);
                 macro_kernel<T, MR, NR>(cfg.ukernel, mc, nc, kc, ap, bp,
                                         g.C + ic * g.ldc + jc * g.csc, g.ldc, g.csc, g.alpha, beta);
+                // mc x nc of C (at most MC x NC) just written: still in this core's L2.
+                if (last_pc) report_done(g, ic, ic + mc, jc, jc + nc);
             }
         }
     }
@@ -441,6 +458,7 @@ GemmArgs<T> transposed(const GemmArgs<T>& g) {
     t.ldb = g.lda;
     t.ldc = 1;
     t.csc = g.ldc;
+    t.c_transposed = !g.c_transposed;
     return t;
 }
 
@@ -587,12 +605,21 @@ void set_gemm_unpacked_path(bool enabled) {
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, GemmBlockDone{});
+}
+
+template <class T>
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc,
+          const GemmBlockDone& done) {
     using namespace gemm_detail;
-    const GemmArgs<T> g{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    GemmArgs<T> g{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+    g.done = done;
     check_strides(g);
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) {
         scale_c(g);
+        report_done(g, 0, M, 0, N);
         return;
     }
     const KernelConfig<T>& cfg = config<T>(active_kernel());
@@ -608,6 +635,7 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         const int nt = M * N * K < cfg.parallel_work ? 1 : omp_get_max_threads();
         if (nt <= 1) {
             cfg.small(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            report_done(g, 0, M, 0, N);
             return;
         }
         // One contiguous range of C per thread: of columns when C is wider than tall (B, read
@@ -637,14 +665,18 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
             if (by_columns) {
                 const std::size_t j0 = std::min(N, chunks * t / n * cw);
                 const std::size_t j1 = std::min(N, chunks * (t + 1) / n * cw);
-                if (j1 > j0)
+                if (j1 > j0) {
                     cfg.small(trans_a, M, j1 - j0, K, alpha, A, lda, B + j0, ldb, beta, C + j0,
                               ldc);
+                    report_done(g, 0, M, j0, j1);
+                }
             } else {
                 const std::size_t m0 = M * t / n, m1 = M * (t + 1) / n;
-                if (m1 > m0)
+                if (m1 > m0) {
                     cfg.small(trans_a, m1 - m0, N, K, alpha, A + m0 * (trans_a ? 1 : lda), lda, B,
                               ldb, beta, C + m0 * ldc, ldc);
+                    report_done(g, m0, m1, 0, N);
+                }
             }
         }
         return;
@@ -660,7 +692,7 @@ std::string op_name(const char* name, Trans t) {
 
 template <class T>
 void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb,
-                   Tensor<T>& C, T alpha, T beta) {
+                   Tensor<T>& C, T alpha, T beta, const GemmBlockDone& done = {}) {
     if (A.rank() != 2 || B.rank() != 2)
         throw std::invalid_argument("matmul: operands must be rank 2, A is " +
                                     A.shape().to_string() + " and B is " + B.shape().to_string());
@@ -684,8 +716,12 @@ void check_and_run(bool fast, const Tensor<T>& A, Trans ta, const Tensor<T>& B, 
                                     " but op(A) op(B) is " + std::to_string(M) + "x" +
                                     std::to_string(N));
     }
-    auto run = fast ? gemm<T> : gemm_naive<T>;
-    run(ta, tb, M, N, Ka, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta, C.data(), N);
+    if (fast)
+        gemm<T>(ta, tb, M, N, Ka, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta, C.data(), N,
+                done);
+    else
+        gemm_naive<T>(ta, tb, M, N, Ka, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta,
+                      C.data(), N);
 }
 
 }  // namespace
@@ -694,6 +730,12 @@ template <class T>
 void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C, T alpha,
             T beta) {
     check_and_run(true, A, ta, B, tb, C, alpha, beta);
+}
+
+template <class T>
+void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C, T alpha,
+            T beta, const GemmBlockDone& done) {
+    check_and_run(true, A, ta, B, tb, C, alpha, beta, done);
 }
 
 template <class T>
@@ -719,6 +761,11 @@ Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B) {
 #define FFNN_INSTANTIATE(T)                                                                        \
     template void gemm<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,        \
                           std::size_t, const T*, std::size_t, T, T*, std::size_t);                 \
+    template void gemm<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,        \
+                          std::size_t, const T*, std::size_t, T, T*, std::size_t,                  \
+                          const GemmBlockDone&);                                                   \
+    template void matmul<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, T,    \
+                            const GemmBlockDone&);                                                 \
     template void gemm_naive<T>(Trans, Trans, std::size_t, std::size_t, std::size_t, T, const T*,  \
                                 std::size_t, const T*, std::size_t, T, T*, std::size_t);           \
     template void matmul<T>(const Tensor<T>&, Trans, const Tensor<T>&, Trans, Tensor<T>&, T, T);   \

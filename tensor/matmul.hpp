@@ -65,10 +65,33 @@ GemmBlocking gemm_blocking(GemmKernel kernel);
 // unpacked loop would take (use_unpacked in tensor/kernels/gemm_config.hpp). Default true.
 void set_gemm_unpacked_path(bool enabled);
 
+// A pass over C fused into the product: gemm calls done(r0, r1, c0, c1) for each block of C,
+// rows [r0, r1) and columns [c0, c1), as soon as that block holds its final values, so that
+// an elementwise pass over C (the optimiser's update of a weight from its gradient,
+// Model::backward_and_step) reads it while it is still in the cache of the core that wrote it.
+// The blocks cover C exactly once. They are reported by the thread that computed them, from
+// inside the product's parallel region, several at once on several threads: done must touch
+// nothing outside its block's elements and must not start a parallel region of its own.
+struct GemmBlockDone {
+    void (*fn)(void* context, std::size_t r0, std::size_t r1, std::size_t c0,
+               std::size_t c1) = nullptr;
+    void* context = nullptr;
+
+    explicit operator bool() const { return fn != nullptr; }
+    void operator()(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) const {
+        fn(context, r0, r1, c0, c1);
+    }
+};
+
 // Raw-pointer interface. lda/ldb/ldc are row strides (elements) of the stored matrices.
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+// The same product, calling done on every block of C once it is final (see GemmBlockDone).
+template <class T>
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+          std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc,
+          const GemmBlockDone& done);
 template <class T>
 void gemm_naive(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha,
                 const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
@@ -83,6 +106,10 @@ void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T
 template <class T>
 void matmul_naive(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C,
                   T alpha = T(1), T beta = T(0));
+// matmul with a pass fused into it: done is called on every block of C once it is final.
+template <class T>
+void matmul(const Tensor<T>& A, Trans ta, const Tensor<T>& B, Trans tb, Tensor<T>& C, T alpha,
+            T beta, const GemmBlockDone& done);
 // C = A B.
 template <class T>
 Tensor<T> matmul(const Tensor<T>& A, const Tensor<T>& B);

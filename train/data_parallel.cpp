@@ -245,8 +245,7 @@ float DataParallelStep::whole(const Tensor<float>& x, const Truth& y) {
     model_.zero_grad();
     std::fill(stats_.begin(), stats_.end(), 0.0f);
     const float loss = shard_loss(x, y, 0, x.rows(), stats_.data());
-    model_.backward(model_.loss().backward());
-    optimizer_.step();
+    model_.backward_and_step(model_.loss().backward(), optimizer_);
     return loss;
 }
 

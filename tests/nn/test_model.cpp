@@ -334,6 +334,125 @@ TEST(Model, ExplicitLoopIsTrainStepBitForBit) {
     EXPECT_EQ(wa, wc);
 }
 
+// The optimiser step fused into the backward (Model::backward_and_step, what train_step runs)
+// gives the bits of backward then step, for every update rule, on 1 and 2 threads. 600-512-16-3
+// takes both of FullyConnected's ways: its first W (307,200 floats, 3.7 MB with the
+// gradient and the momentum) is updated whole right after its product, on any L2 below 7 MB;
+// the others block by block from inside the products (packed and unpacked). The fused path
+// must really run (last_step_fused), or the test would compare the separate step with itself.
+TEST(Model, FusedStepIsTheSeparateStepBitForBit) {
+    Rng rng(21);
+    Tensor<float> X = normal<float>(Shape{64, 600}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(64, 3, 22);
+    const ModelSpec spec{.n_inputs = 600, .hidden = {512, 16}, .n_classes = 3, .seed = 4};
+    std::vector<OptimizerConfig> configs(5);
+    configs[0].lr = 0.05;
+    configs[1].momentum = 0.9;
+    configs[1].weight_decay = 1e-3;
+    configs[2].momentum = 0.8;
+    configs[2].nesterov = true;
+    configs[3].kind = OptimizerKind::Adam;
+    configs[3].weight_decay = 1e-2;
+    configs[4].kind = OptimizerKind::AdamW;
+    configs[4].weight_decay = 1e-2;
+    const int saved = max_threads();
+    for (int threads : {1, 2})
+        for (const OptimizerConfig& oc : configs) {
+            set_threads(threads);
+            SCOPED_TRACE(to_string(oc.kind) + " momentum " + std::to_string(oc.momentum) +
+                         (oc.nesterov ? " nesterov" : "") + ", " + std::to_string(threads) +
+                         " thread(s)");
+            Model<float> fused(spec), separate(spec);
+            separate.set_fused_step(false);
+            auto of = make_optimizer<float>(oc, fused.parameters());
+            auto os = make_optimizer<float>(oc, separate.parameters());
+            for (int step = 0; step < 3; ++step) {
+                Tensor<float> xb = X.rows(step * 16, step * 16 + 32);
+                std::span<const int> yb = std::span<const int>(y).subspan(step * 16, 32);
+                fused.train_step(xb, yb, *of);
+                EXPECT_TRUE(fused.last_step_fused());
+                separate.train_step(xb, yb, *os);
+                EXPECT_FALSE(separate.last_step_fused());
+            }
+            const std::vector<float> wf = flat_weights(fused), ws = flat_weights(separate);
+            ASSERT_EQ(wf.size(), ws.size());
+            EXPECT_EQ(std::memcmp(wf.data(), ws.data(), wf.size() * sizeof(float)), 0);
+            const auto sf = of->state(), ss = os->state();
+            ASSERT_EQ(sf.size(), ss.size());
+            for (std::size_t i = 0; i < sf.size(); ++i)
+                EXPECT_EQ(std::memcmp(sf[i].value->data(), ss[i].value->data(),
+                                      sf[i].value->size() * sizeof(float)),
+                          0)
+                    << sf[i].name;
+        }
+    set_threads(saved);
+}
+
+// Where the step cannot be fused, backward_and_step is backward then step: with clipping
+// (every gradient is needed first), an optimiser over part of the model, and a second
+// backward that accumulates onto the first (no zero_grad in between).
+TEST(Model, BackwardAndStepFallsBackWhereItCannotFuse) {
+    Rng rng(31);
+    Tensor<float> X = normal<float>(Shape{20, 5}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(20, 3, 32);
+    const ModelSpec spec{.n_inputs = 5, .hidden = {8}, .n_classes = 3, .seed = 6};
+    OptimizerConfig oc;
+    oc.lr = 0.1;
+    oc.momentum = 0.9;
+    auto expect_same = [](Model<float>& a, Model<float>& b, const char* what) {
+        const std::vector<float> wa = flat_weights(a), wb = flat_weights(b);
+        EXPECT_EQ(std::memcmp(wa.data(), wb.data(), wa.size() * sizeof(float)), 0) << what;
+    };
+    {
+        OptimizerConfig clip = oc;
+        clip.clip_norm = 0.1;
+        Model<float> a(spec), b(spec);
+        auto oa = make_optimizer<float>(clip, a.parameters());
+        auto ob = make_optimizer<float>(clip, b.parameters());
+        a.train_step(X, y, *oa);
+        EXPECT_FALSE(a.last_step_fused()) << "clipping";
+        b.zero_grad();
+        b.loss().forward(b.forward(X), y);
+        b.backward(b.loss().backward());
+        ob->step();
+        expect_same(a, b, "clipping");
+    }
+    {
+        Model<float> a(spec), b(spec);
+        std::vector<Param<float>> pa = a.parameters(), pb = b.parameters();
+        pa.pop_back();  // the last bias stays fixed
+        pb.pop_back();
+        SGD<float> oa(pa, oc), ob(pb, oc);
+        const std::vector<float> before = flat_weights(a);
+        a.train_step(X, y, oa);
+        EXPECT_FALSE(a.last_step_fused()) << "part of the model";
+        b.zero_grad();
+        b.loss().forward(b.forward(X), y);
+        b.backward(b.loss().backward());
+        ob.step();
+        expect_same(a, b, "part of the model");
+        EXPECT_EQ(flat_weights(a).back(), before.back()) << "a parameter outside the optimiser";
+    }
+    {
+        Model<float> a(spec), b(spec);
+        auto oa = make_optimizer<float>(oc, a.parameters());
+        auto ob = make_optimizer<float>(oc, b.parameters());
+        a.zero_grad();
+        a.loss().forward(a.forward(X.rows(0, 10)), std::span<const int>(y).subspan(0, 10));
+        a.backward(a.loss().backward());
+        a.loss().forward(a.forward(X.rows(10, 20)), std::span<const int>(y).subspan(10, 10));
+        a.backward_and_step(a.loss().backward(), *oa);
+        EXPECT_FALSE(a.last_step_fused()) << "accumulation";
+        b.zero_grad();
+        b.loss().forward(b.forward(X.rows(0, 10)), std::span<const int>(y).subspan(0, 10));
+        b.backward(b.loss().backward());
+        b.loss().forward(b.forward(X.rows(10, 20)), std::span<const int>(y).subspan(10, 10));
+        b.backward(b.loss().backward());
+        ob->step();
+        expect_same(a, b, "accumulation");
+    }
+}
+
 // Model::sequential with typed layers is the ModelSpec network when given the same seeds.
 TEST(Model, SequentialOfTypedLayersEqualsTheSpec) {
     const ModelSpec spec{.n_inputs = 4,

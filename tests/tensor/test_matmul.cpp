@@ -90,6 +90,22 @@ struct Case {
     std::size_t M, N, K;
 };
 
+// Random operands of a product, stored as the flags say (A (M, K) or (K, M), B (K, N) or
+// (N, K)), and a random C (M, N); rows without padding.
+template <class T>
+struct Operands {
+    Mat<T> A, B, C;
+};
+template <class T>
+Operands<T> operands(Trans ta, Trans tb, const Case& c, Rng& rng) {
+    const std::size_t ar = ta == Trans::No ? c.M : c.K, ac = ta == Trans::No ? c.K : c.M;
+    const std::size_t br = tb == Trans::No ? c.K : c.N, bc = tb == Trans::No ? c.N : c.K;
+    Mat<T> A(ar, ac, ac, rng);
+    Mat<T> B(br, bc, bc, rng);
+    Mat<T> C(c.M, c.N, c.N, rng);
+    return {std::move(A), std::move(B), std::move(C)};
+}
+
 std::string describe(Trans ta, Trans tb, const Case& c, double alpha, double beta) {
     return std::string("op(A)=") + (ta == Trans::No ? "A" : "A^T") +
            " op(B)=" + (tb == Trans::No ? "B" : "B^T") + " M=" + std::to_string(c.M) +
@@ -316,11 +332,7 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
                 for (Trans tb : kTrans) {
                     set_gemm_unpacked_path(unpacked);
                     Rng rng(99);
-                    const std::size_t ar = ta == Trans::No ? c.M : c.K,
-                                      ac = ta == Trans::No ? c.K : c.M;
-                    const std::size_t br = tb == Trans::No ? c.K : c.N,
-                                      bc = tb == Trans::No ? c.N : c.K;
-                    Mat<T> A(ar, ac, ac, rng), B(br, bc, bc, rng), C0(c.M, c.N, c.N, rng);
+                    auto [A, B, C0] = operands<T>(ta, tb, c, rng);
                     ASSERT_GE(c.M * c.N * c.K, TestFixture::blocking().parallel_work);
                     std::vector<std::vector<T>> results;
                     for (int threads : {1, 2}) {
@@ -335,6 +347,76 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
                         << describe(ta, tb, c, 0.5, 0.25) << ": 1 and 2 threads differ"
                         << (unpacked ? "" : " (packed path)");
                 }
+    set_gemm_unpacked_path(true);
+    set_threads(saved);
+}
+
+// GemmBlockDone: the blocks gemm reports cover C exactly once, and each holds its final values
+// when reported (what a fused pass reads). On every path: packed with several K blocks (the
+// report after the last one only), narrow C computed as C^T (blocks reported in the caller's
+// coordinates), unpacked split by rows and by columns, below parallel_work on the calling
+// thread, and K = 0; on 1 and 2 threads; and the product itself is the same bits as without
+// the callback.
+TYPED_TEST(GemmTest, BlockDoneCoversCOnceWithFinalValues) {
+    using T = typename TypeParam::Type;
+    const GemmBlocking bk = TestFixture::blocking();
+    const int saved = max_threads();
+    const Case shapes[] = {{300, 150, 2 * bk.KC + 3},
+                           {500, 10, 128},
+                           {128, 10, 128},
+                           {1001, 40, 300},
+                           {60, 300, 290},
+                           {32, 16, 4},
+                           {bk.MC + 1, bk.NR + 1, bk.KC + 1},
+                           {7, 9, 0}};
+    struct Record {
+        std::size_t M, N;
+        const T* C;
+        std::vector<std::atomic<int>> count;
+        std::vector<T> seen;  // each element's value when its block was reported
+    };
+    auto on_block = [](void* context, std::size_t r0, std::size_t r1, std::size_t c0,
+                       std::size_t c1) {
+        auto* rec = static_cast<Record*>(context);
+        EXPECT_TRUE(r0 < r1 && r1 <= rec->M && c0 < c1 && c1 <= rec->N)
+            << "block [" << r0 << ", " << r1 << ") x [" << c0 << ", " << c1 << ") of C " << rec->M
+            << "x" << rec->N;
+        for (std::size_t i = r0; i < std::min(r1, rec->M); ++i)
+            for (std::size_t j = c0; j < std::min(c1, rec->N); ++j) {
+                rec->count[i * rec->N + j].fetch_add(1);
+                rec->seen[i * rec->N + j] = rec->C[i * rec->N + j];
+            }
+    };
+    for (bool unpacked : {true, false})
+        for (int threads : {1, 2})
+            for (const Case& c : shapes)
+                for (Trans ta : kTrans)
+                    for (Trans tb : kTrans) {
+                        set_gemm_unpacked_path(unpacked);
+                        set_threads(threads);
+                        Rng rng(5);
+                        auto [A, B, C0] = operands<T>(ta, tb, c, rng);
+                        std::vector<T> plain = C0.v, fused = C0.v;
+                        gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld,
+                                T(0.25), plain.data(), c.N);
+                        Record rec{c.M, c.N, fused.data(), std::vector<std::atomic<int>>(c.M * c.N),
+                                   C0.v};
+                        gemm<T>(ta, tb, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld,
+                                T(0.25), fused.data(), c.N, GemmBlockDone{on_block, &rec});
+                        const std::string what = describe(ta, tb, c, 0.5, 0.25) + ", " +
+                                                 std::to_string(threads) + " thread(s)" +
+                                                 (unpacked ? "" : ", packed path");
+                        EXPECT_EQ(0,
+                                  std::memcmp(plain.data(), fused.data(), plain.size() * sizeof(T)))
+                            << what << ": the callback changed the product";
+                        std::size_t wrong_count = 0, not_final = 0;
+                        for (std::size_t e = 0; e < c.M * c.N; ++e) {
+                            wrong_count += rec.count[e].load() != 1;
+                            not_final += std::memcmp(&rec.seen[e], &fused[e], sizeof(T)) != 0;
+                        }
+                        EXPECT_EQ(wrong_count, 0u) << what << ": elements not reported once";
+                        EXPECT_EQ(not_final, 0u) << what << ": elements reported before final";
+                    }
     set_gemm_unpacked_path(true);
     set_threads(saved);
 }
