@@ -141,6 +141,12 @@ T* b_buffer(std::size_t n) {
     thread_local PackBuffer<T> buffer;
     return buffer.get(n);
 }
+// C^T of a narrow unpacked product (unpacked_transposed), per thread.
+template <class T>
+T* ct_buffer(std::size_t n) {
+    thread_local PackBuffer<T> buffer;
+    return buffer.get(n);
+}
 
 constexpr std::size_t ceil_div(std::size_t a, std::size_t b) {
     return (a + b - 1) / b;
@@ -468,6 +474,46 @@ GemmArgs<T> transposed(const GemmArgs<T>& g) {
 // choice depends on the shape and the kernel only, so it is the same for every thread count.
 constexpr double kTransposeGain = 1.25;
 
+// The fraction of the lanes of its vectors (w values each) an unpacked loop uses on rows of n
+// values.
+constexpr double lane_use(std::size_t n, std::size_t w) {
+    return double(n) / double(ceil_div(n, w) * w);
+}
+
+// The unpacked loop on a narrow C = alpha A^T B + beta C, A stored (K, M), B (K, N): the
+// weight gradient of the output layer, X^T dZ with N = 10 classes. The loop vectorises along
+// the rows of C, so 10 columns fill 10 of the 16 lanes of one masked zmm, with 8 such FMA
+// chains per step for 8 rows (sgemm_tn 128x10x128 at 80 GFLOP/s against OpenBLAS's 144,
+// Xeon model 167). The same
+// product as C^T (N, M) = alpha B^T A is one for the loop too (op(A') = B^T, B' = A as stored)
+// with rows of M values: it runs into a scratch C^T, which is then added into C transposed
+// (N M values, against N M K multiply-adds). Chosen when it uses markedly more lanes (the
+// margin of the packed path's transpose) and K is long enough for the scalar write-back to
+// pay: avx512 on the Xeon model 167, GFLOP/s direct vs through C^T, 1 thread (2 threads):
+// 128x10x128 80 vs 113 (101 vs 121), avx2 61 vs 86 (82 vs 106); but 64x10x32 78 vs 65-68,
+// where the write-back of 640 values costs about as much as the 20,480 multiply-adds.
+// K = 64 was not measured. By the shape and kernel only.
+constexpr std::size_t kTransposedMinK = 128;
+constexpr bool unpacked_transposed(bool trans_a, std::size_t M, std::size_t N, std::size_t K,
+                                   std::size_t cw) {
+    const std::size_t w = cw / 2;  // a chunk is two vectors
+    return trans_a && K >= kTransposedMinK && lane_use(M, w) > kTransposeGain * lane_use(N, w);
+}
+
+// Rows [m0, m1) of C from the scratch C^T, as unpacked_transposed describes.
+template <class T>
+void unpacked_ct_rows(const GemmArgs<T>& g, SmallKernel<T> small, std::size_t m0, std::size_t m1) {
+    const std::size_t m = m1 - m0;
+    T* ct = ct_buffer<T>(g.N * m);  // (N, m): C^T's columns [m0, m1)
+    small(true, g.N, m, g.K, g.alpha, g.B, g.ldb, g.A + m0, g.lda, T(0), ct, m);
+    for (std::size_t i = 0; i < m; ++i) {
+        T* c = g.C + (m0 + i) * g.ldc;
+        for (std::size_t j = 0; j < g.N; ++j)
+            c[j] = g.beta == T(0) ? ct[j * m + i] : ct[j * m + i] + g.beta * c[j];
+    }
+    report_done(g, m0, m1, 0, g.N);
+}
+
 // The packed product with one kernel: on the calling thread below cfg.parallel_work, else
 // each thread of the team on its fixed slice.
 template <class T, std::size_t MR, std::size_t NR>
@@ -633,6 +679,25 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
                      cfg.l2_bytes)) {
         const bool trans_a = ta == Trans::Yes;
         const int nt = M * N * K < cfg.parallel_work ? 1 : omp_get_max_threads();
+        const std::size_t cw = unpacked_chunk_bytes(cfg.kernel) / sizeof(T);
+        if (unpacked_transposed(trans_a, M, N, K, cw)) {
+            // Each thread a range of whole chunks of C^T's columns (C's rows), the last one
+            // ending with the masked tail: the same bits for any thread count, as below.
+            const std::size_t chunks = ceil_div(M, cw);
+            if (nt <= 1 || chunks < std::size_t(nt)) {
+                unpacked_ct_rows(g, cfg.small, 0, M);
+                return;
+            }
+#pragma omp parallel num_threads(nt)
+            {
+                const std::size_t t = std::size_t(omp_get_thread_num());
+                const std::size_t n = std::size_t(omp_get_num_threads());
+                const std::size_t m0 = std::min(M, chunks * t / n * cw);
+                const std::size_t m1 = std::min(M, chunks * (t + 1) / n * cw);
+                if (m1 > m0) unpacked_ct_rows(g, cfg.small, m0, m1);
+            }
+            return;
+        }
         if (nt <= 1) {
             cfg.small(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             report_done(g, 0, M, 0, N);
@@ -655,7 +720,6 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         //  - rows: equal ranges rather than multiples of the row block: 32 rows on 2 threads as
         //    18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
         //    2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
-        const std::size_t cw = unpacked_chunk_bytes(cfg.kernel) / sizeof(T);
         const std::size_t chunks = ceil_div(N, cw);
         const bool by_columns = N > M && chunks >= std::size_t(nt);
 #pragma omp parallel num_threads(nt)

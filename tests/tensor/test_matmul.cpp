@@ -472,11 +472,14 @@ TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
 // Products above kSmallWork that the rule (use_unpacked) sends down the unpacked path of
 // AVX2, AVX-512 or both: B within the L1d and many rows, few rows and B in the L2, with an
 // edge in every direction; against the reference, on the default paths and with the
-// unpacked path switched off (the same cases through the packed path).
+// unpacked path switched off (the same cases through the packed path). The last three are
+// narrow with K >= 128, which op(A) = A^T computes as C^T (matmul.cpp, unpacked_transposed):
+// the output layer's weight gradient, fewer rows of C^T than a row block, one column.
 TYPED_TEST(GemmTest, UnpackedRuleRegions) {
     using T = typename TypeParam::Type;
     Rng rng(71);
-    const Case cases[] = {{509, 23, 61}, {61, 131, 167}, {37, 257, 131}, {97, 97, 97}};
+    const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131}, {97, 97, 97},
+                          {509, 10, 128}, {67, 3, 400},   {1000, 1, 131}};
     for (bool unpacked : {true, false}) {
         set_gemm_unpacked_path(unpacked);
         for (Trans ta : kTrans)
