@@ -17,7 +17,8 @@
 #   (b) bench/compare_train.sh BUILD_DIR REPS (ffnn, PyTorch, and libtorch when built).
 #   (c) Fashion-MNIST, 784-256-128-10, 10 epochs (the command of scripts/fashion-mnist.sh),
 #       REPS runs: training and wall seconds, against the FLOP-bound time at the peak.
-#   (d) profile_step 256,128 128 T for T = 1, 2, REPS runs, median per phase.
+#   (d) profile_step 256,128 128 T for T = 1, 2, REPS runs, median per phase; with the
+#       optimiser step fused into the backward (what training runs) and as a separate pass.
 # Medians of REPS = 5 repetitions (1 with --quick). Every build and every run holds
 # /tmp/ffnn-build.lock (the machine is shared), one run at a time, so the lock is released
 # between runs and a run never overlaps another engineer's build.
@@ -111,8 +112,11 @@ done
 # --- (d) profile_step ----------------------------------------------------------------------------
 for t in 1 2; do
   for r in $(seq "$reps"); do
-    say "(d) profile_step 256,128 128 $t, run $r of $reps"
-    "${lock[@]}" "$build/bench/profile_step" 256,128 128 "$t" "$steps" > "$out/profile-$t-$r.txt"
+    for mode in fused separate; do  # paired: each run of one mode next to one of the other
+      say "(d) profile_step 256,128 128 $t $mode, run $r of $reps"
+      "${lock[@]}" "$build/bench/profile_step" 256,128 128 "$t" "$steps" "$mode" \
+        > "$out/profile-$t-$mode-$r.txt"
+    done
   done
 done
 uptime > "$out/load-end.txt"
@@ -299,9 +303,9 @@ w("")
 # (d)
 w(f"### (d) Where a training step goes, `profile_step 256,128 128 T`: {cpu_label}, same session")
 w("")
-for t in (1, 2):
+for t, mode in ((1, "fused"), (1, "separate"), (2, "fused"), (2, "separate")):
     tables = []
-    for p in sorted(glob.glob(f"{out}/profile-{t}-*.txt")):
+    for p in sorted(glob.glob(f"{out}/profile-{t}-{mode}-*.txt")):
         rows = []
         for line in open(p).read().splitlines()[2:]:
             name, rest = line[:42].strip(), line[42:].split()
@@ -309,8 +313,11 @@ for t in (1, 2):
             rate = float(rest[2]) if len(rest) > 2 and not rest[2].startswith("(") else None
             rows.append((name, us, rate))
         tables.append(rows)
-    w(f"784-256-128-10, batch 128, {t} thread{'s' if t > 1 else ''}: per phase, the median over "
-      f"{len(tables)} run{'s' if len(tables) > 1 else ''} of profile_step's median us/step "
+    how = ("the optimiser step fused into the backward, as training runs it (each backward row "
+           "includes its layer's update; its GFLOP/s counts the products only)"
+           if mode == "fused" else "the optimiser step as a separate pass after the backward")
+    w(f"784-256-128-10, batch 128, {t} thread{'s' if t > 1 else ''}, {how}: per phase, the median "
+      f"over {len(tables)} run{'s' if len(tables) > 1 else ''} of profile_step's median us/step "
       "(each run its own median over its steps); the step is the sum of the phase medians.")
     w("")
     w("| phase | us/step | share | GFLOP/s |")

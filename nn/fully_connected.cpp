@@ -94,7 +94,9 @@ const Tensor<T>& FullyConnected<T>::backward(const Tensor<T>& dy) {
         auto* fc = static_cast<FullyConnected*>(self);
         fc->updater_->update_block(fc->W_, r0, r1, c0, c1);
     };
-    if (update_w_by_blocks()) {
+    const bool by_blocks =
+        fused_w_ == FusedW::Auto ? update_w_by_blocks() : fused_w_ == FusedW::Blocks;
+    if (by_blocks) {
         matmul(x_, Trans::Yes, dz, Trans::No, dW_, T(1), beta, GemmBlockDone{update_w, this});
     } else {
         matmul(x_, Trans::Yes, dz, Trans::No, dW_, T(1), beta);
@@ -106,8 +108,9 @@ const Tensor<T>& FullyConnected<T>::backward(const Tensor<T>& dy) {
 
 template <class T>
 bool FullyConnected<T>::update_w_by_blocks() const {
-    // A thread's share of dW, W and the momentum (SGD's three arrays of W's shape) against
-    // half of its core's L2. Measured on the Xeon model 167 (L2 2 MiB per core), profile_step
+    // A thread's share of dW, W and the momentum (SGD's three arrays of W's shape; Adam's
+    // second moment is a fourth, not counted: the rule only decides speed) against half of
+    // its core's L2. Measured on the Xeon model 167 (L2 2 MiB per core), profile_step
     // 256,128 128 T 1000, us per step, update of each W by blocks / right after its product /
     // the separate step after the backward: 2 threads 661-674 / 602-616 / 629-632, and by
     // this rule (blocks for the 256x128 layer, 0.2 MiB per thread; after the product for the

@@ -61,6 +61,11 @@ class FullyConnected final : public Module<T> {
     // product; db whole after it. Needs the deferred zeroing (a gradient that accumulates onto an
     // earlier backward's is not final after one): without it, set_fused_update refuses
     // (returns false) and backward throws std::logic_error if an updater is set anyway.
+    // How a fused update takes W: Auto (the cache rule in the .cpp), Blocks (each block of
+    // dW as the product finishes it) or Whole (all of W right after the product). The same
+    // numbers every way; for tests and benchmarks.
+    enum class FusedW { Auto, Blocks, Whole };
+    void set_fused_w(FusedW how) { fused_w_ = how; }
     bool set_fused_update(ParamUpdater<T>* updater) override {
         if (updater != nullptr && !overwrite_grad_) {
             updater_ = nullptr;
@@ -107,6 +112,7 @@ class FullyConnected final : public Module<T> {
     bool overwrite_grad_ = false;  // set by defer_zero_grad: next backward writes dW, db
     bool input_grad_ = true;       // false: backward skips dx = dz W^T and returns an empty tensor
     ParamUpdater<T>* updater_ = nullptr;  // set_fused_update: backward updates W and b
+    FusedW fused_w_ = FusedW::Auto;       // set_fused_w
     // With an updater: W updated block by block in the dW product (true), or whole right
     // after it (false, when the blocks would not stay in cache; see the .cpp).
     bool update_w_by_blocks() const;

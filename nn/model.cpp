@@ -182,6 +182,7 @@ void Model<T>::backward_and_step(const Tensor<T>& dlogits, Optimizer<T>& optimiz
     // The fused step needs the optimiser to own exactly this model's parameters: a block the
     // modules hand over must be one of its tensors, and every one of its tensors must be
     // handed over.
+    if (modules_.empty()) throw std::logic_error("model: backward on a model without modules");
     const std::vector<Param<T>>& mine = parameter_list();
     const std::vector<Param<T>>& its = optimizer.params();
     bool fuse = fused_step_ && optimizer.fusable() && mine.size() == its.size();
@@ -201,6 +202,7 @@ void Model<T>::backward_and_step(const Tensor<T>& dlogits, Optimizer<T>& optimiz
         backward(dlogits);
     } catch (...) {
         for (auto& m : modules_) m->set_fused_update(nullptr);
+        optimizer.cancel_fused_step();
         throw;
     }
     for (auto& m : modules_) m->set_fused_update(nullptr);

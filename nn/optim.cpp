@@ -145,6 +145,11 @@ void Optimizer<T>::update_all(const Tensor<T>& value) {
 }
 
 template <class T>
+void Optimizer<T>::cancel_fused_step() {
+    if (fused_elements_.load(std::memory_order_relaxed) == 0) step_[0] -= T(1);
+}
+
+template <class T>
 void Optimizer<T>::end_fused_step() {
     std::size_t total = 0;
     for (const auto& p : params_) total += p.value->size();

@@ -100,9 +100,14 @@ class Optimizer : public ParamUpdater<T> {
     // it. begin_fused_step() before the backward pass counts the step and prepares its
     // scalars; update_block (ParamUpdater) updates one block of a parameter in the list
     // (blocks of other tensors are ignored); end_fused_step() after the backward throws
-    // std::logic_error unless the blocks covered as many elements as the parameters have.
+    // std::logic_error unless the blocks covered as many elements as the parameters have (a
+    // count: it catches a module that hands over less than its parameters, not one element
+    // updated twice and another missed). cancel_fused_step(), when the backward throws,
+    // undoes the step count if no element was updated yet (the shape checks come first);
+    // after a partial update the step stays counted and the parameters are partly updated.
     bool fusable() const { return config_.clip_norm == 0; }
     void begin_fused_step();
+    void cancel_fused_step();
     void update_block(const Tensor<T>& value, std::size_t r0, std::size_t r1, std::size_t c0,
                       std::size_t c1) override;
     void update_all(const Tensor<T>& value) override;

@@ -22,7 +22,8 @@
 //
 // Narrow C (fewer columns than a tile is wide, e.g. N = 10 classes) is computed as
 // C^T = op(B)^T op(A)^T when that wastes markedly fewer tile entries (gemm_packed): the
-// operands swap roles and C is written through its column stride.
+// operands swap roles and C is written through its column stride. The unpacked loop does the
+// same for a narrow A^T B with a long K (unpacked_transposed), through a scratch C^T.
 //
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
 // micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local

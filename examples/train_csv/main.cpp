@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
             ffnn::linear<float>(16, K, ffnn::ActivationKind::Identity, {}, /*seed=*/2));
         ffnn::SGD<float> optimizer(model.parameters(), /*lr=*/0.05, /*momentum=*/0.9);
 
-        // The explicit loop: zero_grad, forward, loss, backward, step.
+        // The explicit loop: zero_grad, forward, loss, then the backward with the optimiser's
+        // update fused into it (the same numbers as model.backward, then optimizer.step()).
         ffnn::DataLoader loader(train.X, train.labels, {.batch_size = 16, .seed = 42});
         ffnn::Tensor<float> xb;
         std::vector<int> yb;
@@ -42,8 +43,7 @@ int main(int argc, char** argv) {
             while (loader.next(xb, yb)) {
                 model.zero_grad();
                 model.loss().forward(model.forward(xb), yb);
-                model.backward(model.loss().backward());
-                optimizer.step();
+                model.backward_and_step(model.loss().backward(), optimizer);
             }
         }
 

@@ -335,15 +335,16 @@ TEST(Model, ExplicitLoopIsTrainStepBitForBit) {
 }
 
 // The optimiser step fused into the backward (Model::backward_and_step, what train_step runs)
-// gives the bits of backward then step, for every update rule, on 1 and 2 threads. 600-512-16-3
-// takes both of FullyConnected's ways: its first W (307,200 floats, 3.7 MB with the
-// gradient and the momentum) is updated whole right after its product, on any L2 below 7 MB;
-// the others block by block from inside the products (packed and unpacked). The fused path
-// must really run (last_step_fused), or the test would compare the separate step with itself.
+// gives the bits of backward then step, for every update rule, on 1 and 2 threads, with each
+// way FullyConnected can take W (its cache rule, every W by blocks, every W whole). In
+// 600-512-16-3 the first dW product (600x512 by the batch) runs packed, the others unpacked;
+// at batch 128 the output layer's (16x3x128) is computed as C^T. The fused path must really
+// run (last_step_fused), or the test would compare the separate step with itself.
 TEST(Model, FusedStepIsTheSeparateStepBitForBit) {
     Rng rng(21);
-    Tensor<float> X = normal<float>(Shape{64, 600}, 0.f, 1.f, rng);
-    std::vector<int> y = random_labels(64, 3, 22);
+    Tensor<float> X = normal<float>(Shape{256, 600}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(256, 3, 22);
+    using FusedW = FullyConnected<float>::FusedW;
     const ModelSpec spec{.n_inputs = 600, .hidden = {512, 16}, .n_classes = 3, .seed = 4};
     std::vector<OptimizerConfig> configs(5);
     configs[0].lr = 0.05;
@@ -356,36 +357,83 @@ TEST(Model, FusedStepIsTheSeparateStepBitForBit) {
     configs[4].kind = OptimizerKind::AdamW;
     configs[4].weight_decay = 1e-2;
     const int saved = max_threads();
-    for (int threads : {1, 2})
-        for (const OptimizerConfig& oc : configs) {
-            set_threads(threads);
-            SCOPED_TRACE(to_string(oc.kind) + " momentum " + std::to_string(oc.momentum) +
-                         (oc.nesterov ? " nesterov" : "") + ", " + std::to_string(threads) +
-                         " thread(s)");
-            Model<float> fused(spec), separate(spec);
-            separate.set_fused_step(false);
-            auto of = make_optimizer<float>(oc, fused.parameters());
-            auto os = make_optimizer<float>(oc, separate.parameters());
-            for (int step = 0; step < 3; ++step) {
-                Tensor<float> xb = X.rows(step * 16, step * 16 + 32);
-                std::span<const int> yb = std::span<const int>(y).subspan(step * 16, 32);
-                fused.train_step(xb, yb, *of);
-                EXPECT_TRUE(fused.last_step_fused());
-                separate.train_step(xb, yb, *os);
-                EXPECT_FALSE(separate.last_step_fused());
+    for (FusedW how : {FusedW::Auto, FusedW::Blocks, FusedW::Whole})
+        for (int threads : {1, 2})
+            for (const OptimizerConfig& oc : configs) {
+                set_threads(threads);
+                SCOPED_TRACE(to_string(oc.kind) + " momentum " + std::to_string(oc.momentum) +
+                             (oc.nesterov ? " nesterov" : "") + ", " + std::to_string(threads) +
+                             " thread(s), W " + std::to_string(int(how)));
+                Model<float> fused(spec), separate(spec);
+                for (FullyConnected<float>* layer : fused.layers()) layer->set_fused_w(how);
+                separate.set_fused_step(false);
+                auto of = make_optimizer<float>(oc, fused.parameters());
+                auto os = make_optimizer<float>(oc, separate.parameters());
+                const std::size_t begin[] = {0, 32, 160}, rows[] = {32, 128, 64};
+                for (int step = 0; step < 3; ++step) {
+                    Tensor<float> xb = X.rows(begin[step], begin[step] + rows[step]);
+                    std::span<const int> yb =
+                        std::span<const int>(y).subspan(begin[step], rows[step]);
+                    fused.train_step(xb, yb, *of);
+                    EXPECT_TRUE(fused.last_step_fused());
+                    separate.train_step(xb, yb, *os);
+                    EXPECT_FALSE(separate.last_step_fused());
+                }
+                const std::vector<float> wf = flat_weights(fused), ws = flat_weights(separate);
+                ASSERT_EQ(wf.size(), ws.size());
+                EXPECT_EQ(std::memcmp(wf.data(), ws.data(), wf.size() * sizeof(float)), 0);
+                const auto sf = of->state(), ss = os->state();
+                ASSERT_EQ(sf.size(), ss.size());
+                for (std::size_t i = 0; i < sf.size(); ++i)
+                    EXPECT_EQ(std::memcmp(sf[i].value->data(), ss[i].value->data(),
+                                          sf[i].value->size() * sizeof(float)),
+                              0)
+                        << sf[i].name;
             }
-            const std::vector<float> wf = flat_weights(fused), ws = flat_weights(separate);
-            ASSERT_EQ(wf.size(), ws.size());
-            EXPECT_EQ(std::memcmp(wf.data(), ws.data(), wf.size() * sizeof(float)), 0);
-            const auto sf = of->state(), ss = os->state();
-            ASSERT_EQ(sf.size(), ss.size());
-            for (std::size_t i = 0; i < sf.size(); ++i)
-                EXPECT_EQ(std::memcmp(sf[i].value->data(), ss[i].value->data(),
-                                      sf[i].value->size() * sizeof(float)),
-                          0)
-                    << sf[i].name;
-        }
     set_threads(saved);
+}
+
+// A model with activation modules between its layers (Model::sequential) fuses too: they have
+// no parameters to hand over.
+TEST(Model, FusedStepWithActivationModules) {
+    Rng rng(41);
+    Tensor<float> X = normal<float>(Shape{24, 4}, 0.f, 1.f, rng);
+    std::vector<int> y = random_labels(24, 2, 42);
+    auto make = [] {
+        return Model<float>::sequential(linear<float>(4, 5), std::make_unique<TanH<float>>(),
+                                        linear<float>(5, 2));
+    };
+    Model<float> fused = make(), separate = make();
+    separate.set_fused_step(false);
+    OptimizerConfig oc;
+    oc.momentum = 0.9;
+    auto of = make_optimizer<float>(oc, fused.parameters());
+    auto os = make_optimizer<float>(oc, separate.parameters());
+    for (int step = 0; step < 3; ++step) {
+        fused.train_step(X, y, *of);
+        EXPECT_TRUE(fused.last_step_fused());
+        separate.train_step(X, y, *os);
+    }
+    EXPECT_EQ(flat_weights(fused), flat_weights(separate));
+}
+
+// A backward that throws before any update (dlogits of the wrong shape) leaves the weights and
+// the optimiser's step count as they were, as the separate step does.
+TEST(Model, FusedStepThatThrowsLeavesTheOptimiserUntouched) {
+    const ModelSpec spec{.n_inputs = 3, .hidden = {4}, .n_classes = 2, .seed = 1};
+    Model<float> m(spec);
+    OptimizerConfig oc;
+    oc.kind = OptimizerKind::Adam;
+    auto opt = make_optimizer<float>(oc, m.parameters());
+    Rng rng(43);
+    const Tensor<float> x = normal<float>(Shape{5, 3}, 0.f, 1.f, rng);
+    m.zero_grad();
+    m.forward(x);
+    const std::vector<float> before = flat_weights(m);
+    const Tensor<float> wrong = Tensor<float>::zeros(Shape{4, 2});  // the forward had 5 rows
+    EXPECT_THROW(m.backward_and_step(wrong, *opt), std::invalid_argument);
+    EXPECT_EQ(opt->step_count(), 0);
+    EXPECT_EQ(flat_weights(m), before);
 }
 
 // Where the step cannot be fused, backward_and_step is backward then step: with clipping
