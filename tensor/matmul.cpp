@@ -398,11 +398,22 @@ struct Slice {
 // B is still packed once in all. Otherwise (narrow C, e.g. N = 10) the rows (IC loop) are
 // split and each thread packs the small B whole. The rule depends on the shape and the
 // kernel's MR x NR only, so for a given kernel every thread count computes every element the
-// same way.
+// same way. A product with a fused pass (GemmBlockDone) is split by whole rows of the caller's
+// C instead (Split::Rows, or Split::Cols when C^T is computed), so that the blocks it reports
+// are whole rows: a pass over half of each row, on 2 threads, ran at half the speed of one
+// over whole rows (the optimiser's update of a 256x256 weight in 784-256-256-10 at batch 32,
+// Xeon model 167, profile_step: 54 us per step split by columns, 14 by rows; likely each
+// core's prefetcher running on past the end of its half of a row into lines the other core is
+// writing). The split changes no result.
+enum class Split { Auto, Rows, Cols };
+
 template <std::size_t MR, std::size_t NR>
-Slice thread_slice(std::size_t M, std::size_t N, std::size_t tid, std::size_t nt) {
+Slice thread_slice(std::size_t M, std::size_t N, std::size_t tid, std::size_t nt,
+                   Split split = Split::Auto) {
     const std::size_t m_panels = ceil_div(M, MR), n_panels = ceil_div(N, NR);
-    if (n_panels >= 4 * nt || n_panels >= m_panels)
+    const bool by_columns =
+        split == Split::Auto ? n_panels >= 4 * nt || n_panels >= m_panels : split == Split::Cols;
+    if (by_columns)
         return {0, M, std::min(N, n_panels * tid / nt * NR),
                 std::min(N, n_panels * (tid + 1) / nt * NR)};
     return {std::min(M, m_panels * tid / nt * MR), std::min(M, m_panels * (tid + 1) / nt * MR), 0,
@@ -524,13 +535,14 @@ void gemm_packed(const GemmArgs<T>& g_in, const KernelConfig<T>& cfg) {
     const GemmArgs<T> g = swap ? transposed(g_in) : g_in;
     const std::size_t work = g.M * g.N * g.K;
     const int nt = work < cfg.parallel_work ? 1 : omp_get_max_threads();
+    const Split split = !g.done ? Split::Auto : g.c_transposed ? Split::Cols : Split::Rows;
     if (nt <= 1) {
         gemm_slice<T, MR, NR>(g, cfg, Slice{0, g.M, 0, g.N});
     } else {
 #pragma omp parallel num_threads(nt)
         gemm_slice<T, MR, NR>(g, cfg,
                               thread_slice<MR, NR>(g.M, g.N, std::size_t(omp_get_thread_num()),
-                                                   std::size_t(omp_get_num_threads())));
+                                                   std::size_t(omp_get_num_threads()), split));
     }
 }
 
@@ -722,7 +734,8 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         //    18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
         //    2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
         const std::size_t chunks = ceil_div(N, cw);
-        const bool by_columns = N > M && chunks >= std::size_t(nt);
+        // With a fused pass, whole rows (see Split).
+        const bool by_columns = !done && N > M && chunks >= std::size_t(nt);
 #pragma omp parallel num_threads(nt)
         {
             const std::size_t t = std::size_t(omp_get_thread_num());
