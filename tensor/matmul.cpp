@@ -404,7 +404,8 @@ struct Slice {
 // over whole rows (the optimiser's update of a 256x256 weight in 784-256-256-10 at batch 32,
 // Xeon model 167, profile_step: 54 us per step split by columns, 14 by rows; likely each
 // core's prefetcher running on past the end of its half of a row into lines the other core is
-// writing). The split changes no result.
+// writing). Only passes that ask for it (GemmBlockDone::whole_rows) get it. The split changes
+// no result.
 enum class Split { Auto, Rows, Cols };
 
 template <std::size_t MR, std::size_t NR>
@@ -535,7 +536,9 @@ void gemm_packed(const GemmArgs<T>& g_in, const KernelConfig<T>& cfg) {
     const GemmArgs<T> g = swap ? transposed(g_in) : g_in;
     const std::size_t work = g.M * g.N * g.K;
     const int nt = work < cfg.parallel_work ? 1 : omp_get_max_threads();
-    const Split split = !g.done ? Split::Auto : g.c_transposed ? Split::Cols : Split::Rows;
+    const Split split = !g.done.whole_rows ? Split::Auto
+                        : g.c_transposed   ? Split::Cols
+                                           : Split::Rows;
     if (nt <= 1) {
         gemm_slice<T, MR, NR>(g, cfg, Slice{0, g.M, 0, g.N});
     } else {
@@ -734,8 +737,8 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         //    18 + 14 (blocks of 6) left one thread 12 % more work (sgemm_tn 32x256x784, avx2:
         //    2 threads 0.96 times the packed path; 64x256x784 as 30 + 34: 0.94).
         const std::size_t chunks = ceil_div(N, cw);
-        // With a fused pass, whole rows (see Split).
-        const bool by_columns = !done && N > M && chunks >= std::size_t(nt);
+        // With a fused pass that asks for whole rows, rows (see Split).
+        const bool by_columns = !done.whole_rows && N > M && chunks >= std::size_t(nt);
 #pragma omp parallel num_threads(nt)
         {
             const std::size_t t = std::size_t(omp_get_thread_num());

@@ -72,10 +72,16 @@ void set_gemm_unpacked_path(bool enabled);
 // The blocks cover C exactly once. They are reported by the thread that computed them, from
 // inside the product's parallel region, several at once on several threads: done must touch
 // nothing outside its block's elements and must not start a parallel region of its own.
+// whole_rows asks for blocks of whole rows of C: the product is then split between the
+// threads by rows (a streaming pass over half of each row per core runs slowly, see Split in
+// matmul.cpp), and the blocks are whole rows whenever C is narrower than the packed path's
+// NC columns (4096 for the AVX-512 kernel; a narrow C computed as C^T, narrower than MC).
+// Without it the product keeps its usual split.
 struct GemmBlockDone {
     void (*fn)(void* context, std::size_t r0, std::size_t r1, std::size_t c0,
                std::size_t c1) = nullptr;
     void* context = nullptr;
+    bool whole_rows = false;
 
     explicit operator bool() const { return fn != nullptr; }
     void operator()(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) const {
