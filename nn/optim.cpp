@@ -112,6 +112,13 @@ void Optimizer<T>::update_param(std::size_t i) {
 }
 
 template <class T>
+std::size_t Optimizer<T>::index_of(const Tensor<T>& value) const {
+    std::size_t i = 0;
+    while (i < params_.size() && params_[i].value != &value) ++i;
+    return i;
+}
+
+template <class T>
 void Optimizer<T>::begin_fused_step() {
     if (!fusable())
         throw std::logic_error(
@@ -125,8 +132,7 @@ void Optimizer<T>::begin_fused_step() {
 template <class T>
 void Optimizer<T>::update_block(const Tensor<T>& value, std::size_t r0, std::size_t r1,
                                 std::size_t c0, std::size_t c1) {
-    std::size_t i = 0;
-    while (i < params_.size() && params_[i].value != &value) ++i;
+    const std::size_t i = index_of(value);
     if (i == params_.size() || r1 <= r0 || c1 <= c0) return;
     // value seen as (rows, cols), cols its last dimension: row r, columns [c0, c1) is the
     // span [r cols + c0, r cols + c1).
@@ -137,8 +143,7 @@ void Optimizer<T>::update_block(const Tensor<T>& value, std::size_t r0, std::siz
 
 template <class T>
 void Optimizer<T>::update_all(const Tensor<T>& value) {
-    std::size_t i = 0;
-    while (i < params_.size() && params_[i].value != &value) ++i;
+    const std::size_t i = index_of(value);
     if (i == params_.size()) return;
     update_param(i);
     fused_elements_.fetch_add(value.size(), std::memory_order_relaxed);

@@ -122,6 +122,8 @@ class Optimizer : public ParamUpdater<T> {
     virtual void update_span(std::size_t i, std::size_t j0, std::size_t j1) = 0;
     // Parameter i whole, one span per thread above kParallelThreshold elements.
     void update_param(std::size_t i);
+    // The index of the parameter whose value tensor is `value`; params_.size() if none.
+    std::size_t index_of(const Tensor<T>& value) const;
     // Makes buffer `buf` match the shape of parameter `p` (zeroed when (re)allocated).
     static void ensure_like(Tensor<T>& buf, const Tensor<T>& p);
 
