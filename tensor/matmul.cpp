@@ -23,7 +23,9 @@
 // Narrow C (fewer columns than a tile is wide, e.g. N = 10 classes) is computed as
 // C^T = op(B)^T op(A)^T when that wastes markedly fewer tile entries (gemm_packed): the
 // operands swap roles and C is written through its column stride. The unpacked loop does the
-// same for a narrow A^T B with a long K (unpacked_transposed), through a scratch C^T.
+// same for a narrow A^T B with a long K (unpacked_transposed), through a scratch C^T; with
+// AVX-512, fp32, a narrow A^T B instead runs through a loop of its own that vectorises along
+// the rows of C (use_narrow_tn, gemm_narrow).
 //
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
 // micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
@@ -78,6 +80,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "ffnn/tensor/cpu.hpp"
 #include "ffnn/tensor/kernels/gemm_config.hpp"
@@ -162,11 +165,13 @@ struct KernelConfig {
     std::size_t parallel_work;  // multiply-adds from which a product is threaded
     MicroKernel<T> ukernel;
     SmallKernel<T> small;            // unpacked path for op(B) = B (use_unpacked); null: none
+    NarrowKernel<T> narrow;          // narrow A^T B (use_narrow_tn); null: none
     std::size_t l1_bytes, l2_bytes;  // the OS's L1d and L2 sizes per core, for use_unpacked
 };
 
 template <GemmKernel K, class T>
-KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small) {
+KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
+                            NarrowKernel<T> narrow = nullptr) {
     using R = RegisterBlock<K, T>;
     using C = CacheBlock<K, T>;
     KernelConfig<T> c{};
@@ -179,10 +184,22 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small) {
     c.parallel_work = parallel_work(K);
     c.ukernel = ukernel;
     c.small = small;
+    c.narrow = narrow;
     c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
     return c;
 }
+
+#if FFNN_GEMM_X86
+// The narrow A^T B loop exists for fp32 only (gemm_config.hpp, use_narrow_tn).
+template <class T>
+constexpr NarrowKernel<T> narrow_avx512() {
+    if constexpr (std::is_same_v<T, float>)
+        return narrow_tn_avx512;
+    else
+        return nullptr;
+}
+#endif
 
 // The table of kernels for T, indexed by GemmKernel, built on first use from cpu_info().
 template <class T>
@@ -191,7 +208,7 @@ const KernelConfig<T>& config(GemmKernel kernel) {
         make_config<GemmKernel::Portable, T>(ukernel_portable, nullptr),
 #if FFNN_GEMM_X86
         make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2),
-        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512),
+        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512, narrow_avx512<T>()),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -527,6 +544,32 @@ void unpacked_ct_rows(const GemmArgs<T>& g, SmallKernel<T> small, std::size_t m0
     report_done(g, m0, m1, 0, g.N);
 }
 
+// The narrow A^T B loop (use_narrow_tn) over rows [m0, m1) of C.
+template <class T>
+void narrow_rows(const GemmArgs<T>& g, NarrowKernel<T> narrow, std::size_t m0, std::size_t m1) {
+    narrow(m1 - m0, g.N, g.K, g.alpha, g.A + m0, g.lda, g.B, g.ldb, g.beta, g.C + m0 * g.ldc,
+           g.ldc);
+    report_done(g, m0, m1, 0, g.N);
+}
+
+// The narrow loop on the calling thread below kNarrowParallelWork, else each thread a range
+// of whole 32-row blocks (the loop's block; any split gives the same bits).
+template <class T>
+void gemm_narrow(const GemmArgs<T>& g, const KernelConfig<T>& cfg) {
+    constexpr std::size_t kBlock = 32;
+    const std::size_t blocks = ceil_div(g.M, kBlock);
+    const int nt = g.M * g.N * g.K < kNarrowParallelWork ? 1 : omp_get_max_threads();
+    if (nt <= 1 || blocks < 2) return narrow_rows(g, cfg.narrow, 0, g.M);
+#pragma omp parallel num_threads(nt)
+    {
+        const std::size_t t = std::size_t(omp_get_thread_num());
+        const std::size_t n = std::size_t(omp_get_num_threads());
+        const std::size_t m0 = std::min(g.M, blocks * t / n * kBlock);
+        const std::size_t m1 = std::min(g.M, blocks * (t + 1) / n * kBlock);
+        if (m1 > m0) narrow_rows(g, cfg.narrow, m0, m1);
+    }
+}
+
 // The packed product with one kernel: on the calling thread below cfg.parallel_work, else
 // each thread of the team on its fixed slice.
 template <class T, std::size_t MR, std::size_t NR>
@@ -685,12 +728,15 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
         return;
     }
     const KernelConfig<T>& cfg = config<T>(active_kernel());
+    const bool unpacked_on = g_unpacked_path.load(std::memory_order_relaxed);
+    if (cfg.narrow != nullptr && tb == Trans::No && unpacked_on &&
+        use_narrow_tn(cfg.kernel, ta == Trans::Yes, M, N, K))
+        return gemm_narrow(g, cfg);
     // Products the unpacked loop does faster (use_unpacked, gemm_config.hpp: chosen by the
     // shape and the kernel only, never by the thread count, so that the result is the same
     // bits for every thread count). For op(B) = B^T the packed path beat an unpacked scalar
     // loop even at the Iris backward shape 32x16x3 (0.4 vs 2.8 us).
-    if (cfg.small != nullptr && tb == Trans::No &&
-        g_unpacked_path.load(std::memory_order_relaxed) &&
+    if (cfg.small != nullptr && tb == Trans::No && unpacked_on &&
         use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l1_bytes,
                      cfg.l2_bytes)) {
         const bool trans_a = ta == Trans::Yes;

@@ -62,7 +62,8 @@ struct GemmBlocking {
 template <class T>
 GemmBlocking gemm_blocking(GemmKernel kernel);
 // For tests of the packed path: false sends every product through it, also those the
-// unpacked loop would take (use_unpacked in tensor/kernels/gemm_config.hpp). Default true.
+// unpacked loops would take (use_unpacked and use_narrow_tn in tensor/kernels/gemm_config.hpp).
+// Default true.
 void set_gemm_unpacked_path(bool enabled);
 
 // A pass over C fused into the product: gemm calls done(r0, r1, c0, c1) for each block of C,

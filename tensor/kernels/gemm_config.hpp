@@ -251,6 +251,24 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
     return false;
 }
 
+// Narrow weight gradients (narrow_tn_avx512): C (M, N) = alpha A^T B + beta C with A stored
+// (K, M) and N <= kNarrowMaxN runs through a loop that vectorises along the rows of C (2N
+// accumulators of 16 rows each; 2N + 2 A vectors + 1 broadcast <= 32 zmm gives N <= 14),
+// within the range where the unpacked loops run A^T B (work < kUnpackedTransAWork; larger
+// products were not measured). fp32 only: fp64 products are the gradient checks' and keep
+// the unpacked loops.
+constexpr std::size_t kNarrowMaxN = 14;
+// The narrow loop is threaded from twice kParallelWork: it is fast enough that at 128x10x128
+// (kParallelWork) the second thread costs more than it saves. Xeon model 167, fp32, medians
+// of 9, us on 1 vs 2 threads: 128x10x128 2.02 vs 2.13, 256x10x128 4.30 vs 3.29, 512x10x128
+// 8.60 vs 5.71, 128x10x512 7.89 vs 5.26.
+constexpr std::size_t kNarrowParallelWork = 2 * kParallelWork;
+constexpr bool use_narrow_tn(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
+                             std::size_t K) {
+    return kernel == GemmKernel::Avx512 && trans_a && N <= kNarrowMaxN &&
+           M * N * K < kUnpackedTransAWork;
+}
+
 // Micro-kernel contract, for one MR x NR tile of C:
 //   a: packed A micro-panel, kc columns of MR values   (a[k * MR + i] = op(A)(i, k))
 //   b: packed B micro-panel, kc rows of NR values      (b[k * NR + j] = op(B)(k, j))
@@ -262,6 +280,12 @@ using MicroKernel = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::
                              T beta);
 // Unpacked product with op(B) = B: C (M, N) = alpha op(A) B + beta C, beta == 0 overwriting C
 // (NaN in C ignored). Used by gemm where use_unpacked says so.
+// Narrow C = alpha A^T B + beta C (use_narrow_tn), A stored (K, M), B stored (K, N),
+// 1 <= N <= kNarrowMaxN; beta == 0 overwrites C.
+template <class T>
+using NarrowKernel = void (*)(std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+                              std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+                              std::size_t ldc);
 template <class T>
 using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
@@ -291,6 +315,9 @@ void small_avx512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, flo
 void small_avx512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, double alpha,
                   const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
                   double* C, std::size_t ldc);
+void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+                      std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+                      std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta);
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,

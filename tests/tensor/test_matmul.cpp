@@ -203,7 +203,6 @@ TYPED_TEST_SUITE(GemmTest, Params, ParamNames);
 // all run the packed path (the AVX-512 configuration would take most op(B) = B ones unpacked).
 // Then the same cases again on the default paths.
 TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
-    using T = typename TypeParam::Type;
     for (bool unpacked : {false, true}) {
         SCOPED_TRACE(unpacked ? "default paths" : "packed path only");
         set_gemm_unpacked_path(unpacked);
@@ -412,8 +411,9 @@ TYPED_TEST(GemmTest, BlockDoneCoversCOnceWithFinalValues) {
                                                      std::to_string(threads) + " thread(s)" +
                                                      (unpacked ? "" : ", packed path") +
                                                      (whole_rows ? ", whole rows" : "");
-                            if (whole_rows)
+                            if (whole_rows) {
                                 EXPECT_EQ(rec.partial_rows.load(), 0) << what << ": partial rows";
+                            }
                             EXPECT_EQ(0, std::memcmp(plain.data(), fused.data(),
                                                      plain.size() * sizeof(T)))
                                 << what << ": the callback changed the product";
@@ -498,6 +498,37 @@ TYPED_TEST(GemmTest, UnpackedRuleRegions) {
             }
     }
     set_gemm_unpacked_path(true);
+}
+
+// The narrow A^T B loop (AVX-512, fp32: use_narrow_tn, one instantiation per N up to
+// kNarrowMaxN): every width N = 1 .. 14, and 15 (past it, the unpacked loops), against the
+// reference; M on both sides of its 16-row halves and 32-row blocks, K from 1 to the output
+// layer's 128; beta 0 over NaN, a general beta, strides wider than the rows (the padding of
+// C must stay untouched). For the other kernels and fp64 the same cases check the loops
+// they run instead.
+TYPED_TEST(GemmTest, NarrowTransposedEveryWidth) {
+    using T = typename TypeParam::Type;
+    Rng rng(73);
+    for (std::size_t n = 1; n <= gemm_detail::kNarrowMaxN + 1; ++n)
+        for (std::size_t m : {1, 15, 16, 17, 31, 32, 33, 64, 100})
+            for (std::size_t k : {1, 32, 128}) {
+                const Case c{m, n, k};
+                check_gemm<T>(Trans::Yes, Trans::No, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(Trans::Yes, Trans::No, c, T(0.75), T(-1.5), 3, false, rng);
+            }
+}
+
+TEST(GemmNarrowRule, TakesNarrowTransposedProductsOnAvx512) {
+    using gemm_detail::use_narrow_tn;
+    constexpr GemmKernel avx2 = GemmKernel::Avx2, avx512 = GemmKernel::Avx512;
+    EXPECT_TRUE(use_narrow_tn(avx512, true, 64, 10, 32));    // digits' output weight gradient
+    EXPECT_TRUE(use_narrow_tn(avx512, true, 128, 10, 128));  // MNIST's, batch 128
+    EXPECT_TRUE(use_narrow_tn(avx512, true, 16, 3, 32));     // Iris'
+    EXPECT_TRUE(use_narrow_tn(avx512, true, 1000, 14, 128));
+    EXPECT_FALSE(use_narrow_tn(avx512, true, 1000, 15, 128));  // past kNarrowMaxN
+    EXPECT_FALSE(use_narrow_tn(avx512, false, 128, 10, 128));  // op(A) = A
+    EXPECT_FALSE(use_narrow_tn(avx2, true, 128, 10, 128));     // no AVX2 loop
+    EXPECT_FALSE(use_narrow_tn(avx512, true, 2048, 10, 128));  // 2^21 multiply-adds and more
 }
 
 // The rule itself on the measured shapes (gemm_config.hpp lists the figures), with the
