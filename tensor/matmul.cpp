@@ -24,8 +24,8 @@
 // C^T = op(B)^T op(A)^T when that wastes markedly fewer tile entries (gemm_packed): the
 // operands swap roles and C is written through its column stride. The unpacked loop does the
 // same for a narrow A^T B with a long K (unpacked_transposed), through a scratch C^T; with
-// AVX-512, fp32, a narrow A^T B instead runs through a loop of its own that vectorises along
-// the rows of C (use_narrow_tn, gemm_narrow).
+// AVX2 or AVX-512, fp32, a narrow A^T B instead runs through a loop of its own that vectorises
+// along the rows of C (use_narrow_tn, gemm_narrow).
 //
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
 // micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
@@ -191,11 +191,11 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
 }
 
 #if FFNN_GEMM_X86
-// The narrow A^T B loop exists for fp32 only (gemm_config.hpp, use_narrow_tn).
+// The narrow A^T B loops exist for fp32 only (gemm_config.hpp, use_narrow_tn).
 template <class T>
-constexpr NarrowKernel<T> narrow_avx512() {
+constexpr NarrowKernel<T> fp32_only(NarrowKernel<float> narrow) {
     if constexpr (std::is_same_v<T, float>)
-        return narrow_tn_avx512;
+        return narrow;
     else
         return nullptr;
 }
@@ -207,8 +207,9 @@ const KernelConfig<T>& config(GemmKernel kernel) {
     static const KernelConfig<T> table[] = {
         make_config<GemmKernel::Portable, T>(ukernel_portable, nullptr),
 #if FFNN_GEMM_X86
-        make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2),
-        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512, narrow_avx512<T>()),
+        make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2, fp32_only<T>(narrow_tn_avx2)),
+        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512,
+                                           fp32_only<T>(narrow_tn_avx512)),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -511,7 +512,9 @@ constexpr double lane_use(std::size_t n, std::size_t w) {
 }
 
 // The unpacked loop on a narrow C = alpha A^T B + beta C, A stored (K, M), B (K, N): the
-// weight gradient of the output layer, X^T dZ with N = 10 classes. The loop vectorises along
+// weight gradient of the output layer, X^T dZ with N = 10 classes. (In fp32 with N <= 14 the
+// narrow loops now take these products, gemm_narrow; this path serves fp64 and N from 15 on,
+// and the figures below are from before them.) The loop vectorises along
 // the rows of C, so 10 columns fill 10 of the 16 lanes of one masked zmm, with 8 such FMA
 // chains per step for 8 rows (sgemm_tn 128x10x128 at 80 GFLOP/s against OpenBLAS's 144,
 // Xeon model 167). The same
@@ -552,13 +555,13 @@ void narrow_rows(const GemmArgs<T>& g, NarrowKernel<T> narrow, std::size_t m0, s
     report_done(g, m0, m1, 0, g.N);
 }
 
-// The narrow loop on the calling thread below kNarrowParallelWork, else each thread a range
+// The narrow loop on the calling thread below narrow_parallel_work, else each thread a range
 // of whole 32-row blocks (the loop's block; any split gives the same bits).
 template <class T>
 void gemm_narrow(const GemmArgs<T>& g, const KernelConfig<T>& cfg) {
     constexpr std::size_t kBlock = 32;
     const std::size_t blocks = ceil_div(g.M, kBlock);
-    const int nt = g.M * g.N * g.K < kNarrowParallelWork ? 1 : omp_get_max_threads();
+    const int nt = g.M * g.N * g.K < narrow_parallel_work(cfg.kernel) ? 1 : omp_get_max_threads();
     if (nt <= 1 || blocks < 2) return narrow_rows(g, cfg.narrow, 0, g.M);
 #pragma omp parallel num_threads(nt)
     {

@@ -14,6 +14,8 @@
 // CPU (cpu.hpp).
 #include <immintrin.h>
 
+#include <utility>
+
 #include "ffnn/tensor/kernels/gemm_config.hpp"
 
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -247,6 +249,101 @@ inline void small_2v(bool trans_a, std::size_t M, std::size_t N, std::size_t K, 
     }
 }
 
+// Narrow weight gradients, the AVX2 counterpart of narrow_tn_avx512 (gemm_avx512.cpp has the
+// reasoning): C (M, N) = alpha A^T B + beta C with A stored (K, M), N <= kNarrowMaxN,
+// vectorised along the rows of C, 8 rows at a time: N accumulators + 1 A vector + 1 broadcast
+// <= 16 ymm. Per step p: 1 load of A, N broadcasts, N FMAs with every lane used. The
+// accumulators (C^T) are transposed in registers, 8 columns at a time, and stored as 8 rows.
+
+// out[e] = (r[0][e], ..., r[7][e]): the transpose of the 8x8 matrix whose rows are r[0..7].
+inline void transpose8x8(const __m256 r[8], __m256 out[8]) {
+    __m256 t[8], u[8];
+#pragma GCC unroll 4
+    for (std::size_t k = 0; k < 4; ++k) {  // t[4g..4g+3] from rows 4g..4g+3
+        const std::size_t g = k / 2, h = k % 2;
+        t[4 * g + 2 * h] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[4 * g + 2 * h + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    // u[4g + q], 128-bit lane L: (r[4g][4L+q], r[4g+1][4L+q], r[4g+2][4L+q], r[4g+3][4L+q]).
+#pragma GCC unroll 2
+    for (std::size_t g = 0; g < 2; ++g) {
+        u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], 0x44);
+        u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], 0xEE);
+        u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (std::size_t q = 0; q < 4; ++q) {
+        out[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);      // lane 0 of each
+        out[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);  // lane 1 of each
+    }
+}
+
+// Columns [j0, j0 + 8) of rows [0, rows) of C (rows <= 8) from acc[j] = column j over those
+// rows; the columns from N on are neither read nor written.
+template <std::size_t N, std::size_t J0>
+inline void narrow_store_8(const __m256* acc, std::size_t rows, float alpha, float beta, float* c,
+                           std::size_t ldc) {
+    constexpr std::size_t n = N - J0 < 8 ? N - J0 : 8;  // columns of this group
+    __m256 r[8], out[8];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j) r[j] = j < n ? acc[J0 + j] : _mm256_setzero_ps();
+    transpose8x8(r, out);
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256i m = Vec<float>::mask(n == 8 ? 0 : n);  // used when n < 8
+#pragma GCC unroll 8
+    for (std::size_t e = 0; e < 8; ++e) {
+        if (e == rows) break;
+        float* row = c + e * ldc + J0;
+        // beta == 0 overwrites: the old C (possibly NaN) is never read.
+        if constexpr (n == 8) {
+            _mm256_storeu_ps(row, beta == 0.0f ? _mm256_mul_ps(va, out[e])
+                                               : _mm256_fmadd_ps(vb, _mm256_loadu_ps(row),
+                                                                 _mm256_mul_ps(va, out[e])));
+        } else {
+            _mm256_maskstore_ps(row, m,
+                                beta == 0.0f ? _mm256_mul_ps(va, out[e])
+                                             : _mm256_fmadd_ps(vb, _mm256_maskload_ps(row, m),
+                                                               _mm256_mul_ps(va, out[e])));
+        }
+    }
+}
+
+template <std::size_t N>
+void narrow_tn_256(std::size_t M, std::size_t K, float alpha, const float* __restrict A,
+                   std::size_t lda, const float* __restrict B, std::size_t ldb, float beta,
+                   float* __restrict C, std::size_t ldc) {
+    static_assert(N >= 1 && N + 2 <= 16, "N accumulators, 1 A vector, 1 broadcast");
+    for (std::size_t i0 = 0; i0 < M; i0 += 8) {
+        const std::size_t rows = M - i0 < 8 ? M - i0 : 8;
+        const __m256i m = Vec<float>::mask(rows == 8 ? 0 : rows);
+        __m256 acc[N];
+#pragma GCC unroll 14
+        for (std::size_t j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
+        const float* a = A + i0;
+        for (std::size_t p = 0; p < K; ++p) {
+            // Masked-off lanes read 0 and nothing past the end of A's row.
+            const __m256 ap =
+                rows == 8 ? _mm256_loadu_ps(a + p * lda) : _mm256_maskload_ps(a + p * lda, m);
+            const float* b = B + p * ldb;
+#pragma GCC unroll 14
+            for (std::size_t j = 0; j < N; ++j)
+                acc[j] = _mm256_fmadd_ps(ap, _mm256_broadcast_ss(b + j), acc[j]);
+        }
+        float* c = C + i0 * ldc;
+        narrow_store_8<N, 0>(acc, rows, alpha, beta, c, ldc);
+        if constexpr (N > 8) narrow_store_8<N, 8>(acc, rows, alpha, beta, c, ldc);
+    }
+}
+
+template <std::size_t... Ns>
+void narrow_tn_dispatch_256(std::index_sequence<Ns...>, std::size_t M, std::size_t N, std::size_t K,
+                            float alpha, const float* A, std::size_t lda, const float* B,
+                            std::size_t ldb, float beta, float* C, std::size_t ldc) {
+    ((N == Ns + 1 ? narrow_tn_256<Ns + 1>(M, K, alpha, A, lda, B, ldb, beta, C, ldc) : void()),
+     ...);
+}
+
 }  // namespace
 
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
@@ -259,6 +356,13 @@ void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, doubl
                 const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta,
                 double* C, std::size_t ldc) {
     small_2v<double>(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+                    std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+                    std::size_t ldc) {
+    narrow_tn_dispatch_256(std::make_index_sequence<kNarrowMaxN>{}, M, N, K, alpha, A, lda, B, ldb,
+                           beta, C, ldc);
 }
 
 void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,

@@ -251,21 +251,27 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
     return false;
 }
 
-// Narrow weight gradients (narrow_tn_avx512): C (M, N) = alpha A^T B + beta C with A stored
-// (K, M) and N <= kNarrowMaxN runs through a loop that vectorises along the rows of C (2N
-// accumulators of 16 rows each; 2N + 2 A vectors + 1 broadcast <= 32 zmm gives N <= 14),
-// within the range where the unpacked loops run A^T B (work < kUnpackedTransAWork; larger
-// products were not measured). fp32 only: fp64 products are the gradient checks' and keep
-// the unpacked loops.
+// Narrow weight gradients (narrow_tn_avx512, narrow_tn_avx2): C (M, N) = alpha A^T B + beta C
+// with A stored (K, M) and N <= kNarrowMaxN runs through a loop that vectorises along the
+// rows of C (AVX-512: 2N accumulators of 16 rows each, 2N + 2 A vectors + 1 broadcast <= 32
+// zmm; AVX2: N accumulators of 8 rows, N + 2 <= 16 ymm; both give N <= 14), within the range
+// where the unpacked loops run A^T B (work < kUnpackedTransAWork; larger products were not
+// measured). fp32 only: fp64 products are the gradient checks' and keep the unpacked loops.
+// AVX2 on the Xeon model 167, one thread, GFLOP/s, the narrow loop against the row-wise
+// unpacked loop and its scratch C^T: 64x10x32 90 vs 61 and 79, 128x10x128 102 vs 62 and 95,
+// 100x10x37 88 vs 61 and 77 (as a Zen 3 would run it; not measured on one).
 constexpr std::size_t kNarrowMaxN = 14;
-// The narrow loop is threaded from twice kParallelWork: it is fast enough that at 128x10x128
-// (kParallelWork) the second thread costs more than it saves. Xeon model 167, fp32, medians
-// of 9, us on 1 vs 2 threads: 128x10x128 2.02 vs 2.13, 256x10x128 4.30 vs 3.29, 512x10x128
-// 8.60 vs 5.71, 128x10x512 7.89 vs 5.26.
-constexpr std::size_t kNarrowParallelWork = 2 * kParallelWork;
+// The work from which the narrow loop is threaded: twice kParallelWork with AVX-512, which
+// is fast enough that at 128x10x128 (kParallelWork) the second thread costs more than it
+// saves; kParallelWork with AVX2. Xeon model 167, fp32, medians of 9, us on 1 vs 2 threads:
+//   avx512  128x10x128 2.02 vs 2.13, 256x10x128 4.30 vs 3.29, 512x10x128 8.60 vs 5.71
+//   avx2    128x10x128 3.81 vs 3.02, 256x10x128 8.85 vs 5.70, 512x10x128 18.65 vs 10.20
+constexpr std::size_t narrow_parallel_work(GemmKernel kernel) {
+    return kernel == GemmKernel::Avx512 ? 2 * kParallelWork : kParallelWork;
+}
 constexpr bool use_narrow_tn(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
                              std::size_t K) {
-    return kernel == GemmKernel::Avx512 && trans_a && N <= kNarrowMaxN &&
+    return kernel != GemmKernel::Portable && trans_a && N <= kNarrowMaxN &&
            M * N * K < kUnpackedTransAWork;
 }
 
@@ -303,6 +309,9 @@ void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std:
                   float alpha, float beta);
 void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                   double alpha, double beta);
+void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+                    std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+                    std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                 float* C, std::size_t ldc);

@@ -500,9 +500,10 @@ TYPED_TEST(GemmTest, UnpackedRuleRegions) {
     set_gemm_unpacked_path(true);
 }
 
-// The narrow A^T B loop (AVX-512, fp32: use_narrow_tn, one instantiation per N up to
+// The narrow A^T B loops (AVX2 and AVX-512, fp32: use_narrow_tn, one instantiation per N up to
 // kNarrowMaxN): every width N = 1 .. 14, and 15 (past it, the unpacked loops), against the
-// reference; M on both sides of its 16-row halves and 32-row blocks, K from 1 to the output
+// reference (AVX2's two groups of 8 columns); M on both sides of AVX2's 8-row blocks and
+// AVX-512's 16-row halves and 32-row blocks, K from 1 to the output
 // layer's 128; beta 0 over NaN, a general beta, strides wider than the rows (the padding of
 // C must stay untouched). For the other kernels and fp64 the same cases check the loops
 // they run instead.
@@ -510,7 +511,7 @@ TYPED_TEST(GemmTest, NarrowTransposedEveryWidth) {
     using T = typename TypeParam::Type;
     Rng rng(73);
     for (std::size_t n = 1; n <= gemm_detail::kNarrowMaxN + 1; ++n)
-        for (std::size_t m : {1, 15, 16, 17, 31, 32, 33, 64, 100})
+        for (std::size_t m : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100})
             for (std::size_t k : {1, 32, 128}) {
                 const Case c{m, n, k};
                 check_gemm<T>(Trans::Yes, Trans::No, c, T(1), T(0), 0, true, rng);
@@ -518,7 +519,7 @@ TYPED_TEST(GemmTest, NarrowTransposedEveryWidth) {
             }
 }
 
-TEST(GemmNarrowRule, TakesNarrowTransposedProductsOnAvx512) {
+TEST(GemmNarrowRule, TakesNarrowTransposedProducts) {
     using gemm_detail::use_narrow_tn;
     constexpr GemmKernel avx2 = GemmKernel::Avx2, avx512 = GemmKernel::Avx512;
     EXPECT_TRUE(use_narrow_tn(avx512, true, 64, 10, 32));    // digits' output weight gradient
@@ -527,7 +528,8 @@ TEST(GemmNarrowRule, TakesNarrowTransposedProductsOnAvx512) {
     EXPECT_TRUE(use_narrow_tn(avx512, true, 1000, 14, 128));
     EXPECT_FALSE(use_narrow_tn(avx512, true, 1000, 15, 128));  // past kNarrowMaxN
     EXPECT_FALSE(use_narrow_tn(avx512, false, 128, 10, 128));  // op(A) = A
-    EXPECT_FALSE(use_narrow_tn(avx2, true, 128, 10, 128));     // no AVX2 loop
+    EXPECT_TRUE(use_narrow_tn(avx2, true, 128, 10, 128));
+    EXPECT_FALSE(use_narrow_tn(GemmKernel::Portable, true, 128, 10, 128));  // no loop of its own
     EXPECT_FALSE(use_narrow_tn(avx512, true, 2048, 10, 128));  // 2^21 multiply-adds and more
 }
 
