@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,32 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+constexpr const char* kUsage =
+    "usage: profile_step [HIDDEN] [BATCH] [THREADS] [STEPS] [fused|separate]";
+
+// A positive integer (at most max), or exits with a message naming the argument.
+std::size_t parse_count(const char* name, const std::string& text, std::size_t max) {
+    std::size_t value = 0, used = 0;
+    try {
+        if (!text.empty() && text[0] != '-') value = std::stoul(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || value == 0 || value > max) {
+        std::fprintf(stderr, "profile_step: %s must be an integer from 1 to %zu, got '%s'\n%s\n",
+                     name, max, text.c_str(), kUsage);
+        std::exit(2);
+    }
+    return value;
+}
+
+// "256,128" -> {256, 128}.
 std::vector<std::size_t> parse_widths(const std::string& text) {
     std::vector<std::size_t> out;
     std::size_t start = 0;
-    while (start < text.size()) {
+    while (start <= text.size()) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
-        out.push_back(std::stoul(text.substr(start, comma - start)));
+        out.push_back(parse_count("each hidden width", text.substr(start, comma - start), 65536));
         start = comma + 1;
     }
     return out;
@@ -47,14 +68,19 @@ std::vector<std::size_t> parse_widths(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 6) {
+        std::fprintf(stderr, "profile_step: at most 5 arguments, got %d\n%s\n", argc - 1, kUsage);
+        return 2;
+    }
     const std::vector<std::size_t> hidden = parse_widths(argc > 1 ? argv[1] : "256,128");
-    const std::size_t batch = argc > 2 ? std::stoul(argv[2]) : 128;
-    if (argc > 3) ffnn::set_threads(std::atoi(argv[3]));
-    const std::size_t steps = argc > 4 ? std::stoul(argv[4]) : 400;
+    const std::size_t batch = argc > 2 ? parse_count("BATCH", argv[2], 1 << 16) : 128;
+    if (argc > 3) ffnn::set_threads(int(parse_count("THREADS", argv[3], 1024)));
+    const std::size_t steps = argc > 4 ? parse_count("STEPS", argv[4], 1 << 24) : 400;
     const std::string mode = argc > 5 ? argv[5] : "fused";
     if (mode != "fused" && mode != "separate") {
-        std::fprintf(stderr, "profile_step: the fifth argument is fused or separate, got '%s'\n",
-                     mode.c_str());
+        std::fprintf(stderr,
+                     "profile_step: the fifth argument is fused or separate, got '%s'\n%s\n",
+                     mode.c_str(), kUsage);
         return 2;
     }
     const bool fused = mode == "fused";
