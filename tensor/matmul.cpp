@@ -260,20 +260,26 @@ void report_done(const GemmArgs<T>& g, std::size_t r0, std::size_t r1, std::size
 }
 
 // Row strides must cover the rows they step over: a stored A row has K (or M, transposed)
-// elements, a stored B row N (or K), a C row N. Cheap enough to stay on in release builds.
+// elements, a stored B row N (or K), a C row N. Cheap enough to stay on in release builds:
+// three comparisons inline, the message built out of line (as a call on every product it
+// took 7 % of the Iris network's 32x16x4, 0.07 us).
+[[noreturn]] __attribute__((noinline, cold)) void stride_error(const char* ld_name, std::size_t ld,
+                                                               const char* name, std::size_t rows,
+                                                               std::size_t cols) {
+    throw std::invalid_argument(std::string("gemm: ") + ld_name + " is " + std::to_string(ld) +
+                                " but " + name + " is stored " + std::to_string(rows) + "x" +
+                                std::to_string(cols));
+}
+inline void check_stride(const char* ld_name, std::size_t ld, const char* name, std::size_t rows,
+                         std::size_t cols) {
+    if (rows > 0 && cols > 0 && ld < cols) stride_error(ld_name, ld, name, rows, cols);
+}
 template <class T>
 void check_strides(const GemmArgs<T>& g) {
-    auto check = [](const char* ld_name, std::size_t ld, const char* name, std::size_t rows,
-                    std::size_t cols) {
-        if (rows > 0 && cols > 0 && ld < cols)
-            throw std::invalid_argument(std::string("gemm: ") + ld_name + " is " +
-                                        std::to_string(ld) + " but " + name + " is stored " +
-                                        std::to_string(rows) + "x" + std::to_string(cols));
-    };
     const bool ta = g.ta == Trans::Yes, tb = g.tb == Trans::Yes;
-    check("lda", g.lda, "A", ta ? g.K : g.M, ta ? g.M : g.K);
-    check("ldb", g.ldb, "B", tb ? g.N : g.K, tb ? g.K : g.N);
-    check("ldc", g.ldc, "C", g.M, g.N);
+    check_stride("lda", g.lda, "A", ta ? g.K : g.M, ta ? g.M : g.K);
+    check_stride("ldb", g.ldb, "B", tb ? g.N : g.K, tb ? g.K : g.N);
+    check_stride("ldc", g.ldc, "C", g.M, g.N);
 }
 
 // C = beta * C, where beta == 0 writes zeros (K == 0 or alpha == 0).

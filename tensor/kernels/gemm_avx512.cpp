@@ -134,88 +134,110 @@ inline void kernel_mr_2v(std::size_t kc, const T* __restrict a, const T* __restr
 // whose B stays in cache (gemm_config.hpp, small_work_avx512). Padding to packed tiles costs
 // most exactly where this path is used: N = 10 classes fills 10 of 32 lanes of a packed
 // tile, but 10 of the 16 lanes of one masked vector here.
-// Rows [i0, i0 + R) of C, columns [j, j + W) or [j, j + 2W) (Two), the last vector masked
-// by m (all ones for a full one).
-template <class T, std::size_t R, bool Two>
-inline void small_chunk_512(const T* __restrict a, std::size_t sa_i, std::size_t sa_p,
-                            std::size_t K, T alpha, const T* __restrict B, std::size_t ldb, T beta,
-                            T* __restrict c, std::size_t ldc, typename Vec512<T>::Mask m) {
+// Rows [0, R) of C at a and c, columns [0, W) or [0, 2W) (Two) of the chunk at B and c, the
+// last vector masked by m when Masked. op(A)(r, p) is a[r + p lda] when TransA, else
+// a[r lda + p]. The flags are compile-time so that a full chunk uses plain loads and stores
+// and the addresses of A are a base plus a constant or a unit stride. Xeon model 167, one
+// thread, GFLOP/s (medians of 9), with the strides and an all-ones mask taken at run time
+// before, and this form: 64x64x64 181 -> 193, 32x64x64 182 -> 192, 96x96x96 184 -> 188,
+// A^T 64x64x32 157 -> 172, A^T 128x128x32 159 -> 171.
+template <class T, std::size_t R, bool Two, bool Masked, bool TransA>
+inline void small_chunk_512(const T* __restrict a, std::size_t lda, std::size_t K, T alpha,
+                            const T* __restrict B, std::size_t ldb, T beta, T* __restrict c,
+                            std::size_t ldc, typename Vec512<T>::Mask m) {
     using S = Vec512<T>;
     using V = typename S::V;
     constexpr std::size_t W = S::kWidth;
+    auto load_last = [&](const T* p) { return Masked ? S::maskz_loadu(m, p) : S::loadu(p); };
     V acc0[R], acc1[R];
 #pragma GCC unroll 8
     for (std::size_t r = 0; r < R; ++r) acc0[r] = acc1[r] = S::zero();
     for (std::size_t p = 0; p < K; ++p) {
         const T* b = B + p * ldb;
-        const V b0 = Two ? S::loadu(b) : S::maskz_loadu(m, b);
-        const V b1 = Two ? S::maskz_loadu(m, b + W) : S::zero();
+        const V b0 = Two ? S::loadu(b) : load_last(b);
+        const V b1 = Two ? load_last(b + W) : S::zero();
+        const T* ap = TransA ? a + p * lda : a + p;
 #pragma GCC unroll 8
         for (std::size_t r = 0; r < R; ++r) {
-            const V ar = S::set1(a[r * sa_i + p * sa_p]);
+            const V ar = S::set1(TransA ? ap[r] : ap[r * lda]);
             acc0[r] = S::fma(ar, b0, acc0[r]);
             if constexpr (Two) acc1[r] = S::fma(ar, b1, acc1[r]);
         }
     }
     const V va = S::set1(alpha), vb = S::set1(beta);
     // beta == 0 overwrites: the old C (possibly NaN) is never read.
-    auto put = [&](T* dst, V acc, typename S::Mask mm) {
-        if (beta == T(0))
-            S::mask_storeu(dst, mm, S::mul(va, acc));
-        else
-            S::mask_storeu(dst, mm, S::fma(vb, S::maskz_loadu(mm, dst), S::mul(va, acc)));
+    auto put = [&](T* dst, V acc, bool masked) {
+        if (masked) {
+            S::mask_storeu(dst, m,
+                           beta == T(0) ? S::mul(va, acc)
+                                        : S::fma(vb, S::maskz_loadu(m, dst), S::mul(va, acc)));
+        } else {
+            S::storeu(dst,
+                      beta == T(0) ? S::mul(va, acc) : S::fma(vb, S::loadu(dst), S::mul(va, acc)));
+        }
     };
-    const auto full = typename S::Mask(~typename S::Mask(0));
 #pragma GCC unroll 8
     for (std::size_t r = 0; r < R; ++r) {
         T* row = c + r * ldc;
         if constexpr (Two) {
-            put(row, acc0[r], full);
-            put(row + W, acc1[r], m);
+            put(row, acc0[r], false);
+            put(row + W, acc1[r], Masked);
         } else {
-            put(row, acc0[r], m);
+            put(row, acc0[r], Masked);
         }
     }
 }
 
-template <class T, std::size_t R>
-inline void small_rows_512(bool trans_a, std::size_t i0, std::size_t N, std::size_t K, T alpha,
-                           const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
+// Rows [i0, i0 + R) of C, every column: chunks of 2 vectors, then the rest (< 2W columns) as
+// one chunk of 1 or 2 vectors whose last one is masked when it is not full.
+template <class T, std::size_t R, bool TransA>
+inline void small_rows_512(std::size_t i0, std::size_t N, std::size_t K, T alpha, const T* A,
+                           std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
                            std::size_t ldc) {
     using S = Vec512<T>;
     constexpr std::size_t W = S::kWidth;
-    const std::size_t sa_i = trans_a ? 1 : lda, sa_p = trans_a ? lda : 1;  // A(i, p) strides
-    const T* a = A + i0 * sa_i;
+    const T* a = TransA ? A + i0 : A + i0 * lda;
     T* c = C + i0 * ldc;
-    const auto full = typename S::Mask(~typename S::Mask(0));
+    const auto none = typename S::Mask(0);  // unused mask of the unmasked chunks
     std::size_t j = 0;
     for (; j + 2 * W <= N; j += 2 * W)
-        small_chunk_512<T, R, true>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc, full);
+        small_chunk_512<T, R, true, false, TransA>(a, lda, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                                   none);
     const std::size_t left = N - j;  // < 2W
     if (left > W)
-        small_chunk_512<T, R, true>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc,
-                                    S::mask(left - W));
+        small_chunk_512<T, R, true, true, TransA>(a, lda, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                                  S::mask(left - W));
     else if (left == W)
-        small_chunk_512<T, R, false>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc, full);
+        small_chunk_512<T, R, false, false, TransA>(a, lda, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                                    none);
     else if (left > 0)
-        small_chunk_512<T, R, false>(a, sa_i, sa_p, K, alpha, B + j, ldb, beta, c + j, ldc,
-                                     S::mask(left));
+        small_chunk_512<T, R, false, true, TransA>(a, lda, K, alpha, B + j, ldb, beta, c + j, ldc,
+                                                   S::mask(left));
+}
+
+template <class T, bool TransA>
+inline void small_512(std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
+                      std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    constexpr std::size_t R = 8;
+    std::size_t i = 0;
+    for (; i + R <= M; i += R)
+        small_rows_512<T, R, TransA>(i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // The last M - i < 8 rows: 4, 2 and 1 at a time, so no row is computed twice.
+    for (; i + 4 <= M; i += 4)
+        small_rows_512<T, 4, TransA>(i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (; i + 2 <= M; i += 2)
+        small_rows_512<T, 2, TransA>(i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (; i < M; ++i) small_rows_512<T, 1, TransA>(i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 template <class T>
 inline void small_512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                       const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
                       std::size_t ldc) {
-    constexpr std::size_t R = 8;
-    std::size_t i = 0;
-    for (; i + R <= M; i += R)
-        small_rows_512<T, R>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    // The last M - i < 8 rows: 4, 2 and 1 at a time, so no row is computed twice.
-    for (; i + 4 <= M; i += 4)
-        small_rows_512<T, 4>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    for (; i + 2 <= M; i += 2)
-        small_rows_512<T, 2>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    for (; i < M; ++i) small_rows_512<T, 1>(trans_a, i, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (trans_a)
+        small_512<T, true>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        small_512<T, false>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // Narrow weight gradients without packing: C (M, N) = alpha A^T B + beta C with A stored
