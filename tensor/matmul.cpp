@@ -30,7 +30,9 @@
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
 // micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
 // tile and the valid part copied out), and the packing alone handles the transpose flags: no
-// transposed copy of A or B is ever made.
+// transposed copy of A or B is ever made. The packings that transpose (A stored (M, K) into
+// row panels, B stored (N, K) into column panels) use the kernel's own register transposes
+// where it has them (PackTransposed, fp32 AVX2 and AVX-512), else pack_a's and pack_b's loops.
 //
 //   Ap: mc x kc block of op(A) (mc <= MC, kc <= KC) as ceil(mc/MR) micro-panels of MR x kc,
 //       each stored column by column (k-major): the kernel reads MR consecutive values per k.
@@ -166,12 +168,13 @@ struct KernelConfig {
     MicroKernel<T> ukernel;
     SmallKernel<T> small;            // unpacked path for op(B) = B (use_unpacked); null: none
     NarrowKernel<T> narrow;          // narrow A^T B (use_narrow_tn); null: none
+    PackTransposed<T> pack_t;        // packing that transposes; null: pack_a's, pack_b's loops
     std::size_t l1_bytes, l2_bytes;  // the OS's L1d and L2 sizes per core, for use_unpacked
 };
 
 template <GemmKernel K, class T>
 KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
-                            NarrowKernel<T> narrow = nullptr) {
+                            NarrowKernel<T> narrow = nullptr, PackTransposed<T> pack_t = nullptr) {
     using R = RegisterBlock<K, T>;
     using C = CacheBlock<K, T>;
     KernelConfig<T> c{};
@@ -185,17 +188,19 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
     c.ukernel = ukernel;
     c.small = small;
     c.narrow = narrow;
+    c.pack_t = pack_t;
     c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
     return c;
 }
 
 #if FFNN_GEMM_X86
-// The narrow A^T B loops exist for fp32 only (gemm_config.hpp, use_narrow_tn).
-template <class T>
-constexpr NarrowKernel<T> fp32_only(NarrowKernel<float> narrow) {
-    if constexpr (std::is_same_v<T, float>)
-        return narrow;
+// The narrow A^T B loops and the transposing packings exist for fp32 only.
+// fp32_only<NarrowKernel<T>>(f) is f for T = float and null otherwise.
+template <class To, class From>
+constexpr To fp32_only(From f) {
+    if constexpr (std::is_same_v<To, From>)
+        return f;
     else
         return nullptr;
 }
@@ -207,9 +212,12 @@ const KernelConfig<T>& config(GemmKernel kernel) {
     static const KernelConfig<T> table[] = {
         make_config<GemmKernel::Portable, T>(ukernel_portable, nullptr),
 #if FFNN_GEMM_X86
-        make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2, fp32_only<T>(narrow_tn_avx2)),
+        make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2,
+                                         fp32_only<NarrowKernel<T>>(narrow_tn_avx2),
+                                         fp32_only<PackTransposed<T>>(pack_transposed_avx2)),
         make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512,
-                                           fp32_only<T>(narrow_tn_avx512)),
+                                           fp32_only<NarrowKernel<T>>(narrow_tn_avx512),
+                                           fp32_only<PackTransposed<T>>(pack_transposed_avx512)),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -300,7 +308,7 @@ void scale_c(const GemmArgs<T>& g) {
 // stored rows, so that the hardware prefetcher sees sequential streams.
 template <class T, std::size_t MR>
 void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0, std::size_t kc,
-            T* __restrict ap) {
+            T* __restrict ap, PackTransposed<T> pack_t) {
     if (g.ta == Trans::Yes) {
         // A stored (K, M): row k of the storage is column k of op(A); deal it out to the
         // panels, MR values to each.
@@ -319,10 +327,15 @@ void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0
         }
         return;
     }
-    // A stored (M, K): the MR rows of a panel read side by side, one panel column per step.
+    // A stored (M, K): the MR rows of a panel read side by side, one panel column per step
+    // (or the kernel's own transposing packing, pack_t).
     for (std::size_t r = 0; r < mc; r += MR) {
         T* __restrict dst = ap + r * kc;
         const std::size_t mr = std::min(MR, mc - r);
+        if (pack_t != nullptr) {
+            pack_t(g.A + (i0 + r) * g.lda + p0, g.lda, mr, kc, dst, MR);
+            continue;
+        }
         const T* src[MR] = {};
         for (std::size_t i = 0; i < mr; ++i) src[i] = g.A + (i0 + r + i) * g.lda + p0;
         if (mr == MR) {
@@ -343,7 +356,7 @@ void pack_a(const GemmArgs<T>& g, std::size_t i0, std::size_t mc, std::size_t p0
 // the source is read along its stored rows.
 template <class T, std::size_t NR>
 void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0, std::size_t kc,
-            T* __restrict bp) {
+            T* __restrict bp, PackTransposed<T> pack_t) {
     if (g.tb == Trans::No) {
         // B stored (K, N): row k of op(B) is contiguous; deal it out to the panels, NR values
         // to each.
@@ -362,10 +375,15 @@ void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0
         }
         return;
     }
-    // B stored (N, K): the NR stored rows of a panel read side by side, one panel row per step.
+    // B stored (N, K): the NR stored rows of a panel read side by side, one panel row per step
+    // (or the kernel's own transposing packing, pack_t).
     for (std::size_t j = 0; j < nc; j += NR) {
         T* __restrict dst = bp + j * kc;
         const std::size_t nr = std::min(NR, nc - j);
+        if (pack_t != nullptr) {
+            pack_t(g.B + (j0 + j) * g.ldb + p0, g.ldb, nr, kc, dst, NR);
+            continue;
+        }
         const T* src[NR] = {};
         for (std::size_t c = 0; c < nr; ++c) src[c] = g.B + (j0 + j + c) * g.ldb + p0;
         if (nr == NR) {
@@ -468,10 +486,10 @@ void gemm_slice(const GemmArgs<T>& g, const KernelConfig<T>& cfg, const Slice& s
             // Every PC step after the first accumulates onto the partial sums in C.
             const T beta = pc == 0 ? g.beta : T(1);
             const bool last_pc = pc + kc >= g.K;  // the C block is final after this step
-            pack_b<T, NR>(g, jc, nc, pc, kc, bp);
+            pack_b<T, NR>(g, jc, nc, pc, kc, bp, cfg.pack_t);
             for (std::size_t ic = s.row_begin; ic < s.row_end; ic += mc_step) {  // IC
                 const std::size_t mc = std::min(mc_step, s.row_end - ic);
-                pack_a<T, MR>(g, ic, mc, pc, kc, ap);
+                pack_a<T, MR>(g, ic, mc, pc, kc, ap, cfg.pack_t);
                 macro_kernel<T, MR, NR>(cfg.ukernel, mc, nc, kc, ap, bp,
                                         g.C + ic * g.ldc + jc * g.csc, g.ldc, g.csc, g.alpha, beta);
                 // mc x nc of C (at most MC x NC) just written: still in this core's L2.

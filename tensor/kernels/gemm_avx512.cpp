@@ -307,6 +307,41 @@ inline void transpose16x16(const __m512 r[16], __m512 out[16]) {
 #pragma GCC diagnostic pop
 #endif
 
+// Packing of the operands whose stored rows become the columns of a micro-panel: A (M, K)
+// into MR-row panels, B stored (N, K) (op(B) = B^T) into NR-column panels. The portable
+// packing reads the panel's rows side by side, one element of each per step (a gather, about
+// an element per cycle); here 16 rows x 16 columns are loaded as 16 vectors and transposed in
+// registers. Xeon model 167, one thread, GFLOP/s before and after (the packing took 28 % of
+// the first two in perf before): sgemm_nt 128x784x256 134 -> 165, 32x256x256 93 -> 124,
+// 32x784x256 107 -> 127 (bench/RESULTS.md's run at 17:15 UTC for the before), 2048^3 175 ->
+// 181.
+//   dst[k * width + i] = src[i * ld + k] for i < rows, k < kc; 0 for rows <= i < width.
+void pack_transposed_512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                         float* dst, std::size_t width) {
+    const auto lanes = [](std::size_t n) {  // the first min(n, 16) lanes
+        return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
+    };
+    for (std::size_t i0 = 0; i0 < width; i0 += 16) {
+        const __mmask16 out_mask = lanes(width - i0);
+        const std::size_t n_rows = rows > i0 ? min_size(16, rows - i0) : 0;
+        for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
+            const std::size_t nk = min_size(16, kc - k0);
+            const __mmask16 in_mask = lanes(nk);  // masked-off lanes read nothing, give 0
+            __m512 r[16], out[16];
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < 16; ++i)
+                r[i] = i < n_rows ? _mm512_maskz_loadu_ps(in_mask, src + (i0 + i) * ld + k0)
+                                  : _mm512_setzero_ps();
+            transpose16x16(r, out);
+#pragma GCC unroll 16
+            for (std::size_t e = 0; e < 16; ++e) {
+                if (e == nk) break;
+                _mm512_mask_storeu_ps(dst + (k0 + e) * width + i0, out_mask, out[e]);
+            }
+        }
+    }
+}
+
 // Rows [0, rows) of C, rows <= 16, from acc[j] = column j of C over those rows (lanes).
 template <std::size_t N>
 inline void narrow_store(const __m512* acc, std::size_t rows, float alpha, float beta, float* c,
@@ -390,6 +425,11 @@ void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, 
                       std::size_t ldc) {
     narrow_tn_dispatch(std::make_index_sequence<kNarrowMaxN>{}, M, N, K, alpha, A, lda, B, ldb,
                        beta, C, ldc);
+}
+
+void pack_transposed_avx512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                            float* dst, std::size_t width) {
+    pack_transposed_512(src, ld, rows, kc, dst, width);
 }
 
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,

@@ -292,6 +292,12 @@ template <class T>
 using NarrowKernel = void (*)(std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
                               std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
                               std::size_t ldc);
+// Packing of stored rows into the columns of micro-panels, for the packings that transpose
+// (op(A) = A into MR-row panels, op(B) = B^T into NR-column panels):
+//   dst[k * width + i] = src[i * ld + k] for i < rows, k < kc; 0 for rows <= i < width.
+template <class T>
+using PackTransposed = void (*)(const T* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                                T* dst, std::size_t width);
 template <class T>
 using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
@@ -312,6 +318,8 @@ void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, s
 void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
                     std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
                     std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
+void pack_transposed_avx2(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                          float* dst, std::size_t width);  // PackTransposed
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                 float* C, std::size_t ldc);
@@ -327,6 +335,8 @@ void small_avx512(bool trans_a, std::size_t M, std::size_t N, std::size_t K, dou
 void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
                       std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
                       std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
+void pack_transposed_avx512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                            float* dst, std::size_t width);  // width <= 32 (PackTransposed)
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta);
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
