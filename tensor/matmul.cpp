@@ -271,9 +271,9 @@ void report_done(const GemmArgs<T>& g, std::size_t r0, std::size_t r1, std::size
 // elements, a stored B row N (or K), a C row N. Cheap enough to stay on in release builds:
 // three comparisons inline, the message built out of line (as a call on every product it
 // took 7 % of the Iris network's 32x16x4, 0.07 us).
-[[noreturn]] __attribute__((noinline, cold)) void stride_error(const char* ld_name, std::size_t ld,
-                                                               const char* name, std::size_t rows,
-                                                               std::size_t cols) {
+[[noreturn]] [[gnu::noinline, gnu::cold]] void stride_error(const char* ld_name, std::size_t ld,
+                                                            const char* name, std::size_t rows,
+                                                            std::size_t cols) {
     throw std::invalid_argument(std::string("gemm: ") + ld_name + " is " + std::to_string(ld) +
                                 " but " + name + " is stored " + std::to_string(rows) + "x" +
                                 std::to_string(cols));
@@ -536,9 +536,10 @@ constexpr double lane_use(std::size_t n, std::size_t w) {
 }
 
 // The unpacked loop on a narrow C = alpha A^T B + beta C, A stored (K, M), B (K, N): the
-// weight gradient of the output layer, X^T dZ with N = 10 classes. (In fp32 with N <= 14 the
-// narrow loops now take these products, gemm_narrow; this path serves fp64 and N from 15 on,
-// and the figures below are from before them.) The loop vectorises along
+// weight gradient of the output layer, X^T dZ with N = 10 classes. (In fp32 with N <= 14 and
+// fewer than kUnpackedTransAWork multiply-adds the narrow loops now take these products,
+// gemm_narrow; this path serves fp64, N from 15 on, and the larger products AVX2 runs
+// unpacked. The figures below are from before the narrow loops.) The loop vectorises along
 // the rows of C, so 10 columns fill 10 of the 16 lanes of one masked zmm, with 8 such FMA
 // chains per step for 8 rows (sgemm_tn 128x10x128 at 80 GFLOP/s against OpenBLAS's 144,
 // Xeon model 167). The same
@@ -580,7 +581,7 @@ void narrow_rows(const GemmArgs<T>& g, NarrowKernel<T> narrow, std::size_t m0, s
 }
 
 // The narrow loop on the calling thread below narrow_parallel_work, else each thread a range
-// of whole 32-row blocks (the loop's block; any split gives the same bits).
+// of whole 32-row blocks (AVX-512's block, four of AVX2's; any split gives the same bits).
 template <class T>
 void gemm_narrow(const GemmArgs<T>& g, const KernelConfig<T>& cfg) {
     constexpr std::size_t kBlock = 32;

@@ -296,10 +296,13 @@ void pack_transposed_256(const float* src, std::size_t ld, std::size_t rows, std
             __m256 r[8], out[8];
 #pragma GCC unroll 8
             for (std::size_t i = 0; i < 8; ++i) {
+                if (i >= n_rows) {  // (the address of a row past rows is never formed)
+                    r[i] = _mm256_setzero_ps();
+                    continue;
+                }
                 const float* row = src + (i0 + i) * ld + k0;
-                r[i] = i >= n_rows ? _mm256_setzero_ps()
-                       : nk == 8   ? _mm256_loadu_ps(row)
-                                   : _mm256_maskload_ps(row, in_mask);  // reads nothing past kc
+                r[i] = nk == 8 ? _mm256_loadu_ps(row)
+                               : _mm256_maskload_ps(row, in_mask);  // reads nothing past kc
             }
             transpose8x8(r, out);
 #pragma GCC unroll 8

@@ -381,8 +381,10 @@ void narrow_tn_512(std::size_t M, std::size_t K, float alpha, const float* __res
         const float* a = A + i0;
         for (std::size_t p = 0; p < K; ++p) {
             // Masked-off lanes read 0 and nothing past the end of A's row.
+            // (The second half's address is formed only when it lies in A.)
             const __m512 a0 = _mm512_maskz_loadu_ps(m0, a + p * lda);
-            const __m512 a1 = _mm512_maskz_loadu_ps(m1, a + p * lda + 16);
+            const __m512 a1 =
+                rows > 16 ? _mm512_maskz_loadu_ps(m1, a + p * lda + 16) : _mm512_setzero_ps();
             const float* b = B + p * ldb;
 #pragma GCC unroll 14
             for (std::size_t j = 0; j < N; ++j) {

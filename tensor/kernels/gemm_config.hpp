@@ -254,9 +254,13 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
 // Narrow weight gradients (narrow_tn_avx512, narrow_tn_avx2): C (M, N) = alpha A^T B + beta C
 // with A stored (K, M) and N <= kNarrowMaxN runs through a loop that vectorises along the
 // rows of C (AVX-512: 2N accumulators of 16 rows each, 2N + 2 A vectors + 1 broadcast <= 32
-// zmm; AVX2: N accumulators of 8 rows, N + 2 <= 16 ymm; both give N <= 14), within the range
-// where the unpacked loops run A^T B (work < kUnpackedTransAWork; larger products were not
-// measured). fp32 only: fp64 products are the gradient checks' and keep the unpacked loops.
+// zmm; AVX2: N accumulators of 8 rows, N + 2 <= 16 ymm; both give N <= 14) below
+// kUnpackedTransAWork multiply-adds, AVX-512's limit for unpacked A^T B; larger products were
+// not measured and keep the unpacked or packed path. For AVX2 that range also holds products
+// its unpacked rule sent to the packed path (B past the L1d with 64 rows or more, e.g.
+// 200x10x1000), where the narrow loop is the faster: avx2, one thread, GFLOP/s, narrow
+// against packed, 200x10x1000 94 vs 53, 100x14x1000 101 vs 61, 64x10x2000 94 vs 51. fp32
+// only: fp64 products are the gradient checks' and keep the unpacked loops.
 // AVX2 on the Xeon model 167, one thread, GFLOP/s, the narrow loop against the row-wise
 // unpacked loop and its scratch C^T: 64x10x32 90 vs 61 and 79, 128x10x128 102 vs 62 and 95,
 // 100x10x37 88 vs 61 and 77 (as a Zen 3 would run it; not measured on one).
@@ -336,7 +340,7 @@ void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, 
                       std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
                       std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
 void pack_transposed_avx512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
-                            float* dst, std::size_t width);  // width <= 32 (PackTransposed)
+                            float* dst, std::size_t width);  // PackTransposed
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta);
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,

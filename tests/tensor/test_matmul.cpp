@@ -292,8 +292,9 @@ TYPED_TEST(GemmTest, StridesLargerThanWidth) {
         for (Trans tb : kTrans) {
             check_gemm<T>(ta, tb, {37, 29, 41}, T(1), T(0), 5, true, rng);
             check_gemm<T>(ta, tb, {131, 67, 300}, T(0.5), T(2), 3, false, rng);
-            check_gemm<T>(ta, tb, {20, 10, 3}, T(1), T(1), 7, false, rng);    // small path
-            check_gemm<T>(ta, tb, {128, 10, 128}, T(1), T(0), 3, true, rng);  // C^T path
+            check_gemm<T>(ta, tb, {20, 10, 3}, T(1), T(1), 7, false, rng);  // small path
+            // Narrow: C^T on the packed path, the narrow loop (fp32) or the scratch C^T.
+            check_gemm<T>(ta, tb, {128, 10, 128}, T(1), T(0), 3, true, rng);
             check_gemm<T>(ta, tb, {128, 10, 128}, T(-1), T(0.5), 5, false, rng);
         }
 }
@@ -454,8 +455,9 @@ TYPED_TEST(GemmTest, UnpackedPathEdges) {
 
 // Awkward small shapes, M, N, K each from 1 to 37 (the primes, and both sides of the row
 // blocks 6 and 8 and of the vector widths 4, 8 and 16): all below kSmallWork, so they run the
-// unpacked loop of every kernel that has one (the packed path for portable). Three contracts
-// each: beta = 0 over a C full of NaN (overwritten, never read), beta = 1 with alpha != 1 and
+// unpacked loop of every kernel that has one (the packed path for portable; with op(A) = A^T
+// and N <= 14, the narrow loop in fp32). Four contracts each: beta = 0 over a C full of NaN
+// (overwritten, never read) with alpha 1 and with alpha != 1, beta = 1 with alpha != 1 and
 // row strides wider than the rows (the padding of C must stay untouched), and a general
 // alpha and beta.
 TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
@@ -472,6 +474,7 @@ TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
                     const Case c{m, n, k};
                     ASSERT_LT(m * n * k, gemm_detail::kSmallWork);
                     check_gemm<T>(ta, Trans::No, c, T(1), T(0), 1, true, rng);
+                    check_gemm<T>(ta, Trans::No, c, T(0.625), T(0), 0, true, rng);
                     check_gemm<T>(ta, Trans::No, c, T(-0.5), T(1), 3, false, rng);
                     check_gemm<T>(ta, Trans::No, c, T(1.75), T(-1.5), 0, false, rng);
                 }
@@ -480,14 +483,15 @@ TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
 // Products above kSmallWork that the rule (use_unpacked) sends down the unpacked path of
 // AVX2, AVX-512 or both: B within the L1d and many rows, few rows and B in the L2, with an
 // edge in every direction; against the reference, on the default paths and with the
-// unpacked path switched off (the same cases through the packed path). The last three are
-// narrow with K >= 128, which op(A) = A^T computes as C^T (matmul.cpp, unpacked_transposed):
-// the output layer's weight gradient, fewer rows of C^T than a row block, one column.
+// unpacked path switched off (the same cases through the packed path). The last four are
+// narrow with K >= 128: with op(A) = A^T the narrow loop takes N <= 14 in fp32 (the output
+// layer's weight gradient, fewer rows of C^T than a row block, one column) and C^T through
+// the unpacked loop (matmul.cpp, unpacked_transposed) takes them in fp64, and N = 20 in both.
 TYPED_TEST(GemmTest, UnpackedRuleRegions) {
     using T = typename TypeParam::Type;
     Rng rng(71);
     const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131}, {97, 97, 97},
-                          {509, 10, 128}, {67, 3, 400},   {1000, 1, 131}};
+                          {509, 10, 128}, {67, 3, 400},   {1000, 1, 131}, {509, 20, 128}};
     for (bool unpacked : {true, false}) {
         set_gemm_unpacked_path(unpacked);
         for (Trans ta : kTrans)
@@ -501,12 +505,11 @@ TYPED_TEST(GemmTest, UnpackedRuleRegions) {
 }
 
 // The narrow A^T B loops (AVX2 and AVX-512, fp32: use_narrow_tn, one instantiation per N up to
-// kNarrowMaxN): every width N = 1 .. 14, and 15 (past it, the unpacked loops), against the
-// reference (AVX2's two groups of 8 columns); M on both sides of AVX2's 8-row blocks and
-// AVX-512's 16-row halves and 32-row blocks, K from 1 to the output
-// layer's 128; beta 0 over NaN, a general beta, strides wider than the rows (the padding of
-// C must stay untouched). For the other kernels and fp64 the same cases check the loops
-// they run instead.
+// kNarrowMaxN), on one thread: every width N = 1 .. 14, and 15 (past it, the unpacked loops),
+// against the reference (AVX2's two groups of 8 columns); M on both sides of AVX2's 8-row blocks
+// and AVX-512's 16-row halves and 32-row blocks, K from 1 to the output layer's 128; beta 0 over
+// NaN (alpha 1 and not), a general beta, strides wider than the rows (the padding of C must stay
+// untouched). For the other kernels and fp64 the same cases check the loops they run instead.
 TYPED_TEST(GemmTest, NarrowTransposedEveryWidth) {
     using T = typename TypeParam::Type;
     Rng rng(73);
@@ -515,8 +518,37 @@ TYPED_TEST(GemmTest, NarrowTransposedEveryWidth) {
             for (std::size_t k : {1, 32, 128}) {
                 const Case c{m, n, k};
                 check_gemm<T>(Trans::Yes, Trans::No, c, T(1), T(0), 0, true, rng);
+                check_gemm<T>(Trans::Yes, Trans::No, c, T(-0.75), T(0), 2, true, rng);
                 check_gemm<T>(Trans::Yes, Trans::No, c, T(0.75), T(-1.5), 3, false, rng);
             }
+}
+
+// The narrow loop above its threshold (narrow_parallel_work), split between two threads by
+// row blocks: against the reference (alpha != 1 over NaN with beta 0, and a general beta),
+// and the same bits on 1 and 2 threads.
+TYPED_TEST(GemmTest, NarrowTransposedOneAndTwoThreads) {
+    using T = typename TypeParam::Type;
+    const int saved = max_threads();
+    const Case cases[] = {{509, 13, 128}, {1000, 10, 100}, {333, 1, 1000}};
+    for (const Case& c : cases) {
+        ASSERT_GE(c.M * c.N * c.K, 2 * gemm_detail::kParallelWork);
+        std::vector<std::vector<T>> results;
+        for (int threads : {1, 2}) {
+            set_threads(threads);
+            Rng rng(79);
+            check_gemm<T>(Trans::Yes, Trans::No, c, T(0.5), T(0), 1, true, rng);
+            check_gemm<T>(Trans::Yes, Trans::No, c, T(1.25), T(-0.5), 0, false, rng);
+            Rng same(83);
+            auto [A, B, C0] = operands<T>(Trans::Yes, Trans::No, c, same);
+            gemm<T>(Trans::Yes, Trans::No, c.M, c.N, c.K, T(0.5), A.data(), A.ld, B.data(), B.ld,
+                    T(0.25), C0.data(), c.N);
+            results.push_back(C0.v);
+        }
+        EXPECT_EQ(0,
+                  std::memcmp(results[0].data(), results[1].data(), results[0].size() * sizeof(T)))
+            << describe(Trans::Yes, Trans::No, c, 0.5, 0.25) << ": 1 and 2 threads differ";
+    }
+    set_threads(saved);
 }
 
 TEST(GemmNarrowRule, TakesNarrowTransposedProducts) {
@@ -531,6 +563,9 @@ TEST(GemmNarrowRule, TakesNarrowTransposedProducts) {
     EXPECT_TRUE(use_narrow_tn(avx2, true, 128, 10, 128));
     EXPECT_FALSE(use_narrow_tn(GemmKernel::Portable, true, 128, 10, 128));  // no loop of its own
     EXPECT_FALSE(use_narrow_tn(avx512, true, 2048, 10, 128));  // 2^21 multiply-adds and more
+    EXPECT_TRUE(use_narrow_tn(avx512, true, 1, 1, (std::size_t(1) << 21) - 1));  // the boundary
+    EXPECT_FALSE(use_narrow_tn(avx512, true, 1, 1, std::size_t(1) << 21));
+    EXPECT_TRUE(use_narrow_tn(avx2, true, 200, 10, 1000));  // B past a 48 KiB L1d
 }
 
 // The rule itself on the measured shapes (gemm_config.hpp lists the figures), with the
