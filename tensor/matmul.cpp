@@ -166,15 +166,17 @@ struct KernelConfig {
     std::size_t MR, NR, KC, MC, NC;
     std::size_t parallel_work;  // multiply-adds from which a product is threaded
     MicroKernel<T> ukernel;
-    SmallKernel<T> small;            // unpacked path for op(B) = B (use_unpacked); null: none
-    NarrowKernel<T> narrow;          // narrow A^T B (use_narrow_tn); null: none
-    PackTransposed<T> pack_t;        // packing that transposes; null: pack_a's, pack_b's loops
-    std::size_t l1_bytes, l2_bytes;  // the OS's L1d and L2 sizes per core, for use_unpacked
+    SmallKernel<T> small;             // unpacked path for op(B) = B (use_unpacked); null: none
+    NarrowKernel<T> narrow;           // narrow A^T B (use_narrow_tn); null: none
+    PackTransposed<T> pack_t;         // packing that transposes; null: pack_a's, pack_b's loops
+    TileOutTransposed<T> tile_out_t;  // tile write into a transposed C; null: macro_kernel's
+    std::size_t l1_bytes, l2_bytes;   // the OS's L1d and L2 sizes per core, for use_unpacked
 };
 
 template <GemmKernel K, class T>
 KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
-                            NarrowKernel<T> narrow = nullptr, PackTransposed<T> pack_t = nullptr) {
+                            NarrowKernel<T> narrow = nullptr, PackTransposed<T> pack_t = nullptr,
+                            TileOutTransposed<T> tile_out_t = nullptr) {
     using R = RegisterBlock<K, T>;
     using C = CacheBlock<K, T>;
     KernelConfig<T> c{};
@@ -189,6 +191,7 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
     c.small = small;
     c.narrow = narrow;
     c.pack_t = pack_t;
+    c.tile_out_t = tile_out_t;
     c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
     return c;
@@ -214,10 +217,12 @@ const KernelConfig<T>& config(GemmKernel kernel) {
 #if FFNN_GEMM_X86
         make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2,
                                          fp32_only<NarrowKernel<T>>(narrow_tn_avx2),
-                                         fp32_only<PackTransposed<T>>(pack_transposed_avx2)),
-        make_config<GemmKernel::Avx512, T>(ukernel_avx512, small_avx512,
-                                           fp32_only<NarrowKernel<T>>(narrow_tn_avx512),
-                                           fp32_only<PackTransposed<T>>(pack_transposed_avx512)),
+                                         fp32_only<PackTransposed<T>>(pack_transposed_avx2),
+                                         fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx2)),
+        make_config<GemmKernel::Avx512, T>(
+            ukernel_avx512, small_avx512, fp32_only<NarrowKernel<T>>(narrow_tn_avx512),
+            fp32_only<PackTransposed<T>>(pack_transposed_avx512),
+            fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx512)),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -400,11 +405,13 @@ void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0
 
 // Macro-kernel: the JR and IR loops over one packed A block (mc x kc) and packed B block
 // (kc x nc). c points at C(ic, jc); C(i, j) is at c[i * ldc + j * csc]. Edge tiles, and all
-// tiles of a transposed C (csc != 1), go through a local tile and are copied back.
+// tiles of a transposed C (csc != 1, ldc == 1), go through a local tile and are copied back:
+// the transposed ones by the kernel's tile_out_t where it has one (register transposes),
+// else element by element.
 template <class T, std::size_t MR, std::size_t NR>
-void macro_kernel(MicroKernel<T> ukernel, std::size_t mc, std::size_t nc, std::size_t kc,
-                  const T* ap, const T* bp, T* c, std::size_t ldc, std::size_t csc, T alpha,
-                  T beta) {
+void macro_kernel(MicroKernel<T> ukernel, TileOutTransposed<T> tile_out_t, std::size_t mc,
+                  std::size_t nc, std::size_t kc, const T* ap, const T* bp, T* c, std::size_t ldc,
+                  std::size_t csc, T alpha, T beta) {
     const std::size_t n_panels = ceil_div(nc, NR);
     for (std::size_t q = 0; q < n_panels; ++q) {  // JR
         const std::size_t j = q * NR;
@@ -419,6 +426,10 @@ void macro_kernel(MicroKernel<T> ukernel, std::size_t mc, std::size_t nc, std::s
             } else {
                 alignas(kPackAlignment) T tile[MR * NR];
                 ukernel(kc, a, b, tile, NR, alpha, T(0));
+                if (csc != 1 && tile_out_t != nullptr) {
+                    tile_out_t(tile, NR, mr, nr, cij, csc, beta);
+                    continue;
+                }
                 for (std::size_t r = 0; r < mr; ++r)
                     for (std::size_t s = 0; s < nr; ++s) {
                         T& dst = cij[r * ldc + s * csc];
@@ -490,7 +501,7 @@ void gemm_slice(const GemmArgs<T>& g, const KernelConfig<T>& cfg, const Slice& s
             for (std::size_t ic = s.row_begin; ic < s.row_end; ic += mc_step) {  // IC
                 const std::size_t mc = std::min(mc_step, s.row_end - ic);
                 pack_a<T, MR>(g, ic, mc, pc, kc, ap, cfg.pack_t);
-                macro_kernel<T, MR, NR>(cfg.ukernel, mc, nc, kc, ap, bp,
+                macro_kernel<T, MR, NR>(cfg.ukernel, cfg.tile_out_t, mc, nc, kc, ap, bp,
                                         g.C + ic * g.ldc + jc * g.csc, g.ldc, g.csc, g.alpha, beta);
                 // mc x nc of C (at most MC x NC) just written: still in this core's L2.
                 if (last_pc) report_done(g, ic, ic + mc, jc, jc + nc);

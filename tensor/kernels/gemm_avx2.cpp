@@ -284,27 +284,36 @@ inline void transpose8x8(const __m256 r[8], __m256 out[8]) {
 // 167 with the avx2 kernel, one thread, medians of 3, GFLOP/s before and after: sgemm_nt
 // 128x784x256 107 -> 112, 32x256x256 85 -> 91, 32x784x256 81 -> 90, 2048^3 115 -> 117.
 //   dst[k * width + i] = src[i * ld + k] for i < rows, k < kc; 0 for rows <= i < width.
+// out[e] = (src[0][e], ..., src[n_rows - 1][e], 0, ...) for e < nk: the block of rows [0,
+// n_rows) and columns [0, nk) of src (row stride ld; n_rows, nk <= 8) transposed. Rows past
+// n_rows and columns past nk are not read.
+inline void load_transposed8(const float* src, std::size_t ld, std::size_t n_rows, std::size_t nk,
+                             __m256 out[8]) {
+    const __m256i in_mask = Vec<float>::mask(nk == 8 ? 0 : nk);  // when nk < 8
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < 8; ++i) {
+        if (i >= n_rows) {  // (the address of a row past n_rows is never formed)
+            r[i] = _mm256_setzero_ps();
+            continue;
+        }
+        const float* row = src + i * ld;
+        r[i] = nk == 8 ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, in_mask);
+    }
+    transpose8x8(r, out);
+}
+
 void pack_transposed_256(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                          float* dst, std::size_t width) {
     for (std::size_t i0 = 0; i0 < width; i0 += 8) {
         const std::size_t lanes = width - i0 < 8 ? width - i0 : 8;
         const __m256i out_mask = Vec<float>::mask(lanes == 8 ? 0 : lanes);  // when lanes < 8
         const std::size_t n_rows = rows > i0 ? (rows - i0 < 8 ? rows - i0 : 8) : 0;
+        const float* block = n_rows > 0 ? src + i0 * ld : src;  // (not read when n_rows is 0)
         for (std::size_t k0 = 0; k0 < kc; k0 += 8) {
             const std::size_t nk = kc - k0 < 8 ? kc - k0 : 8;
-            const __m256i in_mask = Vec<float>::mask(nk == 8 ? 0 : nk);  // when nk < 8
-            __m256 r[8], out[8];
-#pragma GCC unroll 8
-            for (std::size_t i = 0; i < 8; ++i) {
-                if (i >= n_rows) {  // (the address of a row past rows is never formed)
-                    r[i] = _mm256_setzero_ps();
-                    continue;
-                }
-                const float* row = src + (i0 + i) * ld + k0;
-                r[i] = nk == 8 ? _mm256_loadu_ps(row)
-                               : _mm256_maskload_ps(row, in_mask);  // reads nothing past kc
-            }
-            transpose8x8(r, out);
+            __m256 out[8];
+            load_transposed8(block + k0, ld, n_rows, nk, out);
 #pragma GCC unroll 8
             for (std::size_t e = 0; e < 8; ++e) {
                 if (e == nk) break;
@@ -314,6 +323,32 @@ void pack_transposed_256(const float* src, std::size_t ld, std::size_t rows, std
                 else
                     _mm256_maskstore_ps(d, out_mask, out[e]);
             }
+        }
+    }
+}
+
+// The tile of a product computed as C^T into the caller's C (tile_out_transposed_512 in
+// gemm_avx512.cpp): c[s * ldc + r] = tile[r * ld + s] (+ beta c) for r < rows <= 8, s < cols.
+void tile_out_transposed_256(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
+                             float* c, std::size_t ldc, float beta) {
+    const __m256i m = Vec<float>::mask(rows == 8 ? 0 : rows);  // when rows < 8
+    const __m256 vb = _mm256_set1_ps(beta);
+    for (std::size_t s0 = 0; s0 < cols; s0 += 8) {
+        const std::size_t ns = cols - s0 < 8 ? cols - s0 : 8;
+        __m256 out[8];
+        load_transposed8(tile + s0, ld, rows, ns, out);
+#pragma GCC unroll 8
+        for (std::size_t e = 0; e < 8; ++e) {
+            if (e == ns) break;
+            float* row = c + (s0 + e) * ldc;
+            if (rows == 8)
+                _mm256_storeu_ps(
+                    row, beta == 0.0f ? out[e] : _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), out[e]));
+            else
+                _mm256_maskstore_ps(row, m,
+                                    beta == 0.0f
+                                        ? out[e]
+                                        : _mm256_fmadd_ps(vb, _mm256_maskload_ps(row, m), out[e]));
         }
     }
 }
@@ -407,6 +442,11 @@ void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, co
 void pack_transposed_avx2(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                           float* dst, std::size_t width) {
     pack_transposed_256(src, ld, rows, kc, dst, width);
+}
+
+void tile_out_transposed_avx2(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
+                              float* c, std::size_t ldc, float beta) {
+    tile_out_transposed_256(tile, ld, rows, cols, c, ldc, beta);
 }
 
 void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,

@@ -262,6 +262,11 @@ inline std::size_t min_size(std::size_t a, std::size_t b) {
     return a < b ? a : b;
 }
 
+// The first min(n, 16) lanes of a zmm of floats.
+inline __mmask16 first_lanes(std::size_t n) {
+    return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
+}
+
 // out[e] = (r[0][e], r[1][e], ..., r[15][e]): the transpose of the 16x16 matrix whose rows
 // are r[0..15]. Three steps: interleave pairs of rows (unpack), gather 4-row groups within
 // each 128-bit lane (shuffle), then a 4x4 transpose of the 128-bit lanes (shuffle_f32x4).
@@ -316,28 +321,58 @@ inline void transpose16x16(const __m512 r[16], __m512 out[16]) {
 // 32x784x256 107 -> 127 (bench/RESULTS.md's run at 17:15 UTC for the before), 2048^3 175 ->
 // 181.
 //   dst[k * width + i] = src[i * ld + k] for i < rows, k < kc; 0 for rows <= i < width.
+// out[e] = (src[0][e], ..., src[n_rows - 1][e], 0, ...) for e < nk: the block of rows [0,
+// n_rows) and columns [0, nk) of src (row stride ld; n_rows, nk <= 16) transposed. Rows past
+// n_rows and columns past nk are not read.
+inline void load_transposed16(const float* src, std::size_t ld, std::size_t n_rows, std::size_t nk,
+                              __m512 out[16]) {
+    const __mmask16 in_mask = first_lanes(nk);  // masked-off lanes read nothing, give 0
+    __m512 r[16];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < 16; ++i)
+        r[i] = i < n_rows ? _mm512_maskz_loadu_ps(in_mask, src + i * ld) : _mm512_setzero_ps();
+    transpose16x16(r, out);
+}
+
 void pack_transposed_512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                          float* dst, std::size_t width) {
-    const auto lanes = [](std::size_t n) {  // the first min(n, 16) lanes
-        return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
-    };
     for (std::size_t i0 = 0; i0 < width; i0 += 16) {
-        const __mmask16 out_mask = lanes(width - i0);
+        const __mmask16 out_mask = first_lanes(width - i0);
         const std::size_t n_rows = rows > i0 ? min_size(16, rows - i0) : 0;
+        const float* block = n_rows > 0 ? src + i0 * ld : src;  // (not read when n_rows is 0)
         for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
             const std::size_t nk = min_size(16, kc - k0);
-            const __mmask16 in_mask = lanes(nk);  // masked-off lanes read nothing, give 0
-            __m512 r[16], out[16];
-#pragma GCC unroll 16
-            for (std::size_t i = 0; i < 16; ++i)
-                r[i] = i < n_rows ? _mm512_maskz_loadu_ps(in_mask, src + (i0 + i) * ld + k0)
-                                  : _mm512_setzero_ps();
-            transpose16x16(r, out);
+            __m512 out[16];
+            load_transposed16(block + k0, ld, n_rows, nk, out);
 #pragma GCC unroll 16
             for (std::size_t e = 0; e < 16; ++e) {
                 if (e == nk) break;
                 _mm512_mask_storeu_ps(dst + (k0 + e) * width + i0, out_mask, out[e]);
             }
+        }
+    }
+}
+
+// The tile of a product computed as C^T, written into the caller's C: c[s * ldc + r] =
+// tile[r * ld + s] (+ beta times its old value) for r < rows <= 16, s < cols. The portable
+// loop writes it one element at a time with a stride of ldc; here 16 columns of the tile at
+// a time are transposed in registers and written as rows of C. With beta == 0, C is only
+// written.
+void tile_out_transposed_512(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
+                             float* c, std::size_t ldc, float beta) {
+    const __mmask16 m = first_lanes(rows);
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (std::size_t s0 = 0; s0 < cols; s0 += 16) {
+        const std::size_t ns = min_size(16, cols - s0);
+        __m512 out[16];
+        load_transposed16(tile + s0, ld, rows, ns, out);
+#pragma GCC unroll 16
+        for (std::size_t e = 0; e < 16; ++e) {
+            if (e == ns) break;
+            float* row = c + (s0 + e) * ldc;
+            _mm512_mask_storeu_ps(
+                row, m,
+                beta == 0.0f ? out[e] : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, row), out[e]));
         }
     }
 }
@@ -371,10 +406,7 @@ void narrow_tn_512(std::size_t M, std::size_t K, float alpha, const float* __res
     static_assert(N >= 1 && 2 * N + 3 <= 32, "2N accumulators, 2 A vectors, 1 broadcast");
     for (std::size_t i0 = 0; i0 < M; i0 += 32) {
         const std::size_t rows = min_size(32, M - i0);
-        const auto lanes = [](std::size_t n) {  // the first min(n, 16) lanes
-            return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
-        };
-        const __mmask16 m0 = lanes(rows), m1 = lanes(rows > 16 ? rows - 16 : 0);
+        const __mmask16 m0 = first_lanes(rows), m1 = first_lanes(rows > 16 ? rows - 16 : 0);
         __m512 acc0[N], acc1[N];
 #pragma GCC unroll 14
         for (std::size_t j = 0; j < N; ++j) acc0[j] = acc1[j] = _mm512_setzero_ps();
@@ -432,6 +464,11 @@ void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, 
 void pack_transposed_avx512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                             float* dst, std::size_t width) {
     pack_transposed_512(src, ld, rows, kc, dst, width);
+}
+
+void tile_out_transposed_avx512(const float* tile, std::size_t ld, std::size_t rows,
+                                std::size_t cols, float* c, std::size_t ldc, float beta) {
+    tile_out_transposed_512(tile, ld, rows, cols, c, ldc, beta);
 }
 
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,

@@ -207,6 +207,13 @@ constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
 // (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
 constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
+// Above it, A^T B still runs unpacked when C has at most kUnpackedTransAMaxRows rows and B
+// fits in half the L2: packing B then costs as much as the product (B is packed once for
+// 32 rows of C). Measured after the loop's flags became compile-time (gemm_avx512.cpp),
+// Xeon model 167, one thread, GFLOP/s unpacked vs packed: 16x256x784 143 vs 76, 32x256x784
+// 140 vs 119, 32x784x256 129 vs 122; 40x256x784 135 vs 133 and 48x256x784 135 vs 133 (even),
+// 32x512x784 (B 1.5 MiB) 114 vs 119, 32x1024x512 (B 2 MiB) 71 vs 113.
+constexpr std::size_t kUnpackedTransAMaxRows = 32;
 // AVX2 (small_avx2: 6 rows of C x 2 ymm, 12 accumulators) has half the vector width and
 // half the registers, so the packed 6x16 kernel catches up sooner: the unpacked loop wins
 // while B fits in the L1d (any M), or while C has fewer than kUnpackedMaxRowsAvx2 rows (B
@@ -246,7 +253,9 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
         case GemmKernel::Avx2:
             return b_bytes <= l1_bytes || (M < kUnpackedMaxRowsAvx2 && b_bytes <= l2_bytes / 2);
         case GemmKernel::Avx512:
-            return trans_a ? work < kUnpackedTransAWork : b_bytes <= l2_bytes / 2;
+            return trans_a ? work < kUnpackedTransAWork ||
+                                 (M <= kUnpackedTransAMaxRows && b_bytes <= l2_bytes / 2)
+                           : b_bytes <= l2_bytes / 2;
     }
     return false;
 }
@@ -302,6 +311,12 @@ using NarrowKernel = void (*)(std::size_t M, std::size_t N, std::size_t K, T alp
 template <class T>
 using PackTransposed = void (*)(const T* src, std::size_t ld, std::size_t rows, std::size_t kc,
                                 T* dst, std::size_t width);
+// The write of a tile of a product computed as C^T into the caller's C:
+//   c[s * ldc + r] = tile[r * ld + s] (+ beta * c[s * ldc + r]) for r < rows <= MR, s < cols,
+// C only written when beta == 0.
+template <class T>
+using TileOutTransposed = void (*)(const T* tile, std::size_t ld, std::size_t rows,
+                                   std::size_t cols, T* c, std::size_t ldc, T beta);
 template <class T>
 using SmallKernel = void (*)(bool trans_a, std::size_t M, std::size_t N, std::size_t K, T alpha,
                              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C,
@@ -324,6 +339,9 @@ void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, co
                     std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
 void pack_transposed_avx2(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                           float* dst, std::size_t width);  // PackTransposed
+void tile_out_transposed_avx2(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
+                              float* c, std::size_t ldc,
+                              float beta);  // TileOutTransposed, rows <= 8
 void small_avx2(bool trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
                 float* C, std::size_t ldc);
@@ -341,6 +359,9 @@ void narrow_tn_avx512(std::size_t M, std::size_t N, std::size_t K, float alpha, 
                       std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
 void pack_transposed_avx512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                             float* dst, std::size_t width);  // PackTransposed
+void tile_out_transposed_avx512(const float* tile, std::size_t ld, std::size_t rows,
+                                std::size_t cols, float* c, std::size_t ldc,
+                                float beta);  // TileOutTransposed, rows <= 16
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta);
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,

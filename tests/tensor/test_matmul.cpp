@@ -324,8 +324,8 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     // {60, 300, 290}, wider than tall, is taken unpacked by both and split by columns (whole
     // column chunks, the masked tail in the last range). Each shape runs on the default paths
     // and on the packed path alone.
-    const Case shapes[] = {
-        {300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128}, {1001, 40, 300}};
+    const Case shapes[] = {{300, 150, 280}, {60, 300, 290},  {301, 37, 97},
+                           {500, 10, 128},  {1001, 40, 300}, {29, 263, 300}};
     for (bool unpacked : {true, false})
         for (const Case& c : shapes)
             for (Trans ta : kTrans)
@@ -487,11 +487,14 @@ TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
 // narrow with K >= 128: with op(A) = A^T the narrow loop takes N <= 14 in fp32 (the output
 // layer's weight gradient, fewer rows of C^T than a row block, one column) and C^T through
 // the unpacked loop (matmul.cpp, unpacked_transposed) takes them in fp64, and N = 20 in both.
+// The last, A^T with 29 rows above 2^21 multiply-adds, is AVX-512's unpacked A^T region for
+// at most 32 rows.
 TYPED_TEST(GemmTest, UnpackedRuleRegions) {
     using T = typename TypeParam::Type;
     Rng rng(71);
-    const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131}, {97, 97, 97},
-                          {509, 10, 128}, {67, 3, 400},   {1000, 1, 131}, {509, 20, 128}};
+    const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131},
+                          {97, 97, 97},   {509, 10, 128}, {67, 3, 400},
+                          {1000, 1, 131}, {509, 20, 128}, {29, 263, 300}};
     for (bool unpacked : {true, false}) {
         set_gemm_unpacked_path(unpacked);
         for (Trans ta : kTrans)
@@ -591,10 +594,14 @@ TEST(GemmUnpackedRule, ChoosesTheMeasuredFasterPath) {
     // With a Zen 3's caches, (32, 256, 784) (B 784 KiB) no longer fits half its L2.
     EXPECT_FALSE(use_unpacked(avx2, false, 32, 256, 784, f, 32 * 1024, 512 * 1024));
     EXPECT_TRUE(use_unpacked(avx2, false, 32, 256, 256, f, 32 * 1024, 512 * 1024));
-    // avx512 unchanged: B in half the L2; A^T below 2^21 multiply-adds.
+    // avx512: B in half the L2; A^T below 2^21 multiply-adds.
     EXPECT_TRUE(use_unpacked(avx512, false, 512, 512, 512, f, l1, l2));
     EXPECT_FALSE(use_unpacked(avx512, false, 1024, 1024, 1024, f, l1, l2));
     EXPECT_FALSE(use_unpacked(avx512, true, 784, 256, 128, f, l1, l2));
+    // A^T with at most 32 rows of C and B in half the L2, whatever the work.
+    EXPECT_TRUE(use_unpacked(avx512, true, 32, 256, 784, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx512, true, 33, 256, 784, f, l1, l2));
+    EXPECT_FALSE(use_unpacked(avx512, true, 32, 1024, 512, f, l1, l2));  // B 2 MiB
     // The portable kernel has no unpacked loop.
     EXPECT_FALSE(use_unpacked(GemmKernel::Portable, false, 32, 16, 4, f, l1, l2));
 }
