@@ -303,45 +303,22 @@ inline void load_transposed8(const float* src, std::size_t ld, std::size_t n_row
     transpose8x8(r, out);
 }
 
-void pack_transposed_256(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
-                         float* dst, std::size_t width) {
-    for (std::size_t i0 = 0; i0 < width; i0 += 8) {
-        const std::size_t lanes = width - i0 < 8 ? width - i0 : 8;
-        const __m256i out_mask = Vec<float>::mask(lanes == 8 ? 0 : lanes);  // when lanes < 8
-        const std::size_t n_rows = rows > i0 ? (rows - i0 < 8 ? rows - i0 : 8) : 0;
-        const float* block = n_rows > 0 ? src + i0 * ld : src;  // (not read when n_rows is 0)
-        for (std::size_t k0 = 0; k0 < kc; k0 += 8) {
-            const std::size_t nk = kc - k0 < 8 ? kc - k0 : 8;
-            __m256 out[8];
-            load_transposed8(block + k0, ld, n_rows, nk, out);
-#pragma GCC unroll 8
-            for (std::size_t e = 0; e < 8; ++e) {
-                if (e == nk) break;
-                float* d = dst + (k0 + e) * width + i0;
-                if (lanes == 8)
-                    _mm256_storeu_ps(d, out[e]);
-                else
-                    _mm256_maskstore_ps(d, out_mask, out[e]);
-            }
-        }
-    }
-}
-
-// The tile of a product computed as C^T into the caller's C (tile_out_transposed_512 in
-// gemm_avx512.cpp): c[s * ldc + r] = tile[r * ld + s] (+ beta c) for r < rows <= 8, s < cols.
-void tile_out_transposed_256(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
-                             float* c, std::size_t ldc, float beta) {
-    const __m256i m = Vec<float>::mask(rows == 8 ? 0 : rows);  // when rows < 8
+// dst[s * ldd + r] = src[r * ld + s] (+ beta times its old value) for r < lanes <= 8 and
+// s < n_cols: columns of src written as rows of dst, 8 at a time through load_transposed8.
+// Rows of src from n_rows on are not read and give 0. With beta == 0, dst is only written.
+void write_transposed8(const float* src, std::size_t ld, std::size_t n_rows, std::size_t n_cols,
+                       float* dst, std::size_t ldd, std::size_t lanes, float beta) {
+    const __m256i m = Vec<float>::mask(lanes == 8 ? 0 : lanes);  // when lanes < 8
     const __m256 vb = _mm256_set1_ps(beta);
-    for (std::size_t s0 = 0; s0 < cols; s0 += 8) {
-        const std::size_t ns = cols - s0 < 8 ? cols - s0 : 8;
+    for (std::size_t s0 = 0; s0 < n_cols; s0 += 8) {
+        const std::size_t ns = n_cols - s0 < 8 ? n_cols - s0 : 8;
         __m256 out[8];
-        load_transposed8(tile + s0, ld, rows, ns, out);
+        load_transposed8(src + s0, ld, n_rows, ns, out);
 #pragma GCC unroll 8
         for (std::size_t e = 0; e < 8; ++e) {
             if (e == ns) break;
-            float* row = c + (s0 + e) * ldc;
-            if (rows == 8)
+            float* row = dst + (s0 + e) * ldd;
+            if (lanes == 8)
                 _mm256_storeu_ps(
                     row, beta == 0.0f ? out[e] : _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), out[e]));
             else
@@ -351,6 +328,23 @@ void tile_out_transposed_256(const float* tile, std::size_t ld, std::size_t rows
                                         : _mm256_fmadd_ps(vb, _mm256_maskload_ps(row, m), out[e]));
         }
     }
+}
+
+void pack_transposed_256(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
+                         float* dst, std::size_t width) {
+    for (std::size_t i0 = 0; i0 < width; i0 += 8) {  // 8 lanes of each panel row at a time
+        const std::size_t n_rows = rows > i0 ? (rows - i0 < 8 ? rows - i0 : 8) : 0;
+        const float* block = n_rows > 0 ? src + i0 * ld : src;  // (not read when n_rows is 0)
+        write_transposed8(block, ld, n_rows, kc, dst + i0, width, width - i0 < 8 ? width - i0 : 8,
+                          0.0f);
+    }
+}
+
+// The tile of a product computed as C^T into the caller's C (tile_out_transposed_512 in
+// gemm_avx512.cpp): c[s * ldc + r] = tile[r * ld + s] (+ beta c) for r < rows <= 8, s < cols.
+void tile_out_transposed_256(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
+                             float* c, std::size_t ldc, float beta) {
+    write_transposed8(tile, ld, rows, cols, c, ldc, rows, beta);
 }
 
 // Columns [j0, j0 + 8) of rows [0, rows) of C (rows <= 8) from acc[j] = column j over those

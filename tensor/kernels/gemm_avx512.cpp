@@ -334,22 +334,34 @@ inline void load_transposed16(const float* src, std::size_t ld, std::size_t n_ro
     transpose16x16(r, out);
 }
 
+// dst[s * ldd + r] = src[r * ld + s] (+ beta times its old value) for r < lanes <= 16 and
+// s < n_cols: columns of src written as rows of dst, 16 at a time through load_transposed16.
+// Rows of src from n_rows on are not read and give 0. With beta == 0, dst is only written.
+void write_transposed16(const float* src, std::size_t ld, std::size_t n_rows, std::size_t n_cols,
+                        float* dst, std::size_t ldd, std::size_t lanes, float beta) {
+    const __mmask16 m = first_lanes(lanes);
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (std::size_t s0 = 0; s0 < n_cols; s0 += 16) {
+        const std::size_t ns = min_size(16, n_cols - s0);
+        __m512 out[16];
+        load_transposed16(src + s0, ld, n_rows, ns, out);
+#pragma GCC unroll 16
+        for (std::size_t e = 0; e < 16; ++e) {
+            if (e == ns) break;
+            float* row = dst + (s0 + e) * ldd;
+            _mm512_mask_storeu_ps(
+                row, m,
+                beta == 0.0f ? out[e] : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, row), out[e]));
+        }
+    }
+}
+
 void pack_transposed_512(const float* src, std::size_t ld, std::size_t rows, std::size_t kc,
                          float* dst, std::size_t width) {
-    for (std::size_t i0 = 0; i0 < width; i0 += 16) {
-        const __mmask16 out_mask = first_lanes(width - i0);
+    for (std::size_t i0 = 0; i0 < width; i0 += 16) {  // 16 lanes of each panel row at a time
         const std::size_t n_rows = rows > i0 ? min_size(16, rows - i0) : 0;
         const float* block = n_rows > 0 ? src + i0 * ld : src;  // (not read when n_rows is 0)
-        for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
-            const std::size_t nk = min_size(16, kc - k0);
-            __m512 out[16];
-            load_transposed16(block + k0, ld, n_rows, nk, out);
-#pragma GCC unroll 16
-            for (std::size_t e = 0; e < 16; ++e) {
-                if (e == nk) break;
-                _mm512_mask_storeu_ps(dst + (k0 + e) * width + i0, out_mask, out[e]);
-            }
-        }
+        write_transposed16(block, ld, n_rows, kc, dst + i0, width, min_size(16, width - i0), 0.0f);
     }
 }
 
@@ -360,21 +372,7 @@ void pack_transposed_512(const float* src, std::size_t ld, std::size_t rows, std
 // written.
 void tile_out_transposed_512(const float* tile, std::size_t ld, std::size_t rows, std::size_t cols,
                              float* c, std::size_t ldc, float beta) {
-    const __mmask16 m = first_lanes(rows);
-    const __m512 vb = _mm512_set1_ps(beta);
-    for (std::size_t s0 = 0; s0 < cols; s0 += 16) {
-        const std::size_t ns = min_size(16, cols - s0);
-        __m512 out[16];
-        load_transposed16(tile + s0, ld, rows, ns, out);
-#pragma GCC unroll 16
-        for (std::size_t e = 0; e < 16; ++e) {
-            if (e == ns) break;
-            float* row = c + (s0 + e) * ldc;
-            _mm512_mask_storeu_ps(
-                row, m,
-                beta == 0.0f ? out[e] : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, row), out[e]));
-        }
-    }
+    write_transposed16(tile, ld, rows, cols, c, ldc, rows, beta);
 }
 
 // Rows [0, rows) of C, rows <= 16, from acc[j] = column j of C over those rows (lanes).
