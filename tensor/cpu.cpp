@@ -72,6 +72,7 @@ CpuInfo detect() {
     const bool os_zmm = (xcr & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM (bits 5-7)
     info.avx2_fma = os_ymm && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     info.avx512f = info.avx2_fma && os_zmm && __builtin_cpu_supports("avx512f");
+    info.amd = __builtin_cpu_is("amd");
 #endif
     if (const std::size_t l1 = os_cache(_SC_LEVEL1_DCACHE_SIZE, 1, "Data"); l1 > 0) {
         info.l1d_bytes = l1;

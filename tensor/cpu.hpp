@@ -17,6 +17,9 @@ struct CpuInfo {
     // AVX-512F (with AVX2 and FMA), and the OS saves the opmask and all 32 zmm registers
     // (XCR0 bits 5-7).
     bool avx512f = false;
+    // The vendor is AMD (cpuid leaf 0, "AuthenticAMD"): the AVX-512 unpacked rule reads B
+    // from beyond the L2 on AMD's L3 longer than on Intel's (gemm_config.hpp, use_unpacked).
+    bool amd = false;
     // Per-core data caches in bytes, and whether each came from the OS (false: default).
     std::size_t l1d_bytes = kDefaultL1d, l2_bytes = kDefaultL2;
     bool l1d_from_os = false, l2_from_os = false;

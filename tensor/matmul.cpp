@@ -171,6 +171,7 @@ struct KernelConfig {
     PackTransposed<T> pack_t;         // packing that transposes; null: pack_a's, pack_b's loops
     TileOutTransposed<T> tile_out_t;  // tile write into a transposed C; null: macro_kernel's
     std::size_t l1_bytes, l2_bytes;   // the OS's L1d and L2 sizes per core, for use_unpacked
+    bool amd;                         // the CPU is AMD's, for use_unpacked
 };
 
 template <GemmKernel K, class T>
@@ -194,6 +195,7 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
     c.tile_out_t = tile_out_t;
     c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
+    c.amd = cpu_info().amd;
     return c;
 }
 
@@ -776,8 +778,8 @@ void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alp
     // bits for every thread count). For op(B) = B^T the packed path beat an unpacked scalar
     // loop even at the Iris backward shape 32x16x3 (0.4 vs 2.8 us).
     if (cfg.small != nullptr && tb == Trans::No && unpacked_on &&
-        use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l1_bytes,
-                     cfg.l2_bytes)) {
+        use_unpacked(cfg.kernel, ta == Trans::Yes, M, N, K, sizeof(T), cfg.l1_bytes, cfg.l2_bytes,
+                     cfg.amd)) {
         const bool trans_a = ta == Trans::Yes;
         const int nt = M * N * K < cfg.parallel_work ? 1 : omp_get_max_threads();
         const std::size_t cw = unpacked_chunk_bytes(cfg.kernel) / sizeof(T);

@@ -200,9 +200,9 @@ constexpr std::size_t parallel_work(GemmKernel) {
 // 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16.
 constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // AVX-512 (small_avx512: 8 rows of C x 2 zmm, 16 accumulators) runs unpacked far longer,
-// for op(A) = A whenever B (K x N) fits in half the L2 (it is read once per 8 rows of C and
-// must stay there). Measured on the Xeon model 167 (L2 2 MiB), fp32, one thread, unpacked
-// against packed, GFLOP/s: 64^3 211 vs 131, 128^3 207 vs 159, 256^3 207 vs 193, 512^3 (B 1
+// for op(A) = A whenever B (K x N) fits in half the L2 (7/8 on AMD, below; it is read once
+// per 8 rows of C and must stay near). Measured on the Xeon model 167 (L2 2 MiB), fp32, one thread,
+// unpacked against packed, GFLOP/s: 64^3 211 vs 131, 128^3 207 vs 159, 256^3 207 vs 193, 512^3 (B 1
 // MiB) 193 vs 190, 1024^3 (B 4 MiB) 75 vs 181; 128x10x128 91 vs 54; 128x256x784 182 vs 176;
 // 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
 // (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
@@ -214,6 +214,22 @@ constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
 // 140 vs 119, 32x784x256 129 vs 122; 40x256x784 135 vs 133 and 48x256x784 135 vs 133 (even),
 // 32x512x784 (B 1.5 MiB) 114 vs 119, 32x1024x512 (B 2 MiB) 71 vs 113.
 constexpr std::size_t kUnpackedTransAMaxRows = 32;
+// On AMD both limits on B are 7/8 of the L2 instead of half: its L3 feeds the loop's stream
+// of B rows fast enough that a B past half the L2 still runs faster unpacked. Measured on an
+// AMD EPYC family 26 model 2 (Zen 5: L1d 48 KiB, L2 1 MiB), fp32, medians of 7 alternating
+// rounds, GFLOP/s unpacked vs packed on 1 thread (2 threads):
+//   B 784 KiB   32x256x784 235 vs 156 (410 vs 233), 64x256x784 245 vs 193 (461 vs 336),
+//               128x256x784 249 vs 205 (435 vs 361), A^T 32x256x784 236 vs 159 (377 vs 235)
+//   B 1 MiB     512^3 235 vs 229 (406 vs 439), 96x512x512 222 vs 197 (425 vs 401)
+//   B 1.5 MiB   32x512x784 171 vs 145 (368 vs 259), 128x512x784 223 vs 209 (403 vs 383)
+//   B 2 MiB     512x1024x512 172 vs 226, 256x512x1024 214 vs 219 (346 vs 406)
+//   B 3-4 MiB   32x1024x784 112 vs 157, 1024^3 155 vs 217
+// 7/8 takes the first row (the forward product of a layer with 784 inputs) and leaves a B
+// the size of the L2 to the packed path, which won 512^3 on 2 threads. The products between
+// 1 and 1.5 MiB that still gain (few rows of C) stay packed: one CPU of each vendor measured.
+constexpr std::size_t unpacked_b_limit_avx512(std::size_t l2_bytes, bool amd) {
+    return amd ? l2_bytes / 8 * 7 : l2_bytes / 2;
+}
 // AVX2 (small_avx2: 6 rows of C x 2 ymm, 12 accumulators) has half the vector width and
 // half the registers, so the packed 6x16 kernel catches up sooner: the unpacked loop wins
 // while B fits in the L1d (any M), or while C has fewer than kUnpackedMaxRowsAvx2 rows (B
@@ -241,10 +257,11 @@ constexpr std::size_t unpacked_chunk_bytes(GemmKernel kernel) {
     return kernel == GemmKernel::Avx512 ? 128 : 64;
 }
 // Whether gemm runs op(A) (M, K) B (K, N) unpacked with this kernel, on a CPU whose L1d and
-// L2 per core hold l1_bytes and l2_bytes. The portable kernel has no unpacked loop.
+// L2 per core hold l1_bytes and l2_bytes, AMD's when amd. The portable kernel has no unpacked
+// loop.
 constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std::size_t N,
                             std::size_t K, std::size_t elem_bytes, std::size_t l1_bytes,
-                            std::size_t l2_bytes) {
+                            std::size_t l2_bytes, bool amd = false) {
     const std::size_t work = M * N * K, b_bytes = K * N * elem_bytes;
     if (work < kSmallWork) return kernel != GemmKernel::Portable;
     switch (kernel) {
@@ -252,10 +269,12 @@ constexpr bool use_unpacked(GemmKernel kernel, bool trans_a, std::size_t M, std:
             return false;
         case GemmKernel::Avx2:
             return b_bytes <= l1_bytes || (M < kUnpackedMaxRowsAvx2 && b_bytes <= l2_bytes / 2);
-        case GemmKernel::Avx512:
+        case GemmKernel::Avx512: {
+            const std::size_t b_limit = unpacked_b_limit_avx512(l2_bytes, amd);
             return trans_a ? work < kUnpackedTransAWork ||
-                                 (M <= kUnpackedTransAMaxRows && b_bytes <= l2_bytes / 2)
-                           : b_bytes <= l2_bytes / 2;
+                                 (M <= kUnpackedTransAMaxRows && b_bytes <= b_limit)
+                           : b_bytes <= b_limit;
+        }
     }
     return false;
 }

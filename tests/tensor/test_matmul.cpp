@@ -322,10 +322,11 @@ TYPED_TEST(GemmTest, BitIdenticalWithOneAndTwoThreads) {
     // {1001, 40, 300} is taken unpacked by AVX-512, and by AVX2 when B (47 KiB) fits in the
     // L1d (48 KiB here), and split by rows (500 + 501, not on a row block of the loop);
     // {60, 300, 290}, wider than tall, is taken unpacked by both and split by columns (whole
-    // column chunks, the masked tail in the last range). Each shape runs on the default paths
-    // and on the packed path alone.
-    const Case shapes[] = {{300, 150, 280}, {60, 300, 290},  {301, 37, 97},
-                           {500, 10, 128},  {1001, 40, 300}, {29, 263, 300}};
+    // column chunks, the masked tail in the last range); {40, 270, 790} the same with B past
+    // half of a 1 MiB L2 (AVX-512's unpacked region on AMD). Each shape runs on the default
+    // paths and on the packed path alone.
+    const Case shapes[] = {{300, 150, 280}, {60, 300, 290}, {301, 37, 97}, {500, 10, 128},
+                           {1001, 40, 300}, {29, 263, 300}, {40, 270, 790}};
     for (bool unpacked : {true, false})
         for (const Case& c : shapes)
             for (Trans ta : kTrans)
@@ -487,14 +488,16 @@ TYPED_TEST(GemmTest, UnpackedPathAwkwardShapes) {
 // narrow with K >= 128: with op(A) = A^T the narrow loop takes N <= 14 in fp32 (the output
 // layer's weight gradient, fewer rows of C^T than a row block, one column) and C^T through
 // the unpacked loop (matmul.cpp, unpacked_transposed) takes them in fp64, and N = 20 in both.
-// The last, A^T with 29 rows above 2^21 multiply-adds, is AVX-512's unpacked A^T region for
-// at most 32 rows.
+// Then A^T with 29 rows above 2^21 multiply-adds, AVX-512's unpacked A^T region for at most
+// 32 rows; and (33, 263, 790), whose fp32 B (812 KiB) is past half of a 1 MiB L2 but within
+// 7/8 of it, AVX-512's unpacked region on AMD (a Zen 5 takes it unpacked, the Xeon with its
+// 2 MiB L2 too).
 TYPED_TEST(GemmTest, UnpackedRuleRegions) {
     using T = typename TypeParam::Type;
     Rng rng(71);
-    const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131},
-                          {97, 97, 97},   {509, 10, 128}, {67, 3, 400},
-                          {1000, 1, 131}, {509, 20, 128}, {29, 263, 300}};
+    const Case cases[] = {{509, 23, 61},  {61, 131, 167}, {37, 257, 131}, {97, 97, 97},
+                          {509, 10, 128}, {67, 3, 400},   {1000, 1, 131}, {509, 20, 128},
+                          {29, 263, 300}, {33, 263, 790}};
     for (bool unpacked : {true, false}) {
         set_gemm_unpacked_path(unpacked);
         for (Trans ta : kTrans)
@@ -572,7 +575,8 @@ TEST(GemmNarrowRule, TakesNarrowTransposedProducts) {
 }
 
 // The rule itself on the measured shapes (gemm_config.hpp lists the figures), with the
-// caches of the Xeon model 167 (L1d 48 KiB, L2 2 MiB) and of a Zen 3 (32 KiB, 512 KiB).
+// caches of the Xeon model 167 (L1d 48 KiB, L2 2 MiB), of a Zen 3 (32 KiB, 512 KiB) and of a
+// Zen 5 (48 KiB, 1 MiB).
 TEST(GemmUnpackedRule, ChoosesTheMeasuredFasterPath) {
     using gemm_detail::use_unpacked;
     constexpr std::size_t l1 = 48 * 1024, l2 = 2048 * 1024, f = sizeof(float);
@@ -602,6 +606,26 @@ TEST(GemmUnpackedRule, ChoosesTheMeasuredFasterPath) {
     EXPECT_TRUE(use_unpacked(avx512, true, 32, 256, 784, f, l1, l2));
     EXPECT_FALSE(use_unpacked(avx512, true, 33, 256, 784, f, l1, l2));
     EXPECT_FALSE(use_unpacked(avx512, true, 32, 1024, 512, f, l1, l2));  // B 2 MiB
+    // On AMD, with a Zen 5's caches (L1d 48 KiB, L2 1 MiB): B up to 7/8 of the L2. The forward
+    // product of a 784-input layer (B 784 KiB) runs unpacked there, packed on an Intel CPU
+    // with the same caches; a B of the L2's size (512^3) and past it stays packed.
+    constexpr std::size_t zen5_l2 = 1024 * 1024;
+    EXPECT_TRUE(use_unpacked(avx512, false, 128, 256, 784, f, l1, zen5_l2, /*amd=*/true));
+    EXPECT_FALSE(use_unpacked(avx512, false, 128, 256, 784, f, l1, zen5_l2, /*amd=*/false));
+    EXPECT_FALSE(use_unpacked(avx512, false, 128, 256, 784, f, l1, zen5_l2));        // Intel's rule
+    EXPECT_FALSE(use_unpacked(avx512, false, 512, 512, 512, f, l1, zen5_l2, true));  // B 1 MiB
+    EXPECT_FALSE(use_unpacked(avx512, false, 32, 512, 784, f, l1, zen5_l2, true));   // 1.5 MiB
+    EXPECT_TRUE(use_unpacked(avx512, true, 32, 256, 784, f, l1, zen5_l2, true));
+    EXPECT_FALSE(use_unpacked(avx512, true, 32, 256, 784, f, l1, zen5_l2, false));
+    EXPECT_FALSE(use_unpacked(avx512, true, 33, 256, 784, f, l1, zen5_l2, true));
+    // The limit itself: B of exactly 7/8 of the L2 is in, one column more is out.
+    const std::size_t limit = gemm_detail::unpacked_b_limit_avx512(zen5_l2, true);
+    EXPECT_EQ(limit, 917504u);
+    EXPECT_TRUE(use_unpacked(avx512, false, 64, limit / f / 256, 256, f, l1, zen5_l2, true));
+    EXPECT_FALSE(use_unpacked(avx512, false, 64, limit / f / 256 + 1, 256, f, l1, zen5_l2, true));
+    // avx2 keeps its rule on AMD (not measured there).
+    EXPECT_EQ(use_unpacked(avx2, false, 32, 256, 784, f, 32 * 1024, 512 * 1024, true),
+              use_unpacked(avx2, false, 32, 256, 784, f, 32 * 1024, 512 * 1024, false));
     // The portable kernel has no unpacked loop.
     EXPECT_FALSE(use_unpacked(GemmKernel::Portable, false, 32, 16, 4, f, l1, l2));
 }
