@@ -12,8 +12,11 @@
 #   (a) bench_matmul, every sgemm shape (sgemm, sgemm_tn, sgemm_nt), 1 and 2 threads: ffnn
 #       with its default kernel, OpenBLAS with OPENBLAS_CORETYPE unset and with each core type
 #       this CPU can run forced (Haswell; Zen on AMD; SkylakeX with AVX-512), the best kept per
-#       row, and BLIS; plus the FMA peak (peak/fma256, peak/fma512). Each thread count is its
-#       own process, with OPENBLAS_NUM_THREADS set to it and OPENBLAS_L2_SIZE unset.
+#       row, and BLIS; plus the FMA peak (peak/fma256, peak/fma512). One process per thread
+#       count and OpenBLAS core type, with OPENBLAS_NUM_THREADS set to the thread count and
+#       OPENBLAS_L2_SIZE unset; ffnn runs in every one of them, its repetitions interleaved at
+#       random with the peer's (--benchmark_enable_random_interleaving), and each ratio is
+#       taken within one process, so that a slow minute of the machine hits both sides.
 #   (b) bench/compare_train.sh BUILD_DIR REPS (ffnn, PyTorch, and libtorch when built).
 #   (c) Fashion-MNIST, 784-256-128-10, 10 epochs (the command of scripts/fashion-mnist.sh),
 #       REPS runs: training and wall seconds, against the FLOP-bound time at the peak.
@@ -83,7 +86,8 @@ uptime > "$out/load-start.txt"
 
 # --- (a) sgemm -----------------------------------------------------------------------------------
 bench_args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
-            --benchmark_min_time="$min_time" --benchmark_format=json)
+            --benchmark_min_time="$min_time" --benchmark_format=json
+            --benchmark_enable_random_interleaving=true)
 for t in 1 2; do
   say "(a) bench_matmul, $t thread(s): ffnn-$kernel, OpenBLAS (own choice), BLIS, peak"
   "${lock[@]}" env -u OPENBLAS_L2_SIZE -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS="$t" \
@@ -91,12 +95,15 @@ for t in 1 2; do
     --benchmark_filter="^((ffnn-$kernel|openblas|blis)/sgemm[a-z_]*/[0-9x]+/threads:$t|peak/fma[0-9]+/threads:$t)/" \
     > "$out/matmul-$t-auto.json"
   for core in "${cores[@]}"; do
-    say "(a) bench_matmul, $t thread(s): OpenBLAS forced to $core"
+    say "(a) bench_matmul, $t thread(s): ffnn-$kernel, OpenBLAS forced to $core"
     "${lock[@]}" env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="$core" OPENBLAS_NUM_THREADS="$t" \
-      "$matmul" "${bench_args[@]}" --benchmark_filter="^openblas/sgemm[a-z_]*/[0-9x]+/threads:$t/" \
+      FFNN_KERNEL="$kernel" "$matmul" "${bench_args[@]}" \
+      --benchmark_filter="^(ffnn-$kernel|openblas)/sgemm[a-z_]*/[0-9x]+/threads:$t/" \
       > "$out/matmul-$t-$core.json"
   done
 done
+# The rows in bench_matmul's own order (the interleaved runs write them shuffled).
+"$matmul" --benchmark_list_tests > "$out/matmul-order.txt"
 
 # --- (b) training throughput ---------------------------------------------------------------------
 say "(b) bench/compare_train.sh $build $reps"
@@ -167,7 +174,13 @@ def medians(path):
 
 
 # (a) rows: shape key (op, MxNxK, threads) -> rates.
-ffnn, blis, peak, openblas = {}, {}, {}, {}  # openblas: key -> {core type: rate}
+# ffnn and openblas: key -> {process (OpenBLAS setting): rate}; blis: key -> rate (auto).
+ffnn, blis, peak, openblas = {}, {}, {}, {}
+registered = {}
+for line in open(f"{out}/matmul-order.txt").read().splitlines():
+    parts = line.replace("/real_time", "").split("/")
+    if len(parts) == 4 and parts[0].startswith("ffnn"):
+        registered.setdefault((parts[1], parts[2], int(parts[3].split(":")[1])), len(registered))
 order = []
 for t in (1, 2):
     for setting in ["auto"] + cores:
@@ -179,7 +192,7 @@ for t in (1, 2):
             impl, op, shape, threads = parts[0], parts[1], parts[2], int(parts[3].split(":")[1])
             key = (op, shape, threads)
             if impl.startswith("ffnn"):
-                ffnn[key] = rate
+                ffnn.setdefault(key, {})[setting] = rate
                 order.append(key)
             elif impl == "blis":
                 blis[key] = rate
@@ -228,41 +241,51 @@ w("")
 # (a)
 w(f"### (a) sgemm, GFLOP/s: {cpu_label}, same session")
 w("")
-w(f"Medians of {reps}. ffnn = its default kernel ({kernel}); OpenBLAS = the best of its own choice "
-  f"and {', '.join(cores)} forced (the winner in brackets); ratio = ffnn / the better of "
-  "OpenBLAS and BLIS. Each thread count is its own process, OPENBLAS_NUM_THREADS set to it, "
-  "OPENBLAS_L2_SIZE unset. sgemm_tn is C = A^T B, sgemm_nt is C = A B^T.")
+w(f"Medians of {reps}. One process per thread count and OpenBLAS setting (its own choice, "
+  f"{', '.join(cores)} forced), OPENBLAS_NUM_THREADS set to the thread count, OPENBLAS_L2_SIZE "
+  "unset; ffnn (its default kernel, "
+  f"{kernel}) runs in each of them, its repetitions interleaved at random with the peer's. "
+  "OpenBLAS = its best setting (in brackets); ffnn = ffnn in that same process; BLIS runs in "
+  "the process of OpenBLAS's own choice; ratio = the lower of ffnn / OpenBLAS and ffnn / BLIS, "
+  "each within one process. sgemm_tn is C = A^T B, sgemm_nt is C = A B^T.")
 w("")
 w("| op | M x N x K | threads | ffnn | OpenBLAS | BLIS | ratio |")
 w("| --- | --- | --- | --- | --- | --- | --- |")
-seen = set()
-for key in order:
-    if key in seen:
-        continue
-    seen.add(key)
-    f = ffnn[key]
-    ob = openblas.get(key, {})
-    best_core = max(ob, key=ob.get) if ob else None
-    o = ob[best_core] if ob else None
-    b = blis.get(key)
-    peer = max([v for v in (o, b) if v], default=None)
+
+
+def paired(key):
+    """(ffnn, OpenBLAS, its setting, BLIS, ratio) for one row: the OpenBLAS setting with the
+    best rate, and ffnn's rate in that same process; the ratio is the lower of ffnn / OpenBLAS
+    and ffnn / BLIS, each taken within one process (BLIS runs in the `auto` one)."""
+    f_by, ob = ffnn[key], openblas.get(key, {})
+    best = max(ob, key=ob.get) if ob else None
+    f = f_by.get(best) or f_by.get("auto")
+    o, b = ob.get(best), blis.get(key)
+    ratios = []
+    if o and best in f_by:
+        ratios.append(f_by[best] / o)
+    if b and "auto" in f_by:
+        ratios.append(f_by["auto"] / b)
+    return f, o, best, b, min(ratios) if ratios else None
+
+
+for key in sorted(set(order), key=lambda k: (k[2], registered.get(k, len(registered)))):
+    f, o, best_core, b, ratio = paired(key)
     ocell = f"{o:.1f} ({best_core})" if o else "-"
     bcell = f"{b:.1f}" if b else "-"
-    w(f"| {key[0]} | {key[1]} | {key[2]} | {f:.1f} | {ocell} | {bcell} | "
-      f"{f / peer:.2f} |" if peer else f"| {key[0]} | {key[1]} | {key[2]} | {f:.1f} | - | - | - |")
+    rcell = f"{ratio:.2f}" if ratio else "-"
+    w(f"| {key[0]} | {key[1]} | {key[2]} | {f:.1f} | {ocell} | {bcell} | {rcell} |")
 w("")
 for t, p in ((1, peak1), (2, peak2)):
     key = ("sgemm", "2048x2048x2048", t)
     if p and key in ffnn:
-        ob = openblas.get(key, {})
-        o = max(ob.values()) if ob else None
-        b = blis.get(key)
-        line = f"- 2048^3 on {t} thread{'s' if t > 1 else ''}: ffnn {100 * ffnn[key] / p:.0f} % of the {peak_name} peak ({p:.1f})"
+        f, o, _, b, _ = paired(key)
+        line = f"- 2048^3 on {t} thread{'s' if t > 1 else ''}: ffnn {100 * f / p:.0f} % of the {peak_name} peak ({p:.1f})"
         if o:
             line += f", OpenBLAS {100 * o / p:.0f} %"
         if b:
             line += f", BLIS {100 * b / p:.0f} %"
-        if ffnn[key] > p:
+        if f > p:
             line += " (above 100 %: the peak run was disturbed, the machine was not idle)"
         w(line)
 w("")
