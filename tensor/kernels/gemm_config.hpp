@@ -200,19 +200,19 @@ constexpr std::size_t parallel_work(GemmKernel) {
 // 0.2 us at 32x16x4, 0.4 vs 0.8 at 32x3x16, 1.4 vs 2.4 at 64x32x16, 2.6 vs 6.7 at 64x64x16.
 constexpr std::size_t kSmallWork = std::size_t(1) << 16;
 // AVX-512 (small_avx512: 8 rows of C x 2 zmm, 16 accumulators) runs unpacked far longer,
-// for op(A) = A whenever B (K x N) fits in half the L2 (7/8 on AMD, below; it is read once
-// per 8 rows of C and must stay near). Measured on the Xeon model 167 (L2 2 MiB), fp32, one thread,
-// unpacked against packed, GFLOP/s: 64^3 211 vs 131, 128^3 207 vs 159, 256^3 207 vs 193, 512^3 (B 1
-// MiB) 193 vs 190, 1024^3 (B 4 MiB) 75 vs 181; 128x10x128 91 vs 54; 128x256x784 182 vs 176;
-// 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once the product grows
-// (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
+// for op(A) = A whenever B (K x N) fits in half the L2 (7/8 of it on AMD, below): B is read
+// once per 8 rows of C and must stay in cache. Measured on the Xeon model 167 (L2 2 MiB),
+// fp32, one thread, unpacked against packed, GFLOP/s: 64^3 211 vs 131, 128^3 207 vs 159, 256^3
+// 207 vs 193, 512^3 (B 1 MiB) 193 vs 190, 1024^3 (B 4 MiB) 75 vs 181; 128x10x128 91 vs 54;
+// 128x256x784 182 vs 176; 32x256x784 203 vs 117. With op(A) = A^T the strided broadcasts lose once
+// the product grows (784x256x128: 180 vs 208; 64x64x32: 201 vs 146), so there it stays below 2^21.
 constexpr std::size_t kUnpackedTransAWork = std::size_t(1) << 21;
 // Above it, A^T B still runs unpacked when C has at most kUnpackedTransAMaxRows rows and B
-// fits in half the L2: packing B then costs as much as the product (B is packed once for
-// 32 rows of C). Measured after the loop's flags became compile-time (gemm_avx512.cpp),
-// Xeon model 167, one thread, GFLOP/s unpacked vs packed: 16x256x784 143 vs 76, 32x256x784
-// 140 vs 119, 32x784x256 129 vs 122; 40x256x784 135 vs 133 and 48x256x784 135 vs 133 (even),
-// 32x512x784 (B 1.5 MiB) 114 vs 119, 32x1024x512 (B 2 MiB) 71 vs 113.
+// fits in half the L2 (7/8 on AMD): packing B then costs as much as the product (B is packed once
+// for 32 rows of C). Measured after the loop's flags became compile-time (gemm_avx512.cpp), Xeon
+// model 167, one thread, GFLOP/s unpacked vs packed: 16x256x784 143 vs 76, 32x256x784 140 vs 119,
+// 32x784x256 129 vs 122; 40x256x784 135 vs 133 and 48x256x784 135 vs 133 (even), 32x512x784 (B 1.5
+// MiB) 114 vs 119, 32x1024x512 (B 2 MiB) 71 vs 113.
 constexpr std::size_t kUnpackedTransAMaxRows = 32;
 // On AMD both limits on B are 7/8 of the L2 instead of half: its L3 feeds the loop's stream
 // of B rows fast enough that a B past half the L2 still runs faster unpacked. Measured on an
