@@ -848,6 +848,20 @@ TEST(GemmKernelChoice, SupportedKernelsMatchTheCpu) {
     EXPECT_EQ(gemm_kernel_from_env(""), want.back());
 }
 
+// The vendor the AVX-512 unpacked rule depends on (CpuInfo::amd, from cpuid) is the one the
+// kernel reports in /proc/cpuinfo.
+TEST(GemmKernelChoice, VendorMatchesTheCpu) {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, vendor;
+    while (vendor.empty() && std::getline(in, line))
+        if (line.rfind("vendor_id", 0) == 0) {
+            std::istringstream fields(line.substr(line.find(':') + 1));
+            fields >> vendor;
+        }
+    if (vendor.empty()) GTEST_SKIP() << "no vendor_id in /proc/cpuinfo";
+    EXPECT_EQ(cpu_info().amd, vendor == "AuthenticAMD") << "vendor_id " << vendor;
+}
+
 // The L1d size KC was derived from is the one the OS reports in sysfs.
 TEST(GemmKernelChoice, CacheSizesFromTheOs) {
     std::ifstream level("/sys/devices/system/cpu/cpu0/cache/index0/level"),
