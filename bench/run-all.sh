@@ -181,7 +181,6 @@ for line in open(f"{out}/matmul-order.txt").read().splitlines():
     parts = line.replace("/real_time", "").split("/")
     if len(parts) == 4 and parts[0].startswith("ffnn"):
         registered.setdefault((parts[1], parts[2], int(parts[3].split(":")[1])), len(registered))
-order = []
 for t in (1, 2):
     for setting in ["auto"] + cores:
         for name, rate in medians(f"{out}/matmul-{t}-{setting}.json").items():
@@ -193,7 +192,6 @@ for t in (1, 2):
             key = (op, shape, threads)
             if impl.startswith("ffnn"):
                 ffnn.setdefault(key, {})[setting] = rate
-                order.append(key)
             elif impl == "blis":
                 blis[key] = rate
             elif impl == "openblas":
@@ -269,7 +267,7 @@ def paired(key):
     return f, o, best, b, min(ratios) if ratios else None
 
 
-for key in sorted(set(order), key=lambda k: (k[2], registered.get(k, len(registered)))):
+for key in sorted(ffnn, key=lambda k: (k[2], registered.get(k, len(registered)))):
     f, o, best_core, b, ratio = paired(key)
     ocell = f"{o:.1f} ({best_core})" if o else "-"
     bcell = f"{b:.1f}" if b else "-"
