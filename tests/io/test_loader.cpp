@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "ffnn/io/loader.hpp"
+#include "ffnn/tensor/parallel.hpp"
 #include "test_helpers.hpp"
 
 using namespace ffnn;
@@ -141,6 +142,50 @@ TEST(DataLoader, ReusesBatchBuffers) {
             EXPECT_EQ(yb.data(), labels);
         }
     }
+}
+
+TEST(DataLoader, ParallelGatherOneAndTwoThreads) {
+    // Batches of 200 rows x 512 columns (102,400 floats, past kParallelThreshold) are
+    // gathered by the thread team: every element must be its source row's, for features and
+    // regression targets alike, and the batches the same on 1 and 2 threads.
+    constexpr std::size_t n = 450, d = 512, t = 400;
+    static_assert(200 * d >= kParallelThreshold && 200 * t >= kParallelThreshold);
+    Tensor<float> X = Tensor<float>::empty({n, d});
+    Tensor<float> T = Tensor<float>::empty({n, t});
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < d; ++j) X.at(i, j) = static_cast<float>(i * d + j);
+        for (std::size_t j = 0; j < t; ++j) T.at(i, j) = -static_cast<float>(i * t + j);
+    }
+    const int saved = max_threads();
+    std::vector<std::vector<float>> first;
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        DataLoader loader(X, {}, {.batch_size = 200, .seed = 5});
+        loader.set_targets(T);
+        Tensor<float> xb, tb;
+        std::size_t batch = 0, rows = 0;
+        loader.start_epoch(3);
+        while (loader.next(xb, tb)) {
+            ASSERT_EQ(xb.cols(), d);
+            ASSERT_EQ(tb.rows(), xb.rows());
+            for (std::size_t r = 0; r < xb.rows(); ++r) {
+                const auto i = static_cast<std::size_t>(xb.at(r, 0)) / d;
+                ASSERT_LT(i, n);
+                for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(xb.at(r, j), X.at(i, j));
+                for (std::size_t j = 0; j < t; ++j) ASSERT_EQ(tb.at(r, j), T.at(i, j));
+            }
+            rows += xb.rows();
+            std::vector<float> flat(xb.data(), xb.data() + xb.size());
+            if (threads == 1)
+                first.push_back(std::move(flat));
+            else
+                EXPECT_EQ(flat, first.at(batch)) << "batch " << batch;
+            ++batch;
+        }
+        EXPECT_EQ(rows, n);
+        EXPECT_EQ(batch, 3u);  // 200, 200 and the short last batch of 50
+    }
+    set_threads(saved);
 }
 
 TEST(DataLoader, UnlabelledDataAndIndicesOnly) {
