@@ -4,9 +4,12 @@
 #
 #   bench/compare_train.sh [BUILD_DIR] [REPETITIONS]
 #
-# Runs bench_train (medians of REPETITIONS Google Benchmark repetitions) and the same models
-# in PyTorch (bench/compare_pytorch.py, /usr/bin/python3 with Debian's python3-torch; one
-# process per setting), then prints samples/s side by side. Needs
+# Runs bench_train and the same models in PyTorch (bench/compare_pytorch.py, /usr/bin/python3
+# with Debian's python3-torch; one process per setting) in REPETITIONS paired rounds: each
+# round runs every ffnn case once, then every peer setting once, so that a slow minute of the
+# machine (a neighbour on the host) hits one round of both sides, not all of one side. Per
+# round a ratio is ffnn / the peer's best setting in that round; the table prints the
+# medians over the rounds of ffnn's samples/s, of the peer's best and of the ratio. Needs
 # `scripts/install-deps.sh --bench`.
 #
 # libtorch too, when bench/compare_libtorch is built: it is looked for in BUILD_DIR/bench,
@@ -44,45 +47,50 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-"$build/bench/bench_train" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
-  --benchmark_format=json > "$out/ffnn.json"
 cores=(Haswell)
 grep -q AuthenticAMD /proc/cpuinfo && cores+=(Zen)
 grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
-touch "$out/libtorch.jsonl"
-# One setting: OpenBLAS's own kernel choice (auto) or a forced core type, T threads for
-# OpenMP and OpenBLAS alike; Python and libtorch run back to back under the same environment.
+# One setting in round r: OpenBLAS's own kernel choice (auto) or a forced core type, T threads
+# for OpenMP and OpenBLAS alike; Python and libtorch run back to back under the same
+# environment, one repetition each.
 run_setting() {
-  local t=$1 core=$2 coretype=(-u OPENBLAS_CORETYPE)
+  local r=$1 t=$2 core=$3 coretype=(-u OPENBLAS_CORETYPE)
   [[ "$core" == auto ]] || coretype=(OPENBLAS_CORETYPE="$core")
   env -u OPENBLAS_L2_SIZE "${coretype[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-    /usr/bin/python3 "$here/compare_pytorch.py" "$t" "$reps" >> "$out/torch.jsonl"
+    /usr/bin/python3 "$here/compare_pytorch.py" "$t" 1 >> "$out/torch.$r.jsonl"
   if [[ -n "$libtorch" ]]; then
     env -u OPENBLAS_L2_SIZE "${coretype[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-      "$libtorch" "$t" "$reps" >> "$out/libtorch.jsonl"
+      "$libtorch" "$t" 1 >> "$out/libtorch.$r.jsonl"
   fi
 }
-for t in 1 2; do
-  for core in auto "${cores[@]}"; do
-    run_setting "$t" "$core"
+for r in $(seq 1 "$reps"); do
+  echo "compare_train: round $r of $reps" >&2
+  "$build/bench/bench_train" --benchmark_format=json > "$out/ffnn.$r.json"
+  touch "$out/torch.$r.jsonl" "$out/libtorch.$r.jsonl"
+  for t in 1 2; do
+    for core in auto "${cores[@]}"; do
+      run_setting "$r" "$t" "$core"
+    done
   done
 done
 
-/usr/bin/python3 - "$out/ffnn.json" "$out/torch.jsonl" "$out/libtorch.jsonl" <<'PY'
-import json, sys
-ffnn = {}
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    # With repetitions, the medians; with one (REPETITIONS = 1) there are no aggregates.
-    if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
-        continue
-    name = b["run_name"].replace("/real_time", "")
-    threads = int(name.split("threads:")[1]) if "threads:" in name else 1
-    base = name.split("/threads:")[0]
-    ffnn[(base, threads)] = b["items_per_second"]
+/usr/bin/python3 - "$out" "$reps" <<'PY'
+import collections, json, statistics, sys
+out, reps = sys.argv[1], int(sys.argv[2])
 
 
-def best_of(path):
-    """The fastest setting per (name, threads): samples/s and its OpenBLAS core type."""
+def ffnn_round(path):
+    """ffnn's samples/s per (name, threads) in one round's bench_train output."""
+    rate = {}
+    for b in json.load(open(path))["benchmarks"]:
+        name = b["run_name"].replace("/real_time", "")
+        threads = int(name.split("threads:")[1]) if "threads:" in name else 1
+        rate[(name.split("/threads:")[0], threads)] = b["items_per_second"]
+    return rate
+
+
+def peer_round(path):
+    """A peer's fastest setting per (name, threads) in one round: samples/s and core type."""
     rate, setting = {}, {}
     for line in open(path):
         r = json.loads(line)
@@ -93,29 +101,48 @@ def best_of(path):
     return rate, setting
 
 
-torch, torch_setting = best_of(sys.argv[2])
-lt, lt_setting = best_of(sys.argv[3])
-have_lt = bool(lt)
+rounds = range(1, reps + 1)
+ffnn = [ffnn_round(f"{out}/ffnn.{r}.json") for r in rounds]
+torch = [peer_round(f"{out}/torch.{r}.jsonl") for r in rounds]
+lt = [peer_round(f"{out}/libtorch.{r}.jsonl") for r in rounds]
+have_lt = any(rate for rate, _ in lt)
 
 
-def cell(f, t, width):
-    """A peer's samples/s and ffnn's ratio to it, or dashes when the peer has no such row."""
-    if not t:
-        return f"{'-':>{width}} {'-':>7}"
-    return f"{t:{width},.0f} {f / t:7.2f}"
+def median_of(rounds_, key):
+    values = [x[key] for x in rounds_ if key in x]
+    return statistics.median(values) if values else None
+
+
+def peer_cell(key, peer, width):
+    """The peer's median best samples/s and the median of the per-round ratios, or dashes."""
+    pairs = [(f[key], p[0][key]) for f, p in zip(ffnn, peer) if key in f and key in p[0]]
+    if not pairs:
+        return f"{'-':>{width}} {'-':>7}", None
+    t = statistics.median(v for _, v in pairs)
+    ratio = statistics.median(f / v for f, v in pairs)
+    return f"{t:{width},.0f} {ratio:7.2f}", t
+
+
+def setting_of(key, peer):
+    """The core type that was fastest in most rounds."""
+    votes = collections.Counter(p[1][key] for p in peer if key in p[1])
+    return votes.most_common(1)[0][0] if votes else "-"
 
 
 head = f"{'model':40} {'threads':>7} {'ffnn samples/s':>15} {'torch samples/s':>16} {'ratio':>7}"
 if have_lt:
     head += f" {'libtorch samples/s':>19} {'ratio':>7}"
 print(head + "  OpenBLAS core type (torch" + (", libtorch)" if have_lt else ")"))
-for key in sorted(ffnn):
-    f, t, l = ffnn[key], torch.get(key), lt.get(key)
-    row = f"{key[0]:40} {key[1]:7d} {f:15,.0f} {cell(f, t, 16)}"
-    settings = torch_setting.get(key, "-")
+for key in sorted(set().union(*ffnn)):
+    f = median_of(ffnn, key)
+    tc, t = peer_cell(key, torch, 16)
+    row = f"{key[0]:40} {key[1]:7d} {f:15,.0f} {tc}"
+    settings = setting_of(key, torch)
+    l = None
     if have_lt:
-        row += " " + cell(f, l, 19)
-        settings += ", " + lt_setting.get(key, "-")
+        lc, l = peer_cell(key, lt, 19)
+        row += " " + lc
+        settings += ", " + setting_of(key, lt)
     print(row + "  " + (settings if t or l else ""))
     if "4-16-3" in key[0] and (t or l):
         step = f"{'':40} {'':7} {32 / f * 1e6:13.1f}us"
@@ -124,11 +151,16 @@ for key in sorted(ffnn):
             step += f" {32 / l * 1e6:17.1f}us {'':7}" if l else f" {'-':>19} {'':7}"
         print(step + "  (one step of batch 32)")
 
-# ffnn's 2-thread figure against each peer's best thread count, on the main model only.
+# ffnn's 2-thread figure against each peer's best thread count, on the main model only: per
+# round, then the median over the rounds.
 main = "train/784-256-128-10/batch:128"
-two = ffnn.get((main, 2))
 for label, peer in (("PyTorch", torch), ("libtorch", lt)):
-    best = max((v for (name, _), v in peer.items() if name == main), default=0)
-    if two and best:
-        print(f"ffnn on 2 threads against {label}'s best 784-256-128-10 setting (any thread count): {two / best:.2f}x")
+    ratios = []
+    for f, (rate, _) in zip(ffnn, peer):
+        best = max((v for (name, _), v in rate.items() if name == main), default=0)
+        if (main, 2) in f and best:
+            ratios.append(f[(main, 2)] / best)
+    if ratios:
+        print(f"ffnn on 2 threads against {label}'s best 784-256-128-10 setting (any thread count): "
+              f"{statistics.median(ratios):.2f}x (median of {len(ratios)} rounds)")
 PY

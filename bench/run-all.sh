@@ -17,7 +17,8 @@
 #       OPENBLAS_L2_SIZE unset; ffnn runs in every one of them, its repetitions interleaved at
 #       random with the peer's (--benchmark_enable_random_interleaving), and each ratio is
 #       taken within one process, so that a slow minute of the machine hits both sides.
-#   (b) bench/compare_train.sh BUILD_DIR REPS (ffnn, PyTorch, and libtorch when built).
+#   (b) bench/compare_train.sh BUILD_DIR REPS (ffnn, PyTorch, and libtorch when built), in
+#       REPS paired rounds: ffnn, then each peer setting, once per round.
 #   (c) Fashion-MNIST, 784-256-128-10, 10 epochs (the command of scripts/fashion-mnist.sh),
 #       REPS runs: training and wall seconds, against the FLOP-bound time at the peak.
 #   (d) profile_step 256,128 128 T for T = 1, 2, REPS runs, median per phase; with the
@@ -291,7 +292,7 @@ w("")
 # (b)
 w(f"### (b) Training throughput, `bench/compare_train.sh`: {cpu_label}, same session")
 w("")
-w(f"Medians of {reps} (samples/s; ratio = ffnn / the peer in its best OpenBLAS core type):")
+w(f"Medians of {reps} paired rounds (samples/s): each round runs every ffnn case once, then every PyTorch and libtorch setting once; ratio = the median over the rounds of ffnn / the peer's best OpenBLAS core type in the same round:")
 w("")
 w("```")
 w(open(f"{out}/train.txt").read().rstrip())
