@@ -20,8 +20,9 @@
 //
 // Threads: at::set_num_threads(THREADS) for intra-op work and one inter-op thread (a
 // training step of a Sequential has no independent operations to overlap). OpenBLAS reads
-// OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE from the environment at load time, so
-// bench/compare_train.sh starts one process per setting and sets them; the line echoes them.
+// OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE, and libgomp OMP_WAIT_POLICY, from the
+// environment at load time, so bench/compare_train.sh starts one process per setting and sets
+// them; the line echoes them.
 //
 // Built only with -DFFNN_LIBTORCH=ON (Debian's libtorch-dev): see bench/CMakeLists.txt.
 #include <torch/torch.h>
@@ -178,11 +179,12 @@ int main(int argc, char** argv) {
         std::printf(
             "{\"name\": \"%s\", \"threads\": %d, \"samples_per_second\": %s, \"step_us\": %s, "
             "\"repetitions\": %s, \"openblas_coretype\": %s, \"openblas_threads\": %s, "
-            "\"torch\": \"%s\", \"frontend\": \"libtorch\"}\n",
+            "\"omp_wait_policy\": %s, \"torch\": \"%s\", \"frontend\": \"libtorch\"}\n",
             name.c_str(), threads, number(med).c_str(),
             number(static_cast<double>(c.batch) / med * 1e6).c_str(), reps_json.c_str(),
             env_string("OPENBLAS_CORETYPE", "auto").c_str(),
-            env_string("OPENBLAS_NUM_THREADS", "unset").c_str(), TORCH_VERSION);
+            env_string("OPENBLAS_NUM_THREADS", "unset").c_str(),
+            env_string("OMP_WAIT_POLICY", "default").c_str(), TORCH_VERSION);
         std::fflush(stdout);
     }
     return 0;

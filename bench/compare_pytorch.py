@@ -80,6 +80,7 @@ def main():
                           "step_us": batch / med * 1e6, "repetitions": rates,
                           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
                           "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+                          "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
                           "torch": torch.__version__}), flush=True)
 
 

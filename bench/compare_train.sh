@@ -26,8 +26,10 @@
 # the fastest is the one compared, per model and thread count, for Python and libtorch
 # separately. OPENBLAS_NUM_THREADS is set with OMP_NUM_THREADS (and torch.set_num_threads, or
 # at::set_num_threads with one inter-op thread in libtorch): without it OpenBLAS starts a
-# thread per core under PyTorch's own and a 2-thread figure is oversubscribed.
-# OPENBLAS_L2_SIZE is unset (OpenBLAS reads the cache itself).
+# thread per core under PyTorch's own and a 2-thread figure is oversubscribed. On 2 threads
+# each core type also runs with OMP_WAIT_POLICY=passive (see run_setting), and the settings
+# column names it when it was the fastest. OPENBLAS_L2_SIZE is unset (OpenBLAS reads the
+# cache itself).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
@@ -51,26 +53,35 @@ cores=(Haswell)
 grep -q AuthenticAMD /proc/cpuinfo && cores+=(Zen)
 grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
 # One setting in round r: OpenBLAS's own kernel choice (auto) or a forced core type, T threads
-# for OpenMP and OpenBLAS alike; Python and libtorch run back to back under the same
-# environment, one repetition each.
+# for OpenMP and OpenBLAS alike, and libgomp's wait policy (default: active, or passive);
+# Python and libtorch run back to back under the same environment, one repetition each.
 run_setting() {
-  local r=$1 t=$2 core=$3 coretype=(-u OPENBLAS_CORETYPE)
-  [[ "$core" == auto ]] || coretype=(OPENBLAS_CORETYPE="$core")
-  env -u OPENBLAS_L2_SIZE "${coretype[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-    /usr/bin/python3 "$here/compare_pytorch.py" "$t" 1 >> "$out/torch.$r.jsonl"
+  local r=$1 t=$2 core=$3 policy=$4
+  local vars=(-u OPENBLAS_L2_SIZE)  # env's -u options first, then the assignments
+  [[ "$core" == auto ]] && vars+=(-u OPENBLAS_CORETYPE)
+  [[ "$policy" == default ]] && vars+=(-u OMP_WAIT_POLICY)
+  [[ "$core" == auto ]] || vars+=(OPENBLAS_CORETYPE="$core")
+  [[ "$policy" == default ]] || vars+=(OMP_WAIT_POLICY="$policy")
+  vars+=(OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t")
+  env "${vars[@]}" /usr/bin/python3 "$here/compare_pytorch.py" "$t" 1 >> "$out/torch.$r.jsonl"
   if [[ -n "$libtorch" ]]; then
-    env -u OPENBLAS_L2_SIZE "${coretype[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-      "$libtorch" "$t" 1 >> "$out/libtorch.$r.jsonl"
+    env "${vars[@]}" "$libtorch" "$t" 1 >> "$out/libtorch.$r.jsonl"
   fi
 }
+# On 2 threads each core type runs with libgomp's default (active) wait policy and with
+# OMP_WAIT_POLICY=passive. Debian's OpenBLAS is its pthread build: PyTorch's OpenMP worker
+# spins between parallel regions while OpenBLAS's own worker runs the products, two busy
+# threads on one core. Passive waiting made PyTorch's 784-256-128-10 step 3.3 times faster on
+# 2 threads (Xeon model 207, 65,900 against 19,700 samples/s; bench/RESULTS.md, "PyTorch on 2
+# threads"). On 1 thread there is no worker to wait.
 for r in $(seq 1 "$reps"); do
   echo "compare_train: round $r of $reps" >&2
   "$build/bench/bench_train" --benchmark_format=json > "$out/ffnn.$r.json"
   touch "$out/torch.$r.jsonl" "$out/libtorch.$r.jsonl"
-  for t in 1 2; do
-    for core in auto "${cores[@]}"; do
-      run_setting "$r" "$t" "$core"
-    done
+  for core in auto "${cores[@]}"; do
+    run_setting "$r" 1 "$core" default
+    run_setting "$r" 2 "$core" default
+    run_setting "$r" 2 "$core" passive
   done
 done
 
@@ -97,7 +108,8 @@ def peer_round(path):
         key = (r["name"], r["threads"])
         if r["samples_per_second"] > rate.get(key, 0):
             rate[key] = r["samples_per_second"]
-            setting[key] = r["openblas_coretype"]
+            policy = r.get("omp_wait_policy", "default")
+            setting[key] = r["openblas_coretype"] + ("" if policy == "default" else "/" + policy)
     return rate, setting
 
 
@@ -132,7 +144,7 @@ def setting_of(key, peer):
 head = f"{'model':40} {'threads':>7} {'ffnn samples/s':>15} {'torch samples/s':>16} {'ratio':>7}"
 if have_lt:
     head += f" {'libtorch samples/s':>19} {'ratio':>7}"
-print(head + "  OpenBLAS core type (torch" + (", libtorch)" if have_lt else ")"))
+print(head + "  OpenBLAS core type[/OMP_WAIT_POLICY] (torch" + (", libtorch)" if have_lt else ")"))
 for key in sorted(set().union(*ffnn)):
     f = median_of(ffnn, key)
     tc, t = peer_cell(key, torch, 16)
