@@ -136,7 +136,7 @@ def peer_cell(key, peer, width):
 
 
 def setting_of(key, peer):
-    """The core type that was fastest in most rounds."""
+    """The setting (core type[/wait policy]) that was fastest in most rounds."""
     votes = collections.Counter(p[1][key] for p in peer if key in p[1])
     return votes.most_common(1)[0][0] if votes else "-"
 
