@@ -28,10 +28,11 @@
 // along the rows of C (use_narrow_tn, gemm_narrow).
 //
 // Packed layouts (shown for MR = 6, NR = 16). Both are zero-padded at the edges, so the
-// micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local
-// tile and the valid part copied out), and the packing alone handles the transpose flags: no
-// transposed copy of A or B is ever made. The packings that transpose (A stored (M, K) into
-// row panels, B stored (N, K) into column panels) use the kernel's own register transposes
+// micro-kernel always runs on full MR x NR tiles (an edge tile of C is computed into a local tile
+// and the valid part copied out; a tile of the M edge goes to the kernel's edge kernel where it
+// has one, EdgeKernel, which computes its rows only), and the packing alone handles the transpose
+// flags: no transposed copy of A or B is ever made. The packings that transpose (A stored (M, K)
+// into row panels, B stored (N, K) into column panels) use the kernel's own register transposes
 // where it has them (PackTransposed, fp32 AVX2 and AVX-512), else pack_a's and pack_b's loops.
 //
 //   Ap: mc x kc block of op(A) (mc <= MC, kc <= KC) as ceil(mc/MR) micro-panels of MR x kc,
@@ -170,6 +171,7 @@ struct KernelConfig {
     NarrowKernel<T> narrow;           // narrow A^T B (use_narrow_tn); null: none
     PackTransposed<T> pack_t;         // packing that transposes; null: pack_a's, pack_b's loops
     TileOutTransposed<T> tile_out_t;  // tile write into a transposed C; null: macro_kernel's
+    EdgeKernel<T> edge;               // tiles of an M edge; null: ukernel into a scratch tile
     std::size_t l1_bytes, l2_bytes;   // the OS's L1d and L2 sizes per core, for use_unpacked
     bool amd;                         // the CPU is AMD's, for use_unpacked
 };
@@ -177,7 +179,8 @@ struct KernelConfig {
 template <GemmKernel K, class T>
 KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
                             NarrowKernel<T> narrow = nullptr, PackTransposed<T> pack_t = nullptr,
-                            TileOutTransposed<T> tile_out_t = nullptr) {
+                            TileOutTransposed<T> tile_out_t = nullptr,
+                            EdgeKernel<T> edge = nullptr) {
     using R = RegisterBlock<K, T>;
     using C = CacheBlock<K, T>;
     KernelConfig<T> c{};
@@ -193,6 +196,7 @@ KernelConfig<T> make_config(MicroKernel<T> ukernel, SmallKernel<T> small,
     c.narrow = narrow;
     c.pack_t = pack_t;
     c.tile_out_t = tile_out_t;
+    c.edge = edge;
     c.l1_bytes = cpu_info().l1d_bytes;
     c.l2_bytes = cpu_info().l2_bytes;
     c.amd = cpu_info().amd;
@@ -224,7 +228,7 @@ const KernelConfig<T>& config(GemmKernel kernel) {
         make_config<GemmKernel::Avx512, T>(
             ukernel_avx512, small_avx512, fp32_only<NarrowKernel<T>>(narrow_tn_avx512),
             fp32_only<PackTransposed<T>>(pack_transposed_avx512),
-            fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx512)),
+            fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx512), uedge_avx512),
 #else  // never selected (gemm_kernel_supported says no); the entries only fill the table
         make_config<GemmKernel::Avx2, T>(ukernel_portable, nullptr),
         make_config<GemmKernel::Avx512, T>(ukernel_portable, nullptr),
@@ -409,11 +413,13 @@ void pack_b(const GemmArgs<T>& g, std::size_t j0, std::size_t nc, std::size_t p0
 // (kc x nc). c points at C(ic, jc); C(i, j) is at c[i * ldc + j * csc]. Edge tiles, and all
 // tiles of a transposed C (csc != 1, ldc == 1), go through a local tile and are copied back:
 // the transposed ones by the kernel's tile_out_t where it has one (register transposes),
-// else element by element.
+// else element by element. A tile of the M edge (mr < MR rows) is computed by the kernel's
+// edge kernel where it has one, mr rows only: straight into C when it is NR wide and C is
+// not transposed, else into the local tile (but for tile_out_t, which reads the tile whole).
 template <class T, std::size_t MR, std::size_t NR>
-void macro_kernel(MicroKernel<T> ukernel, TileOutTransposed<T> tile_out_t, std::size_t mc,
-                  std::size_t nc, std::size_t kc, const T* ap, const T* bp, T* c, std::size_t ldc,
-                  std::size_t csc, T alpha, T beta) {
+void macro_kernel(MicroKernel<T> ukernel, EdgeKernel<T> edge, TileOutTransposed<T> tile_out_t,
+                  std::size_t mc, std::size_t nc, std::size_t kc, const T* ap, const T* bp, T* c,
+                  std::size_t ldc, std::size_t csc, T alpha, T beta) {
     const std::size_t n_panels = ceil_div(nc, NR);
     for (std::size_t q = 0; q < n_panels; ++q) {  // JR
         const std::size_t j = q * NR;
@@ -423,11 +429,20 @@ void macro_kernel(MicroKernel<T> ukernel, TileOutTransposed<T> tile_out_t, std::
             const std::size_t mr = std::min(MR, mc - i);
             const T* a = ap + i * kc;
             T* cij = c + i * ldc + j * csc;
-            if (mr == MR && nr == NR && csc == 1) {
-                ukernel(kc, a, b, cij, ldc, alpha, beta);
+            // tile_out_t reads whole row blocks of the tile: it gets a tile computed whole.
+            const bool edge_rows =
+                mr < MR && edge != nullptr && (csc == 1 || tile_out_t == nullptr);
+            if (nr == NR && csc == 1 && (mr == MR || edge_rows)) {
+                if (mr == MR)
+                    ukernel(kc, a, b, cij, ldc, alpha, beta);
+                else
+                    edge(mr, kc, a, b, cij, ldc, alpha, beta);
             } else {
                 alignas(kPackAlignment) T tile[MR * NR];
-                ukernel(kc, a, b, tile, NR, alpha, T(0));
+                if (edge_rows)
+                    edge(mr, kc, a, b, tile, NR, alpha, T(0));  // rows [0, mr) of the tile
+                else
+                    ukernel(kc, a, b, tile, NR, alpha, T(0));
                 if (csc != 1 && tile_out_t != nullptr) {
                     tile_out_t(tile, NR, mr, nr, cij, csc, beta);
                     continue;
@@ -503,7 +518,7 @@ void gemm_slice(const GemmArgs<T>& g, const KernelConfig<T>& cfg, const Slice& s
             for (std::size_t ic = s.row_begin; ic < s.row_end; ic += mc_step) {  // IC
                 const std::size_t mc = std::min(mc_step, s.row_end - ic);
                 pack_a<T, MR>(g, ic, mc, pc, kc, ap, cfg.pack_t);
-                macro_kernel<T, MR, NR>(cfg.ukernel, cfg.tile_out_t, mc, nc, kc, ap, bp,
+                macro_kernel<T, MR, NR>(cfg.ukernel, cfg.edge, cfg.tile_out_t, mc, nc, kc, ap, bp,
                                         g.C + ic * g.ldc + jc * g.csc, g.ldc, g.csc, g.alpha, beta);
                 // mc x nc of C (at most MC x NC) just written: still in this core's L2.
                 if (last_pc) report_done(g, ic, ic + mc, jc, jc + nc);

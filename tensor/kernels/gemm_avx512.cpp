@@ -65,37 +65,41 @@ struct Vec512<double> {
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
 };
 
-// c (MR x 2W, row stride ldc) = alpha * a b + beta * c, with W = vector width. The loops over
-// the MR rows are fully unrolled, so acc[][] lives in registers.
-template <class T>
-inline void kernel_mr_2v(std::size_t kc, const T* __restrict a, const T* __restrict b,
-                         T* __restrict c, std::size_t ldc, T alpha, T beta) {
+// c (R x 2W, row stride ldc) = alpha * a b + beta * c for the first R rows of an MR x 2W
+// tile, W = vector width: R = MR is the micro-kernel, R < MR the edge kernel of the last tile
+// of an M edge (the packed A panel keeps its MR values per column). The loops over the R
+// rows are fully unrolled, so acc[][] lives in registers; each row's operations and their
+// order do not depend on R, so neither do its bits.
+template <class T, std::size_t R>
+inline void kernel_rows_2v(std::size_t kc, const T* __restrict a, const T* __restrict b,
+                           T* __restrict c, std::size_t ldc, T alpha, T beta) {
     using S = Vec512<T>;
     using V = typename S::V;
     constexpr std::size_t MR = RegisterBlock<GemmKernel::Avx512, T>::MR;
     constexpr std::size_t W = S::kWidth, NR = 2 * W;
     static_assert(RegisterBlock<GemmKernel::Avx512, T>::NR == NR, "kernel shape != table");
+    static_assert(R >= 1 && R <= MR, "rows of the tile");
 
     // Ask for the C tile early (a row is 128 bytes: 2 or 3 lines): it arrives while the k loop
     // runs. Into L2, not L1: with a row stride that is a multiple of 4 KiB (2048^3) the 14
     // rows fall into the same L1 set (12 ways) and would evict each other and the B
     // micro-panel; measured at 2048^3, one thread: 198 GFLOP/s with T0, 203 with T1.
 #pragma GCC unroll 14
-    for (std::size_t i = 0; i < MR; ++i) {
+    for (std::size_t i = 0; i < R; ++i) {
         _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T1);
         _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T1);
     }
 
-    V acc0[MR], acc1[MR];
+    V acc0[R], acc1[R];
 #pragma GCC unroll 14
-    for (std::size_t i = 0; i < MR; ++i) acc0[i] = acc1[i] = S::zero();
+    for (std::size_t i = 0; i < R; ++i) acc0[i] = acc1[i] = S::zero();
 
 #pragma GCC unroll 2
     for (std::size_t k = 0; k < kc; ++k) {
         const V b0 = S::load(b);
         const V b1 = S::load(b + W);
 #pragma GCC unroll 14
-        for (std::size_t i = 0; i < MR; ++i) {
+        for (std::size_t i = 0; i < R; ++i) {
             const V ai = S::set1(a[i]);
             acc0[i] = S::fma(ai, b0, acc0[i]);
             acc1[i] = S::fma(ai, b1, acc1[i]);
@@ -107,19 +111,28 @@ inline void kernel_mr_2v(std::size_t kc, const T* __restrict a, const T* __restr
     const V va = S::set1(alpha);
     if (beta == T(0)) {  // overwrite: never read C, so NaN in the old C cannot leak in
 #pragma GCC unroll 14
-        for (std::size_t i = 0; i < MR; ++i) {
+        for (std::size_t i = 0; i < R; ++i) {
             S::storeu(c + i * ldc, S::mul(va, acc0[i]));
             S::storeu(c + i * ldc + W, S::mul(va, acc1[i]));
         }
     } else {
         const V vb = S::set1(beta);
 #pragma GCC unroll 14
-        for (std::size_t i = 0; i < MR; ++i) {
+        for (std::size_t i = 0; i < R; ++i) {
             T* row = c + i * ldc;
             S::storeu(row, S::fma(vb, S::loadu(row), S::mul(va, acc0[i])));
             S::storeu(row + W, S::fma(vb, S::loadu(row + W), S::mul(va, acc1[i])));
         }
     }
+}
+
+// The edge kernel for `rows` = 1 .. MR - 1, one instantiation per row count.
+template <class T, std::size_t... Rs>
+inline void kernel_edge_2v(std::index_sequence<Rs...>, std::size_t rows, std::size_t kc, const T* a,
+                           const T* b, T* c, std::size_t ldc, T alpha, T beta) {
+    using Fn = void (*)(std::size_t, const T*, const T*, T*, std::size_t, T, T);
+    static constexpr Fn table[] = {kernel_rows_2v<T, Rs + 1>...};
+    table[rows - 1](kc, a, b, c, ldc, alpha, beta);
 }
 
 // Small products without packing, op(B) = B: C (M, N) = alpha op(A) B + beta C, R rows of C
@@ -471,12 +484,26 @@ void tile_out_transposed_avx512(const float* tile, std::size_t ld, std::size_t r
 
 void ukernel_avx512(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
                     float alpha, float beta) {
-    kernel_mr_2v<float>(kc, a, b, c, ldc, alpha, beta);
+    kernel_rows_2v<float, RegisterBlock<GemmKernel::Avx512, float>::MR>(kc, a, b, c, ldc, alpha,
+                                                                        beta);
+}
+
+void uedge_avx512(std::size_t rows, std::size_t kc, const float* a, const float* b, float* c,
+                  std::size_t ldc, float alpha, float beta) {
+    constexpr std::size_t MR = RegisterBlock<GemmKernel::Avx512, float>::MR;
+    kernel_edge_2v<float>(std::make_index_sequence<MR - 1>{}, rows, kc, a, b, c, ldc, alpha, beta);
 }
 
 void ukernel_avx512(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                     double alpha, double beta) {
-    kernel_mr_2v<double>(kc, a, b, c, ldc, alpha, beta);
+    kernel_rows_2v<double, RegisterBlock<GemmKernel::Avx512, double>::MR>(kc, a, b, c, ldc, alpha,
+                                                                          beta);
+}
+
+void uedge_avx512(std::size_t rows, std::size_t kc, const double* a, const double* b, double* c,
+                  std::size_t ldc, double alpha, double beta) {
+    constexpr std::size_t MR = RegisterBlock<GemmKernel::Avx512, double>::MR;
+    kernel_edge_2v<double>(std::make_index_sequence<MR - 1>{}, rows, kc, a, b, c, ldc, alpha, beta);
 }
 
 }  // namespace ffnn::gemm_detail

@@ -33,6 +33,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ffnn/tensor/cpu.hpp"
@@ -208,6 +209,56 @@ TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
         set_gemm_unpacked_path(unpacked);
         this->block_boundaries();
     }
+    set_gemm_unpacked_path(true);
+}
+
+// The tiles of an M edge (fewer than MR rows; AVX-512's edge kernel computes only those rows):
+// every row count 1 .. 2 MR - 1 but MR, on the packed path, within the bound of the reference,
+// and with each row of C the same bits as when it falls in a full tile of a taller product (3
+// MR rows) with the same operands. N = 3 NR - 1 puts a full-width panel and an N edge in each;
+// K = KC + 3 two K blocks, so the second accumulates onto the first. The bits agree for every
+// beta with AVX-512; the other kernels run the full micro-kernel on an edge tile into a scratch
+// tile and add beta C there (a multiply and an add where the micro-kernel fuses them), so for
+// them only beta = 0 is the same bits.
+TYPED_TEST(GemmTest, EdgeRowsSameBitsAsFullTiles) {
+    using T = typename TypeParam::Type;
+    const GemmBlocking bk = TestFixture::blocking();
+    const std::size_t Mb = 3 * bk.MR, N = 3 * bk.NR - 1, K = bk.KC + 3;
+    const std::pair<T, T> scalings[] = {{T(1), T(0)}, {T(0.75), T(-1.5)}};
+    set_gemm_unpacked_path(false);
+    Rng rng(44);
+    for (Trans ta : kTrans)
+        for (Trans tb : kTrans) {
+            Operands<T> op = operands<T>(ta, tb, Case{Mb, N, K}, rng);
+            for (const auto& [alpha, beta] : scalings) {
+                std::vector<T> c0 = op.C.v;
+                if (beta == T(0))
+                    std::fill(c0.begin(), c0.end(), std::numeric_limits<T>::quiet_NaN());
+                std::vector<double> ref, bound;
+                reference(ta, tb, Mb, N, K, alpha, op.A, op.B, beta, op.C, ref, bound);
+                std::vector<T> tall = c0;
+                gemm<T>(ta, tb, Mb, N, K, alpha, op.A.data(), op.A.ld, op.B.data(), op.B.ld, beta,
+                        tall.data(), N);
+                const std::string what = describe(ta, tb, Case{Mb, N, K}, alpha, beta);
+                for (std::size_t e = 0; e < Mb * N; ++e)
+                    ASSERT_LE(std::abs(double(tall[e]) - ref[e]), bound[e])
+                        << what << ": C(" << e / N << "," << e % N << ")";
+                for (std::size_t rows = 1; rows < 2 * bk.MR; ++rows) {
+                    if (rows == bk.MR) continue;
+                    // The first `rows` rows of op(A) are at the same address with the same lda.
+                    std::vector<T> c(c0.begin(), c0.begin() + rows * N);
+                    gemm<T>(ta, tb, rows, N, K, alpha, op.A.data(), op.A.ld, op.B.data(), op.B.ld,
+                            beta, c.data(), N);
+                    for (std::size_t e = 0; e < rows * N; ++e)
+                        ASSERT_LE(std::abs(double(c[e]) - ref[e]), bound[e])
+                            << what << ": C(" << e / N << "," << e % N << ") of the first " << rows
+                            << " rows alone";
+                    if (beta == T(0) || TypeParam::kKernel == GemmKernel::Avx512)
+                        EXPECT_EQ(std::memcmp(c.data(), tall.data(), rows * N * sizeof(T)), 0)
+                            << what << ": the first " << rows << " rows alone";
+                }
+            }
+        }
     set_gemm_unpacked_path(true);
 }
 
