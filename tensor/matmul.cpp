@@ -221,10 +221,10 @@ const KernelConfig<T>& config(GemmKernel kernel) {
     static const KernelConfig<T> table[] = {
         make_config<GemmKernel::Portable, T>(ukernel_portable, nullptr),
 #if FFNN_GEMM_X86
-        make_config<GemmKernel::Avx2, T>(ukernel_avx2, small_avx2,
-                                         fp32_only<NarrowKernel<T>>(narrow_tn_avx2),
-                                         fp32_only<PackTransposed<T>>(pack_transposed_avx2),
-                                         fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx2)),
+        make_config<GemmKernel::Avx2, T>(
+            ukernel_avx2, small_avx2, fp32_only<NarrowKernel<T>>(narrow_tn_avx2),
+            fp32_only<PackTransposed<T>>(pack_transposed_avx2),
+            fp32_only<TileOutTransposed<T>>(tile_out_transposed_avx2), uedge_avx2),
         make_config<GemmKernel::Avx512, T>(
             ukernel_avx512, small_avx512, fp32_only<NarrowKernel<T>>(narrow_tn_avx512),
             fp32_only<PackTransposed<T>>(pack_transposed_avx512),

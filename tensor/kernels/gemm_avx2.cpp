@@ -136,6 +136,59 @@ inline void kernel_6x2v(std::size_t kc, const T* __restrict a, const T* __restri
     write_row(c + 5 * ldc, c50, c51);
 }
 
+// The edge kernel: rows [0, R) of the 6 x 2W tile, R < 6, for the last tile of an M edge
+// (the packed A panel keeps its 6 values per column). Each row gets kernel_6x2v's operations
+// in its order, so the same bits as when the row falls in a full tile.
+template <class T, std::size_t R>
+inline void kernel_rows_2v(std::size_t kc, const T* __restrict a, const T* __restrict b,
+                           T* __restrict c, std::size_t ldc, T alpha, T beta) {
+    using S = Vec<T>;
+    using V = typename S::V;
+    constexpr std::size_t MR = 6, W = S::kWidth, NR = 2 * W;
+    static_assert(R >= 1 && R < MR, "rows of an edge tile");
+    for (std::size_t i = 0; i < R; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+    V lo[R], hi[R];
+#pragma GCC unroll 6
+    for (std::size_t i = 0; i < R; ++i) lo[i] = hi[i] = S::zero();
+#pragma GCC unroll 4
+    for (std::size_t k = 0; k < kc; ++k) {
+        const V b0 = S::load(b);
+        const V b1 = S::load(b + W);
+#pragma GCC unroll 6
+        for (std::size_t i = 0; i < R; ++i) {
+            const V ai = S::broadcast(a + i);
+            lo[i] = S::fma(ai, b0, lo[i]);
+            hi[i] = S::fma(ai, b1, hi[i]);
+        }
+        a += MR;
+        b += NR;
+    }
+    const V va = S::set1(alpha);
+#pragma GCC unroll 6
+    for (std::size_t i = 0; i < R; ++i) {
+        T* row = c + i * ldc;
+        if (beta == T(0)) {  // overwrite: never read C, so NaN in the old C cannot leak in
+            S::storeu(row, S::mul(va, lo[i]));
+            S::storeu(row + W, S::mul(va, hi[i]));
+        } else {
+            const V vb = S::set1(beta);
+            S::storeu(row, S::fma(vb, S::loadu(row), S::mul(va, lo[i])));
+            S::storeu(row + W, S::fma(vb, S::loadu(row + W), S::mul(va, hi[i])));
+        }
+    }
+}
+
+template <class T, std::size_t... Rs>
+inline void kernel_edge_2v(std::index_sequence<Rs...>, std::size_t rows, std::size_t kc, const T* a,
+                           const T* b, T* c, std::size_t ldc, T alpha, T beta) {
+    using Fn = void (*)(std::size_t, const T*, const T*, T*, std::size_t, T, T);
+    static constexpr Fn table[] = {kernel_rows_2v<T, Rs + 1>...};
+    table[rows - 1](kc, a, b, c, ldc, alpha, beta);
+}
+
 // Products without packing, op(B) = B (not transposed): C (M, N) = alpha op(A) B + beta C,
 // R rows of C at a time. Each row chunk of C is 1 or 2 ymm wide; a chunk that ends past the
 // last full vector of a row masks its last vector (vmaskmov loads and stores neither read nor
@@ -451,6 +504,16 @@ void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std:
 void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                   double alpha, double beta) {
     kernel_6x2v<double>(kc, a, b, c, ldc, alpha, beta);
+}
+
+void uedge_avx2(std::size_t rows, std::size_t kc, const float* a, const float* b, float* c,
+                std::size_t ldc, float alpha, float beta) {
+    kernel_edge_2v<float>(std::make_index_sequence<5>{}, rows, kc, a, b, c, ldc, alpha, beta);
+}
+
+void uedge_avx2(std::size_t rows, std::size_t kc, const double* a, const double* b, double* c,
+                std::size_t ldc, double alpha, double beta) {
+    kernel_edge_2v<double>(std::make_index_sequence<5>{}, rows, kc, a, b, c, ldc, alpha, beta);
 }
 
 }  // namespace ffnn::gemm_detail

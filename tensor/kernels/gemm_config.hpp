@@ -325,7 +325,9 @@ using MicroKernel = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::
 // (uedge_avx512, one instantiation per row count); measured on the AMD EPYC family 25 model 17
 // (Zen 4), one thread, GFLOP/s before and after: sgemm_nt 128x784x256 95.7 and 102.5, sgemm_tn
 // 256x128x128 100.6 and 105.0, 128x2048x512 with op(B) = B^T 2951-3019 and 2776-2778 us
-// (bench/RESULTS.md, "The edge kernel"). AVX2 (MR = 6, 3 % wasted at M = 128) and portable have
+// (bench/RESULTS.md, "The edge kernel"). AVX2 has one too (uedge_avx2; MR = 6, 3 % wasted at
+// M = 128 without it; same CPU, FFNN_KERNEL=avx2, us before and after: 128x256x128 with op(B) =
+// B^T 88.7-89.7 and 87.4-87.6, 128x2048x784 4296-4392 and 4189-4316); the portable kernel has
 // none.
 template <class T>
 using EdgeKernel = void (*)(std::size_t rows, std::size_t kc, const T* a, const T* b, T* c,
@@ -367,6 +369,10 @@ void ukernel_avx2(std::size_t kc, const float* a, const float* b, float* c, std:
                   float alpha, float beta);
 void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc,
                   double alpha, double beta);
+void uedge_avx2(std::size_t rows, std::size_t kc, const float* a, const float* b, float* c,
+                std::size_t ldc, float alpha, float beta);  // EdgeKernel
+void uedge_avx2(std::size_t rows, std::size_t kc, const double* a, const double* b, double* c,
+                std::size_t ldc, double alpha, double beta);  // EdgeKernel
 void narrow_tn_avx2(std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
                     std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
                     std::size_t ldc);  // 1 <= N <= kNarrowMaxN, A stored (K, M), B (K, N)
