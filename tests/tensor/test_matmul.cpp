@@ -259,9 +259,10 @@ TYPED_TEST(GemmTest, EdgeRowsSameBitsAsFullTiles) {
                             << what << ": C(" << e / N << "," << e % N << ") of the first " << rows
                             << " rows alone";
                     if (beta == T(0) ||
-                        (std::is_same_v<T, float> && TypeParam::kKernel != GemmKernel::Portable))
+                        (std::is_same_v<T, float> && TypeParam::kKernel != GemmKernel::Portable)) {
                         EXPECT_EQ(std::memcmp(c.data(), tall.data(), rows * N * sizeof(T)), 0)
                             << what << ": the first " << rows << " rows alone";
+                    }
                 }
             }
         }
