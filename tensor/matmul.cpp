@@ -432,17 +432,17 @@ void macro_kernel(MicroKernel<T> ukernel, EdgeKernel<T> edge, TileOutTransposed<
             // tile_out_t reads whole row blocks of the tile: it gets a tile computed whole.
             const bool edge_rows =
                 mr < MR && edge != nullptr && (csc == 1 || tile_out_t == nullptr);
-            if (nr == NR && csc == 1 && (mr == MR || edge_rows)) {
-                if (mr == MR)
-                    ukernel(kc, a, b, cij, ldc, alpha, beta);
+            auto compute = [&](T* dst, std::size_t ld, T b0) {  // mr rows, or the whole tile
+                if (edge_rows)
+                    edge(mr, kc, a, b, dst, ld, alpha, b0);
                 else
-                    edge(mr, kc, a, b, cij, ldc, alpha, beta);
+                    ukernel(kc, a, b, dst, ld, alpha, b0);
+            };
+            if (nr == NR && csc == 1 && (mr == MR || edge_rows)) {
+                compute(cij, ldc, beta);
             } else {
                 alignas(kPackAlignment) T tile[MR * NR];
-                if (edge_rows)
-                    edge(mr, kc, a, b, tile, NR, alpha, T(0));  // rows [0, mr) of the tile
-                else
-                    ukernel(kc, a, b, tile, NR, alpha, T(0));
+                compute(tile, NR, T(0));
                 if (csc != 1 && tile_out_t != nullptr) {
                     tile_out_t(tile, NR, mr, nr, cij, csc, beta);
                     continue;

@@ -144,7 +144,7 @@ inline void kernel_rows_2v(std::size_t kc, const T* __restrict a, const T* __res
                            T* __restrict c, std::size_t ldc, T alpha, T beta) {
     using S = Vec<T>;
     using V = typename S::V;
-    constexpr std::size_t MR = 6, W = S::kWidth, NR = 2 * W;
+    constexpr std::size_t MR = RegisterBlock<GemmKernel::Avx2, T>::MR, W = S::kWidth, NR = 2 * W;
     static_assert(R >= 1 && R < MR, "rows of an edge tile");
     for (std::size_t i = 0; i < R; ++i) {
         _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
@@ -508,12 +508,16 @@ void ukernel_avx2(std::size_t kc, const double* a, const double* b, double* c, s
 
 void uedge_avx2(std::size_t rows, std::size_t kc, const float* a, const float* b, float* c,
                 std::size_t ldc, float alpha, float beta) {
-    kernel_edge_2v<float>(std::make_index_sequence<5>{}, rows, kc, a, b, c, ldc, alpha, beta);
+    kernel_edge_2v<float>(
+        std::make_index_sequence<RegisterBlock<GemmKernel::Avx2, float>::MR - 1>{}, rows, kc, a, b,
+        c, ldc, alpha, beta);
 }
 
 void uedge_avx2(std::size_t rows, std::size_t kc, const double* a, const double* b, double* c,
                 std::size_t ldc, double alpha, double beta) {
-    kernel_edge_2v<double>(std::make_index_sequence<5>{}, rows, kc, a, b, c, ldc, alpha, beta);
+    kernel_edge_2v<double>(
+        std::make_index_sequence<RegisterBlock<GemmKernel::Avx2, double>::MR - 1>{}, rows, kc, a, b,
+        c, ldc, alpha, beta);
 }
 
 }  // namespace ffnn::gemm_detail

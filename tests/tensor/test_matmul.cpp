@@ -213,18 +213,17 @@ TYPED_TEST(GemmTest, BlockBoundariesAllTransposes) {
     set_gemm_unpacked_path(true);
 }
 
-// The tiles of an M edge (fewer than MR rows; the AVX2 and AVX-512 edge kernels compute only
-// those rows): every row count 1 .. 2 MR - 1 but MR, on the packed path, within the bound of the
+// The tiles of an M edge (fewer than MR rows; the AVX2 and AVX-512 edge kernels compute only those
+// rows): every row count 1 .. 2 MR - 1 but MR, on the packed path, within the bound of the
 // reference, and with each row of C the same bits as when it falls in a full tile of a taller
 // product (3 MR rows) with the same operands. N = 3 NR - 1 puts a full-width panel and an N edge
 // in each; K = KC + 3 two K blocks, so the second accumulates onto the first. With beta = 0 the
 // bits agree for every kernel and type. With beta != 0 they agree in fp32 with AVX2 and AVX-512,
-// where none of these products is computed as C^T. Elsewhere the short products can be: fp64's
-// NR (8, 16) is so narrow that a few rows of C (7 with AVX2, 15 with AVX-512) fill C^T's tiles
-// better. The portable kernel also
-// has no edge kernel. In those cases, the C^T tile write or the scratch copy adds beta C as a
-// multiply and an add, an FMA only where the compiler contracts it (not in the portable preset),
-// where the micro-kernel fuses it.
+// where none of these products is computed as C^T. Elsewhere the short products can be: fp64's NR
+// (8, 16) is so narrow that a few rows of C (7 with AVX2, 15 with AVX-512) fill C^T's tiles
+// better. The portable kernel also has no edge kernel. In those cases, the C^T tile write or the
+// scratch copy adds beta C as a multiply and an add, an FMA only where the compiler contracts it
+// (not in the portable preset), where the micro-kernel fuses it.
 TYPED_TEST(GemmTest, EdgeRowsSameBitsAsFullTiles) {
     using T = typename TypeParam::Type;
     const GemmBlocking bk = TestFixture::blocking();
