@@ -2,7 +2,12 @@
 # Training throughput of ffnn against PyTorch, from Python and from its C++ frontend
 # (libtorch), measured in one session, with the ratios.
 #
-#   bench/compare_train.sh [BUILD_DIR] [REPETITIONS]
+#   bench/compare_train.sh [BUILD_DIR] [REPETITIONS] [SUMMARY_JSON]
+#
+# SUMMARY_JSON, when given, receives the same medians as JSON for bench/run-all.sh's table of
+# the issue's targets: per model and thread count ffnn's, PyTorch's and libtorch's samples/s
+# and ratios, ffnn's 2-thread figure against each peer's best thread count for every model,
+# and ffnn's 2-thread / 1-thread ratio (medians of the per-round ratios).
 #
 # Runs bench_train and the same models in PyTorch (bench/compare_pytorch.py, /usr/bin/python3
 # with Debian's python3-torch; one process per setting) in REPETITIONS paired rounds: each
@@ -34,6 +39,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
 reps=${2:-5}
+summary=${3:-}
 libtorch=
 for dir in "$build" "$here/../build/libtorch"; do
   if [[ -x "$dir/bench/compare_libtorch" ]]; then
@@ -85,9 +91,9 @@ for r in $(seq 1 "$reps"); do
   done
 done
 
-/usr/bin/python3 - "$out" "$reps" <<'PY'
-import collections, json, statistics, sys
-out, reps = sys.argv[1], int(sys.argv[2])
+/usr/bin/python3 - "$out" "$reps" "$summary" <<'PY'
+import collections, json, os, statistics, sys
+out, reps, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 
 def ffnn_round(path):
@@ -163,16 +169,47 @@ for key in sorted(set().union(*ffnn)):
             step += f" {32 / l * 1e6:17.1f}us {'':7}" if l else f" {'-':>19} {'':7}"
         print(step + "  (one step of batch 32)")
 
-# ffnn's 2-thread figure against each peer's best thread count, on the main model only: per
-# round, then the median over the rounds.
-main = "train/784-256-128-10/batch:128"
-for label, peer in (("PyTorch", torch), ("libtorch", lt)):
+
+
+def against_best(model, peer):
+    """ffnn's 2-thread figure against the peer's best thread count for one model: per round,
+    then the median over the rounds (None without both)."""
     ratios = []
     for f, (rate, _) in zip(ffnn, peer):
-        best = max((v for (name, _), v in rate.items() if name == main), default=0)
-        if (main, 2) in f and best:
-            ratios.append(f[(main, 2)] / best)
-    if ratios:
+        best = max((v for (name, _), v in rate.items() if name == model), default=0)
+        if (model, 2) in f and best:
+            ratios.append(f[(model, 2)] / best)
+    return (statistics.median(ratios), len(ratios)) if ratios else (None, 0)
+
+
+# Printed for the main model only; the summary has every model.
+main = "train/784-256-128-10/batch:128"
+for label, peer in (("PyTorch", torch), ("libtorch", lt)):
+    ratio, n = against_best(main, peer)
+    if ratio:
         print(f"ffnn on 2 threads against {label}'s best 784-256-128-10 setting (any thread count): "
-              f"{statistics.median(ratios):.2f}x (median of {len(ratios)} rounds)")
+              f"{ratio:.2f}x (median of {n} rounds)")
+
+if summary:
+    rows = []
+    for key in sorted(set().union(*ffnn)):
+        row = {"model": key[0], "threads": key[1], "ffnn": median_of(ffnn, key)}
+        for label, peer in (("torch", torch), ("libtorch", lt)):
+            pairs = [(f[key], p[0][key]) for f, p in zip(ffnn, peer) if key in f and key in p[0]]
+            if pairs:
+                row[label] = statistics.median(v for _, v in pairs)
+                row[label + "_ratio"] = statistics.median(f / v for f, v in pairs)
+        if key[1] == 2:
+            for label, peer in (("torch", torch), ("libtorch", lt)):
+                ratio, _ = against_best(key[0], peer)
+                if ratio:
+                    row[label + "_best_ratio"] = ratio
+            per_round = [f[key] / f[(key[0], 1)] for f in ffnn if key in f and (key[0], 1) in f]
+            if per_round:
+                row["threads_ratio"] = statistics.median(per_round)
+        rows.append(row)
+    tmp = summary + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump({"rounds": reps, "rows": rows}, fh, indent=1)
+    os.replace(tmp, summary)
 PY

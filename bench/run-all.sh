@@ -23,6 +23,11 @@
 #       REPS runs: training and wall seconds, against the FLOP-bound time at the peak.
 #   (d) profile_step 256,128 128 T for T = 1, 2, REPS runs, median per phase; with the
 #       optimiser step fused into the backward (what training runs) and as a separate pass.
+#   (e) digits, `ffnn train --dataset digits --hidden 64 --batch-size 32 --epochs 40`, on the
+#       default threads and with --threads 1, 5 x REPS paired runs: training seconds.
+#   (f) issue 12's targets, each against its threshold, computed from (a)-(e) alone, with the
+#       FLOP-bound ceiling of each training ratio (how far ffnn could lead at the peer's
+#       measured speed if ffnn ran at the FMA peak).
 # Medians of REPS = 5 repetitions (1 with --quick). Every build and every run holds
 # /tmp/ffnn-build.lock (the machine is shared), one run at a time, so the lock is released
 # between runs and a run never overlaps another engineer's build.
@@ -108,7 +113,8 @@ done
 
 # --- (b) training throughput ---------------------------------------------------------------------
 say "(b) bench/compare_train.sh $build $reps"
-"${lock[@]}" "$here/compare_train.sh" "$build" "$reps" > "$out/train.txt" 2> "$out/train.err" || {
+"${lock[@]}" "$here/compare_train.sh" "$build" "$reps" "$out/train.json" > "$out/train.txt" \
+  2> "$out/train.err" || {
   cat "$out/train.err" >&2; exit 1; }
 
 # --- (c) Fashion-MNIST ---------------------------------------------------------------------------
@@ -126,6 +132,16 @@ for t in 1 2; do
       "${lock[@]}" "$build/bench/profile_step" 256,128 128 "$t" "$steps" "$mode" \
         > "$out/profile-$t-$mode-$r.txt"
     done
+  done
+done
+
+# --- (e) digits: default threads against 1 ----------------------------------------------------
+# Target 2 names this run. The two settings alternate, so a slow minute hits both.
+for r in $(seq $((5 * reps))); do
+  say "(e) digits, default threads and --threads 1, pair $r of $((5 * reps))"
+  for t in 0 1; do
+    "${lock[@]}" "$build/apps/ffnn" train --dataset digits --hidden 64 --batch-size 32 --epochs 40 \
+      --threads "$t" --out "$out/digits-$t-$r" > /dev/null
   done
 done
 uptime > "$out/load-end.txt"
@@ -365,6 +381,135 @@ for t, mode in ((1, "fused"), (1, "separate"), (2, "fused"), (2, "separate")):
             share = 100 * med[i] / sum(med[:-1])
             w(f"| {name} | {med[i]:.1f} | {share:.1f} % | {rate} |")
     w("")
+# (e)
+pairs = []
+for p in sorted(glob.glob(f"{out}/digits-0-*/summary.json")):
+    r = p.split("digits-0-")[1].split("/")[0]
+    one_path = f"{out}/digits-1-{r}/summary.json"
+    if os.path.exists(one_path):
+        pairs.append((json.load(open(p)), json.load(open(one_path))))
+w(f"### (e) Digits on the default threads and on 1: {cpu_label}, same session")
+w("")
+w("`ffnn train --dataset digits --hidden 64 --batch-size 32 --epochs 40`, with `--threads 0` "
+  f"(the default: every core) and `--threads 1`, alternating, {len(pairs)} pairs; training "
+  "seconds, medians, and the median of the per-pair ratios (1-thread time / default time: "
+  "above 1 the default is faster):")
+w("")
+w("| default threads | default s | 1 thread s | 1 thread / default |")
+w("| --- | --- | --- | --- |")
+digits_ratio = None
+if pairs:
+    d_s = statistics.median(a["train_seconds"] for a, _ in pairs)
+    o_s = statistics.median(b["train_seconds"] for _, b in pairs)
+    digits_ratio = statistics.median(b["train_seconds"] / a["train_seconds"] for a, b in pairs)
+    w(f"| {pairs[0][0].get('threads', '?')} | {d_s:.4f} | {o_s:.4f} | {digits_ratio:.2f} |")
+w("")
+
+# (f)
+w(f"### (f) Issue 12's targets: {cpu_label}, same session")
+w("")
+w("Every figure comes from the tables above. Even = within 3 % below the threshold, the "
+  "run-to-run spread of a 1-thread figure on these virtual machines (2-5 %, RESULTS.md): not "
+  "met, but not a measured loss either. Ceiling = the most ffnn could lead by if it ran at the "
+  "FMA peak while the peer ran as measured: the peak / (the peer's samples/s x the model's "
+  "FLOP per example: forward 2 sum(d h), the weight gradients the same, the input gradients "
+  "of every layer but the first).")
+w("")
+w("| target | case | threshold | figure | met |")
+w("| --- | --- | --- | --- | --- |")
+
+
+def verdict(value, threshold, higher=True):
+    if value is None:
+        return "-"
+    ok = value >= threshold if higher else value <= threshold
+    if ok:
+        return "yes"
+    near = value >= 0.97 * threshold if higher else value <= threshold / 0.97
+    return "even" if near else "no"
+
+
+want = "avx512" if "avx512f" in flags else ("avx2" if {"avx2", "fma"} <= flags else "portable")
+w(f"| 1 | micro-kernel by the CPU | {want} (the widest this CPU runs) | {kernel} | "
+  f"{'yes' if kernel == want else 'no'} |")
+for t in (1, 2):
+    keys = [k for k in ffnn if k[2] == t]
+    ratios = {k: paired(k)[4] for k in keys if paired(k)[4]}
+    below = sorted((r, k) for k, r in ratios.items() if r < 1.0)
+    listed = ", ".join(f"{k[0]} {k[1]} {r:.2f}" for r, k in below) or "none"
+    n_ok = len(ratios) - len(below)
+    w(f"| 1 | sgemm, {t} thread{'s' if t > 1 else ''}: every shape | >= 1.00x the better peer | "
+      f"{n_ok} of {len(ratios)} shapes; below: {listed} | {'yes' if not below else 'no'} |")
+for t, p, need in ((1, peak1, 85), (2, peak2, 80)):
+    key = ("sgemm", "2048x2048x2048", t)
+    if p and key in ffnn:
+        pct = 100 * paired(key)[0] / p
+        w(f"| 1 | 2048^3, {t} thread{'s' if t > 1 else ''} | >= {need} % of the {peak_name} peak | "
+          f"{pct:.0f} % of {p:.1f} GFLOP/s | {verdict(pct, need)} |")
+slow = []
+for key in ffnn:
+    if key[2] == 2 and (key[0], key[1], 1) in ffnn:
+        two, one = ffnn[key].get("auto"), ffnn[(key[0], key[1], 1)].get("auto")
+        if two and one:
+            slow.append((two / one, key))
+slow.sort()
+worst = ", ".join(f"{k[0]} {k[1]} {r:.2f}" for r, k in slow[:3])
+w(f"| 2 | sgemm: default threads (2) / 1 thread, every shape | >= 1.00 (processes of OpenBLAS's "
+  f"own choice) | {sum(r >= 1.0 for r, _ in slow)} of {len(slow)} at or above; lowest: {worst} | "
+  f"{verdict(slow[0][0], 1.0) if slow else '-'} |")
+tj = json.load(open(f"{out}/train.json"))
+trow = {(r["model"], r["threads"]): r for r in tj["rows"]}
+tr = sorted((r["threads_ratio"], r["model"]) for r in tj["rows"] if "threads_ratio" in r)
+if tr:
+    worst = ", ".join(f"{m} {v:.2f}" for v, m in tr[:3])
+    w(f"| 2 | bench_train: 2 threads / 1 thread, every model | >= 1.00 | lowest: {worst} | "
+      f"{verdict(tr[0][0], 1.0)} |")
+w(f"| 2 | digits, default threads against --threads 1 | 1 thread / default >= 1.00 | "
+  f"{digits_ratio:.2f} | {verdict(digits_ratio, 1.0)} |" if digits_ratio else
+  "| 2 | digits | - | not run | - |")
+
+
+def model_flop(model):
+    sizes = [int(x) for x in model.split("/")[1].split("-")]
+    layers = list(zip(sizes, sizes[1:]))
+    return 2 * 2 * sum(a * b for a, b in layers) + 2 * sum(a * b for a, b in layers[1:])
+
+
+main = "train/784-256-128-10/batch:128"
+grid = [m for m in sorted({r["model"] for r in tj["rows"]}) if m.startswith("grid/")]
+for model in [main] + grid:
+    need1, need2 = (2.0, 2.5) if model == main else (1.5, 2.0)
+    fl = model_flop(model)
+    for t, p, need in ((1, peak1, need1), (2, peak2, need2)):
+        row = trow.get((model, t))
+        if not row:
+            continue
+        cells, oks = [], []
+        for label, name in (("torch", "PyTorch"), ("libtorch", "libtorch")):
+            if t == 1:
+                ratio, peer = row.get(label + "_ratio"), row.get(label)
+            else:
+                ratio = row.get(label + "_best_ratio")
+                peer = max((trow[(model, u)].get(label, 0) for u in (1, 2) if (model, u) in trow),
+                           default=0)
+            if ratio is None or not peer:
+                continue
+            ceiling = f", ceiling {p / (peer * fl / 1e9):.2f}x" if p else ""
+            cells.append(f"{name} {ratio:.2f}x{ceiling}")
+            oks.append(verdict(ratio, need))
+        against = "its 1-thread figure" if t == 1 else "its best thread count"
+        met = "yes" if oks and all(o == "yes" for o in oks) else (
+            "even" if oks and all(o in ("yes", "even") for o in oks) else "no")
+        w(f"| 3 | {model.split('/', 1)[1]}, {t} thread{'s' if t > 1 else ''} | >= {need:.1f}x the "
+          f"peer ({against}) | {'; '.join(cells)} | {met if oks else '-'} |")
+if peak_run:
+    w(f"| 4 | Fashion-MNIST: training / FLOP-bound | <= 1.35 | {train_s / bound:.2f} "
+      f"({train_s:.2f} s against {bound:.2f} s) | {verdict(train_s / bound, 1.35, higher=False)} |")
+w(f"| 4 | Fashion-MNIST: wall - training | <= 1.00 s | {wall_s - train_s:.2f} s | "
+  f"{verdict(wall_s - train_s, 1.0, higher=False)} |")
+w(f"| 5 | every comparison in one run, labelled by CPU | this block | (a)-(e) from one run of "
+  f"bench/run-all.sh | yes |")
+w("")
 w(end_mark)
 block = "\n".join(L) + "\n"
 
