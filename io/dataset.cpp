@@ -140,6 +140,28 @@ Dataset select_rows(const Dataset& data, std::span<const std::size_t> index) {
     return out;
 }
 
+Dataset select_rows(Dataset&& data, std::span<const std::size_t> index) {
+    const std::size_t n = data.size();
+    for (std::size_t i : index)
+        if (i >= n)
+            throw std::out_of_range("select_rows: row " + std::to_string(i) + " out of range for " +
+                                    std::to_string(n) + " rows");
+    Dataset out = std::move(data);
+    out.X.keep_rows(index);
+    if (out.has_targets()) out.targets.keep_rows(index);
+    // Labels and ids: small next to X, copied.
+    auto keep = [&](auto& v) {
+        if (v.empty()) return;
+        std::remove_reference_t<decltype(v)> kept;
+        kept.reserve(index.size());
+        for (std::size_t i : index) kept.push_back(v[i]);  // a row may repeat
+        v = std::move(kept);
+    };
+    keep(out.labels);
+    keep(out.ids);
+    return out;
+}
+
 void scale_pixels(std::span<const std::uint8_t> in, std::span<float> out) {
     if (out.size() != in.size())
         throw std::invalid_argument("scale_pixels: " + std::to_string(in.size()) +

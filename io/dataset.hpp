@@ -69,6 +69,13 @@ void select_features(Dataset& data, const std::vector<std::string>& names);
 // A new dataset with the rows listed in `index`, in that order (X and labels copied; names
 // and source kept). Throws if an index is out of range.
 Dataset select_rows(const Dataset& data, std::span<const std::size_t> index);
+// The same from a dataset that is given up: with `index` strictly increasing (as the splits
+// give it) the rows are kept in data's own storage (Tensor::keep_rows), with no second copy.
+// Fashion-MNIST's 54,000 training rows are 169 MB: the validation and training parts took
+// 84-102 ms as copies and 20 ms with the training rows kept in place (AMD EPYC family 26
+// model 2, 5 alternating runs; a fresh 169 MB copy is mostly first-touch page faults, and
+// once took 525 ms).
+Dataset select_rows(Dataset&& data, std::span<const std::size_t> index);
 
 // ---- Fashion-MNIST ----
 

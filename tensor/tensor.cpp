@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <new>
 
 namespace ffnn {
@@ -260,6 +261,24 @@ Tensor<T> Tensor<T>::gather_rows(std::span<const std::size_t> index) const {
     for (std::size_t i = 0; i < index.size(); ++i)
         std::memcpy(out.data_ + i * c, data_ + index[i] * c, c * sizeof(T));
     return out;
+}
+
+template <class T>
+void Tensor<T>::keep_rows(std::span<const std::size_t> index) {
+    const bool sole_owner = storage_ && storage_.use_count() == 1;
+    const bool increasing = std::adjacent_find(index.begin(), index.end(),
+                                               std::greater_equal<std::size_t>()) == index.end();
+    if (rank() == 0 || !sole_owner || !increasing ||
+        (!index.empty() && index.back() >= shape_[0])) {
+        *this = gather_rows(index);  // throws for a scalar or an index out of range
+        return;
+    }
+    // index[i] >= i: row i is written after every row before it was read, and rows after
+    // index[i] are read later still.
+    const std::size_t c = cols();
+    for (std::size_t i = 0; i < index.size(); ++i)
+        if (index[i] != i) std::memmove(data_ + i * c, data_ + index[i] * c, c * sizeof(T));
+    shape_[0] = index.size();
 }
 
 template <class T>

@@ -116,6 +116,11 @@ class Tensor {
     Tensor view() const;
     // A new tensor holding the rows listed in `index`, in that order: copies only those rows.
     Tensor gather_rows(std::span<const std::size_t> index) const;
+    // The same rows kept in place: this tensor becomes gather_rows(index) without a second
+    // copy of its data when it owns its storage alone and `index` is strictly increasing
+    // (each kept row then moves towards the front, never over a row still to be read);
+    // otherwise it becomes gather_rows(index), a new allocation. Throws as gather_rows does.
+    void keep_rows(std::span<const std::size_t> index);
     // A deep copy with its own, aligned storage.
     Tensor clone() const;
     // Copies the elements of `src` (same size) into this tensor's storage.

@@ -213,16 +213,16 @@ PreparedData prepare_data(const TrainConfig& config) {
             throw std::runtime_error(path + ": " + count_of(all.size(), "row", "rows") + " leave " +
                                      count_of(s.train.size(), "row", "rows") +
                                      " for training; a regressor needs at least 2");
-        out.train = select_rows(all, s.train);
         out.val = select_rows(all, s.validation);
         out.test = select_rows(all, s.test);
+        out.train = select_rows(std::move(all), s.train);  // last use: rows kept in place
         for (const std::string& t : out.train.target_names)
             out.label_column += (out.label_column.empty() ? "" : ",") + t;
     } else if (dc.csv.empty() && dc.dataset == NamedDataset::FashionMnist) {
         FashionMnist fm = load_fashion_mnist();
         SplitIndices s = split_train_validation(fm.train.labels, dc.val_split, config.seed);
         out.val = select_rows(fm.train, s.validation);
-        out.train = select_rows(fm.train, s.train);
+        out.train = select_rows(std::move(fm.train), s.train);  // last use: rows kept in place
         out.test = std::move(fm.test);
         out.label_column = "label";
     } else {
@@ -241,10 +241,10 @@ PreparedData prepare_data(const TrainConfig& config) {
         check_every_class_trains(all, s, path, dc);
         if (s.train.empty())
             throw std::invalid_argument(path + ": no training rows left after the split");
-        out.train = select_rows(all, s.train);
+        out.label_column = all.label_column;
         out.val = select_rows(all, s.validation);
         out.test = select_rows(all, s.test);
-        out.label_column = all.label_column;
+        out.train = select_rows(std::move(all), s.train);  // last use: rows kept in place
     }
     const std::size_t n_all = out.train.size() + out.val.size() + out.test.size();
     auto part_warning = [&](const Dataset& part, double fraction, const char* what) {

@@ -150,3 +150,34 @@ TEST(DataSplit, FractionsAreValidated) {
     EXPECT_THROW_CONTAINS(stratified_split(std::vector<int>{}, 0.1, 0.2, 1), std::invalid_argument,
                           "no examples");
 }
+
+// A dataset given up to select_rows keeps the selected rows in its own storage when the index
+// increases (as every split's is) and gives what the copying overload gives, for any index.
+TEST(SelectRows, GivenUpDatasetEqualsTheCopy) {
+    CsvOptions opt;
+    opt.id_column = "id";
+    const Dataset d =
+        parse_csv("id,a,b,label\nr0,0,1,x\nr1,2,3,y\nr2,4,5,x\nr3,6,7,z\nr4,8,9,y\n", "s.csv", opt);
+    for (const std::vector<std::size_t>& idx :
+         {std::vector<std::size_t>{0, 2, 3}, {1, 4}, {4, 1, 1}, {}}) {
+        const Dataset want = select_rows(d, idx);
+        Dataset given = select_rows(d, std::vector<std::size_t>{0, 1, 2, 3, 4});  // its own copy
+        const float* storage = given.X.data();
+        const Dataset got = select_rows(std::move(given), idx);
+        ASSERT_EQ(got.X.shape(), want.X.shape());
+        for (std::size_t i = 0; i < want.X.size(); ++i)
+            EXPECT_EQ(got.X.data()[i], want.X.data()[i]);
+        EXPECT_EQ(got.labels, want.labels);
+        EXPECT_EQ(got.ids, want.ids);
+        EXPECT_EQ(got.class_names, want.class_names);
+        EXPECT_EQ(got.feature_names, want.feature_names);
+        EXPECT_EQ(got.source, want.source);
+        if (std::is_sorted(idx.begin(), idx.end()) &&
+            std::adjacent_find(idx.begin(), idx.end()) == idx.end()) {
+            EXPECT_EQ(got.X.data(), storage) << "an increasing index keeps the rows in place";
+        }
+    }
+    Dataset given = select_rows(d, std::vector<std::size_t>{0, 1});
+    EXPECT_THROW_CONTAINS(select_rows(std::move(given), std::vector<std::size_t>{0, 2}),
+                          std::out_of_range, "row 2 out of range for 2 rows");
+}

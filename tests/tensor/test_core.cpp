@@ -104,6 +104,42 @@ TYPED_TEST(TensorCore, GatherCopiesOnlyTheListedRows) {
     EXPECT_THROW_CONTAINS(t.gather_rows(bad), std::out_of_range, "index[0] = 4");
 }
 
+TYPED_TEST(TensorCore, KeepRowsInPlaceEqualsGather) {
+    using T = TypeParam;
+    const auto src = Tensor<T>::arange(20).reshape(Shape{5, 4}).clone();  // owns its storage
+    // Strictly increasing, with rows that stay (0), move (2 -> 1, 4 -> 2) and leave (1, 3).
+    for (const std::vector<std::size_t>& idx :
+         {std::vector<std::size_t>{0, 2, 4}, {1, 2, 3, 4}, {0, 1, 2, 3, 4}, {4}, {}}) {
+        auto t = src.clone();
+        const T* before = t.data();
+        t.keep_rows(idx);
+        const auto want = src.gather_rows(idx);
+        ASSERT_EQ(t.shape(), want.shape());
+        EXPECT_EQ(t.data(), before) << "an increasing index keeps the storage";
+        for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t.data()[i], want.data()[i]) << i;
+    }
+    // Not increasing (a repeat, a descent): a new tensor, the same rows as gather_rows.
+    for (const std::vector<std::size_t>& idx : {std::vector<std::size_t>{3, 3}, {4, 0, 2}}) {
+        auto t = src.clone();
+        t.keep_rows(idx);
+        const auto want = src.gather_rows(idx);
+        ASSERT_EQ(t.shape(), want.shape());
+        for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t.data()[i], want.data()[i]) << i;
+    }
+    // Shared storage: the other view must not see rows move.
+    auto owner = src.clone();
+    const auto other = owner.view();
+    std::vector<std::size_t> idx{1, 3};
+    owner.keep_rows(idx);
+    EXPECT_FALSE(owner.shares_storage_with(other));
+    EXPECT_EQ(owner(0, 0), T(4));
+    EXPECT_EQ(owner(1, 0), T(12));
+    for (std::size_t i = 0; i < src.size(); ++i) EXPECT_EQ(other.data()[i], src.data()[i]) << i;
+    std::vector<std::size_t> bad{1, 5};
+    auto t = src.clone();
+    EXPECT_THROW_CONTAINS(t.keep_rows(bad), std::out_of_range, "index[1] = 5");
+}
+
 TYPED_TEST(TensorCore, CloneMoveAndResize) {
     using T = TypeParam;
     auto t = Tensor<T>::arange(6);
