@@ -38,6 +38,10 @@
 # other machines and the hand-written sections are left as they are.
 # Needs `scripts/install-deps.sh --bench --fashion-mnist`.
 set -euo pipefail
+# OpenBLAS as it installs: a machine that exports OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE would
+# otherwise have them in every process below, the context's "own choice" included; the forced
+# runs of table (a) set OPENBLAS_CORETYPE themselves.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 quick=0
@@ -81,11 +85,9 @@ date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')
 lscpu > "$out/lscpu.txt"
 lscpu -C=NAME,ONE-SIZE > "$out/caches.txt" 2>/dev/null || true
 torch_version=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo "not installed")
-# The context (default kernel, OpenBLAS core, BLIS arch and check), from the shortest benchmark,
-# in the environment of table (a)'s own-choice process: a machine that exports
-# OPENBLAS_CORETYPE would otherwise have its forced core reported as OpenBLAS's own choice.
-"${lock[@]}" env -u OPENBLAS_L2_SIZE -u OPENBLAS_CORETYPE "$matmul" --benchmark_filter='^overhead/' \
-  --benchmark_min_time=0.01 --benchmark_format=json > "$out/context.json"
+# The context (default kernel, OpenBLAS core, BLIS arch and check), from the shortest benchmark.
+"${lock[@]}" "$matmul" --benchmark_filter='^overhead/' --benchmark_min_time=0.01 \
+  --benchmark_format=json > "$out/context.json"
 kernel=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["context"]["ffnn_default_kernel"])' "$out/context.json")
 cores=(Haswell)
 grep -q AuthenticAMD /proc/cpuinfo && cores+=(Zen)
@@ -98,13 +100,13 @@ bench_args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=t
             --benchmark_enable_random_interleaving=true)
 for t in 1 2; do
   say "(a) bench_matmul, $t thread(s): ffnn-$kernel, OpenBLAS (own choice), BLIS, peak"
-  "${lock[@]}" env -u OPENBLAS_L2_SIZE -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS="$t" \
+  "${lock[@]}" env OPENBLAS_NUM_THREADS="$t" \
     FFNN_KERNEL="$kernel" "$matmul" "${bench_args[@]}" \
     --benchmark_filter="^((ffnn-$kernel|openblas|blis)/sgemm[a-z_]*/[0-9x]+/threads:$t|peak/fma[0-9]+/threads:$t)/" \
     > "$out/matmul-$t-auto.json"
   for core in "${cores[@]}"; do
     say "(a) bench_matmul, $t thread(s): ffnn-$kernel, OpenBLAS forced to $core"
-    "${lock[@]}" env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="$core" OPENBLAS_NUM_THREADS="$t" \
+    "${lock[@]}" env OPENBLAS_CORETYPE="$core" OPENBLAS_NUM_THREADS="$t" \
       FFNN_KERNEL="$kernel" "$matmul" "${bench_args[@]}" \
       --benchmark_filter="^(ffnn-$kernel|openblas)/sgemm[a-z_]*/[0-9x]+/threads:$t/" \
       > "$out/matmul-$t-$core.json"
